@@ -1,12 +1,49 @@
 package org.efcp.optim;
 
-/** TODO(owner: see helper prompt) — signature contract; replaced by the real implementation. */
+/**
+ * No preconditioning: {@code u = c} (plain SGD). Keeps no window and no state, so {@link #memoryBytes()} is 0
+ * and {@link #reset()} does nothing.
+ */
 public final class IdentityPreconditioner implements Preconditioner {
   private static final long serialVersionUID = 1L;
-  /** u = c (plain SGD). */
-  public IdentityPreconditioner(int d) { throw new UnsupportedOperationException(); }
-  @Override public int dimension() { throw new UnsupportedOperationException(); }
-  @Override public void update(CompressedVector c, double[] out) { throw new UnsupportedOperationException(); }
-  @Override public long memoryBytes() { throw new UnsupportedOperationException(); }
-  @Override public void reset() { throw new UnsupportedOperationException(); }
+
+  private final int d;
+
+  /**
+   * @param d the vector length (≥ 1)
+   * @throws IllegalArgumentException if {@code d < 1}
+   */
+  public IdentityPreconditioner(int d) {
+    if (d < 1) {
+      throw new IllegalArgumentException("d: must be >= 1, got " + d);
+    }
+    this.d = d;
+  }
+
+  @Override
+  public int dimension() {
+    return d;
+  }
+
+  /** Writes {@code c} as a dense vector into {@code out}. */
+  @Override
+  public void update(CompressedVector c, double[] out) {
+    if (c.dimension() != d) {
+      throw new IllegalArgumentException("c: expected d = " + d + ", got " + c.dimension());
+    }
+    if (out.length != d) {
+      throw new IllegalArgumentException("out: expected length " + d + ", got " + out.length);
+    }
+    c.toDense(out);
+  }
+
+  @Override
+  public long memoryBytes() {
+    return 0;
+  }
+
+  @Override
+  public void reset() {
+    // stateless
+  }
 }

@@ -32,7 +32,7 @@ public final class OptimizerConfig implements Serializable {
   private OptimizerConfig(Builder b) {
     this.method = b.method;
     this.layout = b.layout;
-    this.window = b.window > 0 ? b.window : b.method.defaultWindow();
+    this.window = !b.method.hasWindow() ? 0 : b.window > 0 ? b.window : b.method.defaultWindow();
     this.density = b.density;
     this.damping = b.damping;
     this.ggtEpsilon = b.ggtEpsilon;
@@ -176,7 +176,7 @@ public final class OptimizerConfig implements Serializable {
       this.layout = Objects.requireNonNull(layout, "layout");
     }
 
-    /** m ≥ 1 slots; 0 means the method's default. */
+    /** m ≥ 1 slots; 0 means the method's default. Ignored by methods without a window. */
     public Builder window(int m) {
       this.window = m;
       return this;
@@ -248,8 +248,8 @@ public final class OptimizerConfig implements Serializable {
      * @throws IllegalArgumentException naming the first parameter out of range
      */
     public OptimizerConfig build() {
-      if (window < 0 || (method.hasWindow() && window == 0 && method.defaultWindow() == 0)) {
-        throw new IllegalArgumentException("window: must be >= 1, got " + window);
+      if (window < 0) {
+        throw new IllegalArgumentException("window: must be >= 1 (or 0 for the method's default), got " + window);
       }
       if (method.usesTopK()) {
         if (!(density > 0) || Double.isInfinite(density)) {
