@@ -5,13 +5,14 @@ import java.util.List;
 import org.efcp.optim.TensorLayout;
 
 /**
- * A fully connected network with layer sizes [s_0 = F, s_1, …, s_L = C]: a_0 = x,
- * a_{l+1} = f(W_l a_l + b_l) for hidden layers, softmax cross-entropy on the output logits W_{L−1} a_{L−1} + b_{L−1}.
+ * A fully connected network with layer sizes [s_0 = F, s_1, …, s_L = C]: a_0 = x, a_{l+1} = f(W_l a_l + b_l)
+ * for hidden layers, softmax cross-entropy on the output logits W_{L−1} a_{L−1} + b_{L−1}.
  *
  * <p>Parameters, as a stack of PyTorch {@code nn.Linear} layers registers them: for each layer W_l
  * (s_{l+1} × s_l, row-major) then b_l (s_{l+1}). A row-major chunk of activations (n × s_l) is the column-major
  * s_l × n matrix, so per chunk of at most 1024 rows the forward pass is one {@code dgemm} per layer, and the
- * backward pass two: ∇W_l += δ_{l+1}ᵀ a_l and δ_l = (δ_{l+1} W_l) ⊙ f'(a_l), with δ_L = w_i·(softmax − onehot).
+ * backward pass two: ∇W_l += δ_{l+1}ᵀ a_l and δ_l = (δ_{l+1} W_l) ⊙ f'(a_l), with
+ * δ_L = w_i·(softmax − onehot).
  * Activations of the current chunk are kept in per-instance scratch for the backward pass, so an instance is
  * not thread-safe (see {@link DifferentiableModel}).
  */
@@ -63,9 +64,8 @@ public final class MultilayerPerceptron extends ChunkedModel {
     long d = 0;
     for (int l = 0; l < layers; l++) {
       weightOffsets[l] = (int) d;
-      d += (long) sizes[l + 1] * sizes[l];
-      biasOffsets[l] = (int) Math.min(d, Integer.MAX_VALUE);
-      d += sizes[l + 1];
+      biasOffsets[l] = (int) d + sizes[l + 1] * sizes[l];
+      d += (long) sizes[l + 1] * sizes[l] + sizes[l + 1];
       if (d >= Integer.MAX_VALUE) {
         throw new IllegalArgumentException("layerSizes: more than 2^31 - 1 parameters");
       }
