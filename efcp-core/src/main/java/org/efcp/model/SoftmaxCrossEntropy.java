@@ -1,0 +1,69 @@
+package org.efcp.model;
+
+import java.util.Arrays;
+
+/**
+ * Softmax and its cross-entropy on one row of C logits, with the max subtracted before exponentiating so that
+ * logits of any finite size neither overflow nor lose the loss to rounding.
+ */
+final class SoftmaxCrossEntropy {
+  private SoftmaxCrossEntropy() {}
+
+  /** −log softmax(z)_label for z = {@code z[off .. off + c)}. */
+  static double loss(double[] z, int off, int c, int label) {
+    double max = max(z, off, c);
+    double sum = 0;
+    for (int j = 0; j < c; j++) {
+      sum += Math.exp(z[off + j] - max);
+    }
+    return Math.log(sum) - (z[off + label] - max);
+  }
+
+  /**
+   * Returns w·(−log softmax(z)_label) and overwrites z with the residual w·(softmax(z) − e_label), the gradient
+   * of that weighted loss with respect to z. A weight of 0 gives a zero row and a zero loss.
+   */
+  static double lossAndResidual(double[] z, int off, int c, int label, double weight) {
+    if (weight == 0) {
+      Arrays.fill(z, off, off + c, 0.0);
+      return 0;
+    }
+    double max = max(z, off, c);
+    double shiftedLabel = z[off + label] - max;
+    double sum = 0;
+    for (int j = 0; j < c; j++) {
+      double e = Math.exp(z[off + j] - max);
+      z[off + j] = e;
+      sum += e;
+    }
+    double scale = weight / sum;
+    for (int j = 0; j < c; j++) {
+      z[off + j] *= scale;
+    }
+    z[off + label] -= weight;
+    return weight * (Math.log(sum) - shiftedLabel);
+  }
+
+  /** Overwrites z with softmax(z). */
+  static void softmax(double[] z, int off, int c) {
+    double max = max(z, off, c);
+    double sum = 0;
+    for (int j = 0; j < c; j++) {
+      double e = Math.exp(z[off + j] - max);
+      z[off + j] = e;
+      sum += e;
+    }
+    double inv = 1.0 / sum;
+    for (int j = 0; j < c; j++) {
+      z[off + j] *= inv;
+    }
+  }
+
+  private static double max(double[] z, int off, int c) {
+    double max = z[off];
+    for (int j = 1; j < c; j++) {
+      max = Math.max(max, z[off + j]);
+    }
+    return max;
+  }
+}
