@@ -11,7 +11,11 @@ import java.util.Objects;
  *
  * <p>Storage, per matrix tensor l: all slots' P side by side as one column-major (rows × m·rank) matrix and
  * all Q as one column-major (cols × m·rank) matrix (slot j owns columns j·rank … j·rank + rank − 1), so the
- * window combination is a single dgemm per tensor. Empty slots are exact zeros.
+ * window combination is a single GEMM per tensor. Empty slots are exact zeros.
+ *
+ * <p>Determinism: {@link #dots} makes its own two small dgemm calls per slot and {@link #addCombination} splits
+ * its GEMM into disjoint output blocks; the netlib Java BLAS computes each output entry in a fixed order over
+ * the inner dimension, so results do not depend on the number of threads.
  */
 public final class LowRankWindow implements GradientWindow {
   private static final long serialVersionUID = 1L;
@@ -148,13 +152,16 @@ public final class LowRankWindow implements GradientWindow {
     int filled = (int) Math.min(inserts, m);
     Arrays.fill(out, filled, m, 0.0);
     Parallel.forRange(filled, minSlots, (from, to) -> {
+      double[] grams = new double[2 * rank * rank];
       for (int j = from; j < to; j++) {
-        out[j] = slotDot(j, lv);
+        out[j] = slotDot(j, lv, grams);
       }
     });
   }
 
-  private double slotDot(int slot, LowRankVector v) {
+  /** {@code <x_slot, v>}; {@code grams} (2·rank² doubles) is scratch for P_slotᵀ P_v and Q_slotᵀ Q_v. */
+  private double slotDot(int slot, LowRankVector v, double[] grams) {
+    BLAS blas = BLAS.getInstance();
     double total = 0;
     for (int l = 0; l < layout.numTensors(); l++) {
       if (!layout.isMatrix(l)) {
@@ -175,25 +182,17 @@ public final class LowRankWindow implements GradientWindow {
       double[] q = qAll[l];
       double[] pv = queryP[l];
       double[] qv = queryQ[l];
+      // One dgemm per Gram product, slot by slot, so the result does not depend on how slots are split.
+      int rr = rank * rank;
+      blas.dgemm("T", "N", rank, rank, rows, 1.0, p, slot * rank * rows, rows, pv, 0, rows, 0.0, grams, 0, rank);
+      blas.dgemm("T", "N", rank, rank, cols, 1.0, q, slot * rank * cols, cols, qv, 0, cols, 0.0, grams, rr, rank);
       double s = 0;
-      for (int a = 0; a < rank; a++) {
-        int pa = (slot * rank + a) * rows;
-        int qa = (slot * rank + a) * cols;
-        for (int b = 0; b < rank; b++) {
-          s += dot(p, pa, pv, b * rows, rows) * dot(q, qa, qv, b * cols, cols);
-        }
+      for (int i = 0; i < rr; i++) {
+        s += grams[i] * grams[rr + i];
       }
       total += s;
     }
     return total;
-  }
-
-  private static double dot(double[] x, int xOff, double[] y, int yOff, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) {
-      s += x[xOff + i] * y[yOff + i];
-    }
-    return s;
   }
 
   /** The column-major copy of the row-major (n × rank) {@code x}, reusing {@code buf} when it fits. */
@@ -208,9 +207,10 @@ public final class LowRankWindow implements GradientWindow {
   }
 
   /**
-   * {@code acc += Σ_j coef[j] x_j}: per matrix tensor one dgemm [P_0 … P_{m−1}] diag(coef ⊗ 1_rank)
+   * {@code acc += Σ_j coef[j] x_j}: per matrix tensor one GEMM [P_0 … P_{m−1}] diag(coef ⊗ 1_rank)
    * [Q_0 … Q_{m−1}]ᵀ added to the tensor's segment (the smaller factor side is the one scaled; slots never
-   * written are skipped), per 1-D tensor a sum in slot order 0..m−1 (float64).
+   * written are skipped; the GEMM is split into disjoint output blocks across threads), per 1-D tensor a sum
+   * in slot order 0..m−1 (float64).
    */
   @Override
   public void addCombination(double[] coef, double[] acc) {
@@ -226,7 +226,6 @@ public final class LowRankWindow implements GradientWindow {
       return;
     }
     int width = filled * rank;
-    BLAS blas = BLAS.getInstance();
     for (int l = 0; l < layout.numTensors(); l++) {
       int off = layout.offset(l);
       if (!layout.isMatrix(l)) {
@@ -244,14 +243,34 @@ public final class LowRankWindow implements GradientWindow {
       int rows = layout.rows(l);
       int cols = layout.cols(l);
       // Row-major acc segment = column-major (cols × rows) Cᵀ; Cᵀ += Qall · diag · Pallᵀ.
+      double[] qf = qAll[l];
+      double[] pf = pAll[l];
       if (rows <= cols) {
-        double[] ps = scaledCopy(pAll[l], rows, coef, filled);
-        blas.dgemm("N", "T", cols, rows, width, 1.0, qAll[l], 0, cols, ps, 0, rows, 1.0, acc, off, cols);
+        pf = scaledCopy(pf, rows, coef, filled);
       } else {
-        double[] qs = scaledCopy(qAll[l], cols, coef, filled);
-        blas.dgemm("N", "T", cols, rows, width, 1.0, qs, 0, cols, pAll[l], 0, rows, 1.0, acc, off, cols);
+        qf = scaledCopy(qf, cols, coef, filled);
       }
+      combineInChunks(qf, pf, rows, cols, width, acc, off);
     }
+  }
+
+  /**
+   * {@code C += A Bᵀ} for column-major C (cols × rows, at {@code acc[off]}), A (cols × width), B (rows × width),
+   * split over the larger of cols and rows into dgemm calls on disjoint blocks of C. BLAS computes each entry
+   * of C from its own row of A and row of B in a fixed order over width, so the split does not change it.
+   */
+  private static void combineInChunks(double[] a, double[] b, int rows, int cols, int width, double[] acc, int off) {
+    BLAS blas = BLAS.getInstance();
+    boolean splitCols = cols >= rows;
+    int other = splitCols ? rows : cols;
+    int minPerChunk = (int) Math.max(1, 65_536L / ((long) other * width));
+    Parallel.forRange(splitCols ? cols : rows, minPerChunk, (from, to) -> {
+      if (splitCols) {
+        blas.dgemm("N", "T", to - from, rows, width, 1.0, a, from, cols, b, 0, rows, 1.0, acc, off + from, cols);
+      } else {
+        blas.dgemm("N", "T", cols, to - from, width, 1.0, a, 0, cols, b, from, rows, 1.0, acc, off + from * cols, cols);
+      }
+    });
   }
 
   /** Columns of the first {@code filled} slots of {@code all} (n rows), slot j's columns scaled by coef[j]. */

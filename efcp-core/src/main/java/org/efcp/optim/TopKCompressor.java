@@ -93,6 +93,7 @@ public final class TopKCompressor implements Compressor {
     int above = (int) (found >>> DIGIT_BITS);
     long prefix = found & (BUCKETS - 1);
     int n = collect(a, prefix);
+    // `shift` is the lowest bit of the digit now histogrammed (bits 47..32, then 31..16, then 15..0).
     for (int shift = 32; ; shift -= DIGIT_BITS) {
       found = locate(hist, k - above);
       above += (int) (found >>> DIGIT_BITS);
