@@ -1,11 +1,43 @@
 package org.efcp.optim;
 
-/** TODO(owner: see helper prompt) — signature contract; replaced by the real implementation. */
+/**
+ * Rounds each entry to the nearest float32 and returns it as a {@link DenseVector} of float-representable
+ * doubles. Dense M-FAC and GGT use it so that their float32 window holds exactly the vector that is
+ * preconditioned; under {@link ErrorFeedback} the rounding residual is carried in ξ.
+ */
 public final class Float32Compressor implements Compressor {
   private static final long serialVersionUID = 1L;
-  /** Rounds each entry to float32 (so a dense float32 window holds exactly the vector that is preconditioned). */
-  public Float32Compressor(int d) { throw new UnsupportedOperationException(); }
-  @Override public DenseVector compress(double[] a) { throw new UnsupportedOperationException(); }
-  @Override public long memoryBytes() { throw new UnsupportedOperationException(); }
-  @Override public void reset() { throw new UnsupportedOperationException(); }
+
+  private final int d;
+
+  /** @param d the vector length (≥ 1) */
+  public Float32Compressor(int d) {
+    if (d < 1) {
+      throw new IllegalArgumentException("d: must be >= 1, got " + d);
+    }
+    this.d = d;
+  }
+
+  /** Returns a new vector with entries {@code (double) (float) a[i]}. */
+  @Override
+  public DenseVector compress(double[] a) {
+    if (a.length != d) {
+      throw new IllegalArgumentException("a: length " + a.length + " != d = " + d);
+    }
+    double[] out = new double[d];
+    for (int i = 0; i < d; i++) {
+      out[i] = (float) a[i];
+    }
+    return new DenseVector(out);
+  }
+
+  /** Stateless: 0. */
+  @Override
+  public long memoryBytes() {
+    return 0;
+  }
+
+  /** Stateless: nothing to forget. */
+  @Override
+  public void reset() {}
 }
