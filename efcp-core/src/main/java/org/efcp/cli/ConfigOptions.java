@@ -39,15 +39,14 @@ record ConfigOptions(
       throw new CliException("--m: must be >= 1, got " + window);
     }
     // The builder checks the density only for Top-k methods; reject nonsense for every method.
-    OptimizerConfig defaults = DEFAULTS;
-    double density = args.doubleValue("k", defaults.density());
+    double density = args.doubleValue("k", DEFAULTS.density());
     if (!(density > 0)) {
       throw new CliException("--k: must be > 0 (a fraction <= 1 or a count > 1), got " + args.string("k", ""));
     }
     Double epsilon = args.has("eps") ? args.doubleValue("eps", 0) : null;
-    return new ConfigOptions(method, window, density, args.doubleValue("damp", defaults.damping()), epsilon,
-        args.intValue("rank", defaults.rank()), args.string("shapes", null), args.doubleValue("ridge", defaults.ridge()),
-        args.longValue("seed", defaults.seed()));
+    return new ConfigOptions(method, window, density, args.doubleValue("damp", DEFAULTS.damping()), epsilon,
+        args.intValue("rank", DEFAULTS.rank()), args.string("shapes", null), args.doubleValue("ridge", DEFAULTS.ridge()),
+        args.longValue("seed", DEFAULTS.seed()));
   }
 
   /** The d that {@code --shapes} adds up to (call only when it was given). */
