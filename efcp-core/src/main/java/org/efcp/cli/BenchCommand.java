@@ -1,0 +1,136 @@
+package org.efcp.cli;
+
+import dev.ludovic.netlib.blas.BLAS;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
+import org.efcp.optim.Method;
+import org.efcp.optim.MfacCholeskyState;
+import org.efcp.optim.MfacPreconditioner;
+import org.efcp.optim.OptimizerConfig;
+
+/**
+ * {@code efcp bench}: fills the window with synthetic gradients, then times {@code direction} alone over more
+ * steps and prints one JSON line. Defaults are the paper's linear probe (sparse-mfac, d = 769,000, m = 1024,
+ * k = 1 %, 50 timed steps after m fill steps).
+ */
+final class BenchCommand {
+  static final Set<String> FLAGS = flags();
+  static final int DEFAULT_D = 769_000;
+  static final int DEFAULT_STEPS = 50;
+  /** Calls of the O(m³) from-scratch factorisation whose median is reported. */
+  static final int REFACTOR_REPEATS = 5;
+
+  private final Function<OptimizerConfig, DirectionStepper> stepperFactory;
+
+  BenchCommand(Function<OptimizerConfig, DirectionStepper> stepperFactory) {
+    this.stepperFactory = stepperFactory;
+  }
+
+  private static Set<String> flags() {
+    Set<String> s = new HashSet<>(ConfigOptions.FLAGS);
+    s.addAll(Set.of("d", "fill", "steps"));
+    return Set.copyOf(s);
+  }
+
+  /**
+   * Parses and validates every option, then runs the benchmark and prints its JSON line to {@code out}.
+   *
+   * @throws CliException for bad options
+   */
+  void run(CliArgs args, PrintStream out) {
+    ConfigOptions options = ConfigOptions.parse(args, Method.SPARSE_MFAC);
+    int d = args.has("d") || options.shapes() == null ? args.intValue("d", DEFAULT_D) : options.layoutDimension();
+    if (d < 1) {
+      throw new CliException("--d: must be >= 1, got " + d);
+    }
+    int steps = args.intValue("steps", DEFAULT_STEPS);
+    if (steps < 1) {
+      throw new CliException("--steps: must be >= 1, got " + steps);
+    }
+    OptimizerConfig config = options.toConfig(d);
+    Method method = config.method();
+    int fill = args.intValue("fill", method.hasWindow() ? config.window() : 0);
+    if (fill < 0) {
+      throw new CliException("--fill: must be >= 0, got " + fill);
+    }
+    out.println(measure(config, stepperFactory.apply(config), fill, steps));
+    out.flush();
+  }
+
+  private static JsonLine measure(OptimizerConfig config, DirectionStepper stepper, int fill, int steps) {
+    int d = config.dimension();
+    SyntheticGradients source = new SyntheticGradients(d, config.seed());
+    double[] g = new double[d];
+    double[] u = new double[d];
+    for (int t = 0; t < fill; t++) {
+      source.next(g);
+      stepper.direction(g, u);
+    }
+    MfacPreconditioner mfac = stepper.preconditioner() instanceof MfacPreconditioner p ? p : null;
+    long[] stepNanos = new long[steps];
+    long[] windowNanos = new long[steps];
+    for (int t = 0; t < steps; t++) {
+      source.next(g);
+      long start = System.nanoTime();
+      stepper.direction(g, u);
+      stepNanos[t] = System.nanoTime() - start;
+      if (mfac != null) {
+        windowNanos[t] = mfac.lastWindowUpdateNanos();
+      }
+    }
+    Method method = config.method();
+    JsonLine json = new JsonLine().put("method", method.cliName()).put("d", d);
+    if (method.hasWindow()) {
+      json.put("m", config.window());
+    } else {
+      json.putNull("m");
+    }
+    if (method.usesTopK()) {
+      json.put("k", config.topK());
+    } else {
+      json.putNull("k");
+    }
+    json.put("fill", fill).put("steps", steps)
+        .put("median_step_ms", millis(median(stepNanos)))
+        .put("p90_step_ms", millis(percentile(stepNanos, 0.9)))
+        .put("state_bytes", stepper.memoryBytes());
+    if (mfac != null) {
+      json.put("window_update_ms", millis(median(windowNanos)))
+          .put("full_refactor_ms", millis(median(refactorNanos(mfac.state()))));
+    }
+    return json.put("blas", BLAS.getInstance().getClass().getSimpleName());
+  }
+
+  /** Wall times of {@link #REFACTOR_REPEATS} from-scratch factorisations of the current window state. */
+  private static long[] refactorNanos(MfacCholeskyState state) {
+    long[] nanos = new long[REFACTOR_REPEATS];
+    for (int r = 0; r < nanos.length; r++) {
+      long start = System.nanoTime();
+      state.refactorFromScratch();
+      nanos[r] = System.nanoTime() - start;
+    }
+    return nanos;
+  }
+
+  static double median(long[] values) {
+    long[] s = values.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + (double) s[n / 2]) / 2;
+  }
+
+  /** Nearest-rank percentile: the smallest value with at least a fraction q of the values at or below it. */
+  static double percentile(long[] values, double q) {
+    long[] s = values.clone();
+    Arrays.sort(s);
+    int rank = (int) Math.ceil(q * s.length);
+    return s[Math.max(0, rank - 1)];
+  }
+
+  private static double millis(double nanos) {
+    return nanos / 1e6;
+  }
+}
