@@ -1,0 +1,173 @@
+package org.efcp.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The CUDA context of one device, shared by the whole JVM: {@link #open} returns the same instance for the
+ * same ordinal every time. It is the device's primary context (the one the CUDA runtime and other
+ * libraries share), retained once and never released, so modules, pooled memory and streams live until
+ * the JVM exits. {@link #close()} therefore does nothing; it exists so callers can use try-with-resources
+ * without caring whether the context is shared.
+ *
+ * <p>Every method of this layer makes the context current on the calling thread itself.
+ */
+public final class GpuContext implements AutoCloseable {
+  /** Where the fatbins are, as classpath resources {@code <RESOURCE_DIR><name>.fatbin}. */
+  public static final String RESOURCE_DIR = "/org/efcp/cuda/";
+
+  private static final Map<Integer, GpuContext> OPEN = new HashMap<>();
+
+  private final int ordinal;
+  private final CUcontext context;
+  private final String deviceName;
+  private final int computeCapability;
+  private final DevicePool pool;
+  private final Map<String, KernelModule> modules = new HashMap<>();
+
+  private GpuContext(int ordinal) {
+    this.ordinal = ordinal;
+    CUdevice device = new CUdevice();
+    Cuda.check("cuDeviceGet(" + ordinal + ")", () -> JCudaDriver.cuDeviceGet(device, ordinal));
+    byte[] name = new byte[256];
+    Cuda.check("cuDeviceGetName", () -> JCudaDriver.cuDeviceGetName(name, name.length, device));
+    int len = 0;
+    while (len < name.length && name[len] != 0) {
+      len++;
+    }
+    this.deviceName = new String(name, 0, len, StandardCharsets.US_ASCII);
+    int[] major = {0};
+    int[] minor = {0};
+    Cuda.check("cuDeviceGetAttribute(major)", () -> JCudaDriver.cuDeviceGetAttribute(major,
+        CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device));
+    Cuda.check("cuDeviceGetAttribute(minor)", () -> JCudaDriver.cuDeviceGetAttribute(minor,
+        CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
+    this.computeCapability = 10 * major[0] + minor[0];
+    this.context = new CUcontext();
+    Cuda.check("cuDevicePrimaryCtxRetain(" + ordinal + ")",
+        () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
+    this.pool = new DevicePool(this);
+  }
+
+  /**
+   * The shared context of device {@code ordinal} (0-based), created on the first call.
+   *
+   * @throws IllegalStateException when CUDA is not available here (with {@link CudaProbe}'s reason)
+   * @throws IllegalArgumentException when there is no device {@code ordinal}
+   */
+  public static GpuContext open(int ordinal) {
+    CudaAvailability a = CudaProbe.availability();
+    if (!a.available()) {
+      throw new IllegalStateException("CUDA is not available: " + a.reason());
+    }
+    if (ordinal < 0 || ordinal >= a.deviceCount()) {
+      throw new IllegalArgumentException("ordinal: " + ordinal + " is not a device (" + a.deviceCount()
+          + " present)");
+    }
+    synchronized (OPEN) {
+      JCudaDriver.setExceptionsEnabled(true);
+      return OPEN.computeIfAbsent(ordinal, GpuContext::new);
+    }
+  }
+
+  /** The device ordinal. */
+  public int ordinal() {
+    return ordinal;
+  }
+
+  /** The device name, e.g. "NVIDIA H100 80GB HBM3". */
+  public String deviceName() {
+    return deviceName;
+  }
+
+  /** Compute capability as 10·major + minor, e.g. 90 for sm_90. */
+  public int computeCapability() {
+    return computeCapability;
+  }
+
+  /** Makes this context current on the calling thread ({@code cuCtxSetCurrent}). */
+  public void makeCurrent() {
+    Cuda.check("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
+  }
+
+  /**
+   * The module in resource {@code /org/efcp/cuda/<name>.fatbin}, loaded on the first call and cached.
+   *
+   * @throws IllegalArgumentException when there is no such resource
+   * @throws CudaException when the driver rejects the fatbin (e.g. no code for this device)
+   */
+  public synchronized KernelModule module(String name) {
+    KernelModule m = modules.get(name);
+    if (m == null) {
+      m = new KernelModule(this, name, readResource(name));
+      modules.put(name, m);
+    }
+    return m;
+  }
+
+  /** A new stream on this device; close it when done. */
+  public GpuStream createStream() {
+    return new GpuStream(this);
+  }
+
+  /**
+   * A device buffer of {@code bytes} bytes (≥ 0) with undefined contents, taken from the context's pool.
+   * Closing it returns the block to the pool for immediate reuse, so close it only after the work that
+   * uses it has finished, or was queued on the stream that the next user of the block will use.
+   */
+  public DeviceBuffer allocate(long bytes) {
+    long sizeClass = DevicePool.sizeClass(bytes);
+    return DeviceBuffer.owning(this, pool.acquire(sizeClass), bytes, sizeClass);
+  }
+
+  /** Page-locked host memory of {@code bytes} (> 0) bytes; close it to free it. */
+  public PinnedBuffer allocatePinned(long bytes) {
+    return new PinnedBuffer(this, bytes);
+  }
+
+  /** Frees the device memory the pool keeps cached for reuse (buffers in use are unaffected). */
+  public void releaseCachedMemory() {
+    pool.releaseCached();
+  }
+
+  /** Bytes of device memory the pool keeps cached for reuse. */
+  public long cachedBytes() {
+    return pool.cachedBytes();
+  }
+
+  /** Blocks until all work on this device has finished ({@code cuCtxSynchronize}). */
+  public void synchronize() {
+    makeCurrent();
+    Cuda.check("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);
+  }
+
+  /** Does nothing: the context is shared and lives as long as the JVM (see the class comment). */
+  @Override
+  public void close() {
+    // Shared for the JVM's lifetime: nothing to release here.
+  }
+
+  DevicePool pool() {
+    return pool;
+  }
+
+  private static byte[] readResource(String name) {
+    String path = RESOURCE_DIR + name + ".fatbin";
+    try (InputStream in = GpuContext.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalArgumentException("name: no kernel module resource " + path);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("name: cannot read " + path, e);
+    }
+  }
+}
