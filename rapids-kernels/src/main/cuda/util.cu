@@ -1,0 +1,24 @@
+// Small element-wise helpers: used by the launch-layer tests and handy as building blocks.
+// Launch with any 1-D grid: the grid-stride loops cover all n elements whatever the grid size.
+#include "efcp_cuda.cuh"
+
+// x[i] = v for 0 <= i < n.
+extern "C" __global__ void efcp_fill_f64(double* x, double v, int n) {
+  for (long long i = efcp_thread_index(); i < n; i += efcp_grid_stride()) {
+    x[i] = v;
+  }
+}
+
+// x[i] = v for 0 <= i < n.
+extern "C" __global__ void efcp_fill_f32(float* x, float v, int n) {
+  for (long long i = efcp_thread_index(); i < n; i += efcp_grid_stride()) {
+    x[i] = v;
+  }
+}
+
+// y[i] += a * x[i] for 0 <= i < n (x and y must not overlap unless they are the same array).
+extern "C" __global__ void efcp_axpy_f64(double* y, const double* x, double a, int n) {
+  for (long long i = efcp_thread_index(); i < n; i += efcp_grid_stride()) {
+    y[i] = fma(a, x[i], y[i]);
+  }
+}
