@@ -18,7 +18,8 @@ import org.netlib.util.intW;
  * <p>State: K (m×m by slot) and the upper Cholesky factor R of A ({@code RᵀR = A}) in <em>chronological</em>
  * order (oldest vector first), stored by physical slot with a rotating head: logical position p is slot
  * {@code (head + p) mod m}, and head is the oldest slot, i.e. the next one to overwrite. Entry (p, q) of R lives
- * at {@code r[slot(p) * m + slot(q)]}; entries below the logical diagonal are kept at exactly zero.
+ * at {@code r[slot(p)][slot(q)]}; entries below the logical diagonal are kept at exactly zero. Rows are separate
+ * arrays so that the inner loops index R, x and a alike, which C2 vectorises.
  *
  * <p>{@link #insert} replaces the oldest vector in O(m²): deleting the first logical row is a rank-1
  * <em>update</em> of the trailing factor (Givens rotations, backward stable; no downdates), and appending the new
@@ -40,10 +41,10 @@ public final class MfacCholeskyState implements Serializable {
   private final double invDamping;
   private final double n;
   private final double tolerance;
-  /** K by slot, row-major, symmetric. */
-  private final double[] dots;
+  /** K by slot, symmetric. */
+  private final double[][] dots;
   /** Upper Cholesky factor of A in logical order, stored by slot (see class comment). */
-  private final double[] factor;
+  private final double[][] factor;
   private int head;
   private long refreshCount;
   private double lastCheckError;
@@ -66,15 +67,15 @@ public final class MfacCholeskyState implements Serializable {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
     }
     if ((long) m * m > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("m: m*m must fit in a Java array, got m = " + m);
+      throw new IllegalArgumentException("m: the m×m LAPACK work matrix must fit in a Java array, got m = " + m);
     }
     this.m = m;
     this.damping = damping;
     this.invDamping = 1.0 / damping;
     this.n = m;
     this.tolerance = driftTolerance(m);
-    this.dots = new double[m * m];
-    this.factor = new double[m * m];
+    this.dots = new double[m][m];
+    this.factor = new double[m][m];
     reset();
   }
 
@@ -134,27 +135,63 @@ public final class MfacCholeskyState implements Serializable {
       }
     }
     ensureScratch();
-    final double[] r = factor;
     final double[] x = update;
     final double[] a = rhs;
     final int old = head;
-    final int oldRow = old * m;
+    final double[] oldRow = factor[old];
     double error = oldestColumnError(old);
 
     // Logical row 0 (the vector leaving): its off-diagonal part is the rank-1 update vector.
-    System.arraycopy(r, oldRow, x, 0, m);
+    System.arraycopy(oldRow, 0, x, 0, m);
     x[old] = 0.0;
     for (int q = 0; q < m; q++) {
       a[q] = invDamping * newDots[q];
     }
 
     // Logical rows 1..m-1 (they move up by one): rotate x in (Givens), then use the final row for the forward
-    // substitution Rᵀ y = a of the new last column, which is stored in physical column `old`.
+    // substitution Rᵀ y = a of the new last column, which is stored in physical column `old`. Rows go in pairs
+    // (two memory streams at once; R is usually not in cache) with the arithmetic of one row at a time.
     double yy = 0.0;
-    for (int p = 1; p < m; p++) {
+    int p = 1;
+    for (; p + 1 < m; p += 2) {
+      int s1 = old + p < m ? old + p : old + p - m;
+      int s2 = s1 + 1 < m ? s1 + 1 : 0;
+      double[] row1 = factor[s1];
+      double[] row2 = factor[s2];
+      double r11 = row1[s1];
+      double x1 = x[s1];
+      double rr1 = Math.sqrt(r11 * r11 + x1 * x1);
+      double c1 = r11 / rr1;
+      double t1 = x1 / rr1;
+      double y1 = a[s1] / rr1;
+      double r12 = row1[s2];
+      double x2 = x[s2];
+      double n12 = c1 * r12 + t1 * x2;
+      x2 = c1 * x2 - t1 * r12;
+      double a2 = a[s2] - n12 * y1;
+      double r22 = row2[s2];
+      double rr2 = Math.sqrt(r22 * r22 + x2 * x2);
+      double c2 = r22 / rr2;
+      double t2 = x2 / rr2;
+      double y2 = a2 / rr2;
+      yy += y1 * y1;
+      yy += y2 * y2;
+      if (s2 > old) {
+        rotateSolvePair(row1, row2, x, a, s2 + 1, m, c1, t1, y1, c2, t2, y2);
+        rotateSolvePair(row1, row2, x, a, 0, old, c1, t1, y1, c2, t2, y2);
+      } else {
+        rotateSolvePair(row1, row2, x, a, s2 + 1, old, c1, t1, y1, c2, t2, y2);
+      }
+      row1[s1] = rr1;
+      row1[s2] = n12;
+      row1[old] = y1;
+      row2[s2] = rr2;
+      row2[old] = y2;
+    }
+    if (p < m) {
       int sp = old + p < m ? old + p : old + p - m;
-      int off = sp * m;
-      double rpp = r[off + sp];
+      double[] row = factor[sp];
+      double rpp = row[sp];
       double xp = x[sp];
       double rr = Math.sqrt(rpp * rpp + xp * xp);
       double c = rpp / rr;
@@ -162,20 +199,20 @@ public final class MfacCholeskyState implements Serializable {
       double yp = a[sp] / rr;
       yy += yp * yp;
       if (sp > old) {
-        rotateSolve(r, off, x, a, sp + 1, m, c, s, yp);
-        rotateSolve(r, off, x, a, 0, old, c, s, yp);
+        rotateSolve(row, x, a, sp + 1, m, c, s, yp);
+        rotateSolve(row, x, a, 0, old, c, s, yp);
       } else {
-        rotateSolve(r, off, x, a, sp + 1, old, c, s, yp);
+        rotateSolve(row, x, a, sp + 1, old, c, s, yp);
       }
-      r[off + sp] = rr;
-      r[off + old] = yp;
+      row[sp] = rr;
+      row[old] = yp;
     }
 
-    System.arraycopy(newDots, 0, dots, oldRow, m);
+    System.arraycopy(newDots, 0, dots[old], 0, m);
     for (int q = 0; q < m; q++) {
-      dots[q * m + old] = newDots[q];
+      dots[q][old] = newDots[q];
     }
-    Arrays.fill(r, oldRow, oldRow + m, 0.0);
+    Arrays.fill(oldRow, 0.0);
     head = old + 1 < m ? old + 1 : 0;
     lastCheckError = error;
 
@@ -184,9 +221,9 @@ public final class MfacCholeskyState implements Serializable {
     double schur = alpha - yy;
     boolean appended = true;
     if (schur >= n) {
-      r[oldRow + old] = Math.sqrt(schur);
+      oldRow[old] = Math.sqrt(schur);
     } else if (n - schur <= tolerance * alpha) {
-      r[oldRow + old] = Math.sqrt(n);
+      oldRow[old] = Math.sqrt(n);
     } else {
       appended = false;
     }
@@ -196,15 +233,32 @@ public final class MfacCholeskyState implements Serializable {
   }
 
   /** Row p of the Givens rank-1 update fused with the forward-substitution step of the new column. */
-  private static void rotateSolve(double[] r, int off, double[] x, double[] a, int from, int to,
+  private static void rotateSolve(double[] row, double[] x, double[] a, int from, int to,
       double c, double s, double yp) {
     for (int q = from; q < to; q++) {
-      double rq = r[off + q];
+      double rq = row[q];
       double xq = x[q];
       double nr = c * rq + s * xq;
-      r[off + q] = nr;
+      row[q] = nr;
       x[q] = c * xq - s * rq;
       a[q] -= nr * yp;
+    }
+  }
+
+  /** {@link #rotateSolve} for two consecutive rows: row 1's rotation reaches x before row 2's, as one at a time. */
+  private static void rotateSolvePair(double[] row1, double[] row2, double[] x, double[] a, int from, int to,
+      double c1, double t1, double y1, double c2, double t2, double y2) {
+    for (int q = from; q < to; q++) {
+      double rq1 = row1[q];
+      double xq = x[q];
+      double n1 = c1 * rq1 + t1 * xq;
+      row1[q] = n1;
+      double xq1 = c1 * xq - t1 * rq1;
+      double rq2 = row2[q];
+      double n2 = c2 * rq2 + t2 * xq1;
+      row2[q] = n2;
+      x[q] = c2 * xq1 - t2 * rq2;
+      a[q] = (a[q] - n1 * y1) - n2 * y2;
     }
   }
 
@@ -215,14 +269,14 @@ public final class MfacCholeskyState implements Serializable {
    * RᵀR − A is thus checked before it leaves. Returns {@code max_q |(RᵀR − A)_q0| / sqrt(A_qq A_00)}.
    */
   private double oldestColumnError(int old) {
-    int row = old * m;
-    double r00 = factor[row + old];
-    double a00 = invDamping * dots[row + old] + n;
+    double[] r0 = factor[old];
+    double[] k0 = dots[old];
+    double a00 = invDamping * k0[old] + n;
     double worst = 0.0;
     for (int q = 0; q < m; q++) {
-      double aq0 = invDamping * dots[row + q] + (q == old ? n : 0.0);
-      double aqq = invDamping * dots[q * m + q] + n;
-      double e = Math.abs(r00 * factor[row + q] - aq0) / Math.sqrt(aqq * a00);
+      double aq0 = invDamping * k0[q] + (q == old ? n : 0.0);
+      double aqq = invDamping * dots[q][q] + n;
+      double e = Math.abs(r0[old] * r0[q] - aq0) / Math.sqrt(aqq * a00);
       if (!(e <= worst)) {
         worst = e; // NaN propagates and fails the check
       }
@@ -241,30 +295,58 @@ public final class MfacCholeskyState implements Serializable {
     if (outM.length != m) {
       throw new IllegalArgumentException("outM: length must be m = " + m + ", got " + outM.length);
     }
-    final double[] r = factor;
     final double[] z = outM;
     System.arraycopy(w, 0, z, 0, m);
     // Rᵀ z = w, row-oriented (right-looking).
     for (int p = 0; p < m; p++) {
       int sp = head + p < m ? head + p : head + p - m;
-      int off = sp * m;
-      double zp = z[sp] / r[off + sp];
+      double[] row = factor[sp];
+      double zp = z[sp] / row[sp];
       z[sp] = zp;
       if (sp >= head) {
-        axpy(-zp, r, off, z, sp + 1, m);
-        axpy(-zp, r, off, z, 0, head);
+        axpy(-zp, row, z, sp + 1, m);
+        axpy(-zp, row, z, 0, head);
       } else {
-        axpy(-zp, r, off, z, sp + 1, head);
+        axpy(-zp, row, z, sp + 1, head);
       }
     }
-    // R M = z, row dot products.
+    backSubstituteAndScale(z);
+  }
+
+  /**
+   * {@link #coefficients} for {@code w} = the K row of the vector inserted last, i.e. preconditioning that vector
+   * (the optimizer's case), at half the cost: the forward solve {@code Rᵀ z = w} is already done, since R's last
+   * logical column is {@code R⁻ᵀ (w/λ)} over the other positions, so {@code z = λ ·} that column, and only the
+   * last entry and the backward solve remain. Equals {@code coefficients(K row of slot head()-1 mod m, outM)} up to
+   * rounding.
+   */
+  public void coefficientsForNewest(double[] outM) {
+    if (outM.length != m) {
+      throw new IllegalArgumentException("outM: length must be m = " + m + ", got " + outM.length);
+    }
+    int s = head == 0 ? m - 1 : head - 1;
+    double[] z = outM;
+    double sum = 0.0;
+    for (int p = 0; p < m - 1; p++) {
+      int sp = head + p < m ? head + p : head + p - m;
+      double rps = factor[sp][s];
+      double zp = damping * rps;
+      z[sp] = zp;
+      sum += rps * zp;
+    }
+    z[s] = (dots[s][s] - sum) / factor[s][s];
+    backSubstituteAndScale(z);
+  }
+
+  /** Solves R M = z in place (row dot products, last logical row first), then scales by (1/λ)². */
+  private void backSubstituteAndScale(double[] z) {
     for (int p = m - 1; p >= 0; p--) {
       int sp = head + p < m ? head + p : head + p - m;
-      int off = sp * m;
+      double[] row = factor[sp];
       double sum = sp >= head
-          ? dot(r, off, z, sp + 1, m) + dot(r, off, z, 0, head)
-          : dot(r, off, z, sp + 1, head);
-      z[sp] = (z[sp] - sum) / r[off + sp];
+          ? dot(row, z, sp + 1, m) + dot(row, z, 0, head)
+          : dot(row, z, sp + 1, head);
+      z[sp] = (z[sp] - sum) / row[sp];
     }
     double scale = invDamping * invDamping;
     for (int j = 0; j < m; j++) {
@@ -272,29 +354,37 @@ public final class MfacCholeskyState implements Serializable {
     }
   }
 
-  private static void axpy(double alpha, double[] r, int off, double[] y, int from, int to) {
+  private static void axpy(double alpha, double[] row, double[] y, int from, int to) {
     for (int q = from; q < to; q++) {
-      y[q] += alpha * r[off + q];
+      y[q] += alpha * row[q];
     }
   }
 
-  /** Dot product with four interleaved accumulators (fixed order, so deterministic). */
-  private static double dot(double[] r, int off, double[] y, int from, int to) {
+  /** Dot product with eight interleaved accumulators (C2 does not vectorise it; fixed order, so deterministic). */
+  private static double dot(double[] row, double[] y, int from, int to) {
     double s0 = 0.0;
     double s1 = 0.0;
     double s2 = 0.0;
     double s3 = 0.0;
+    double s4 = 0.0;
+    double s5 = 0.0;
+    double s6 = 0.0;
+    double s7 = 0.0;
     int q = from;
-    for (; q + 3 < to; q += 4) {
-      s0 += r[off + q] * y[q];
-      s1 += r[off + q + 1] * y[q + 1];
-      s2 += r[off + q + 2] * y[q + 2];
-      s3 += r[off + q + 3] * y[q + 3];
+    for (; q + 7 < to; q += 8) {
+      s0 += row[q] * y[q];
+      s1 += row[q + 1] * y[q + 1];
+      s2 += row[q + 2] * y[q + 2];
+      s3 += row[q + 3] * y[q + 3];
+      s4 += row[q + 4] * y[q + 4];
+      s5 += row[q + 5] * y[q + 5];
+      s6 += row[q + 6] * y[q + 6];
+      s7 += row[q + 7] * y[q + 7];
     }
     for (; q < to; q++) {
-      s0 += r[off + q] * y[q];
+      s0 += row[q] * y[q];
     }
-    return (s0 + s1) + (s2 + s3);
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   /**
@@ -324,7 +414,7 @@ public final class MfacCholeskyState implements Serializable {
     for (int q = 0; q < m; q++) {
       int sq = slot(q);
       for (int p = 0; p < m; p++) {
-        factor[slot(p) * m + sq] = p <= q ? a[p + q * m] : 0.0;
+        factor[slot(p)][sq] = p <= q ? a[p + q * m] : 0.0;
       }
     }
     refreshCount++;
@@ -333,12 +423,12 @@ public final class MfacCholeskyState implements Serializable {
   /** Upper triangle of A, diagonal times (1 + relativeShift), in logical order, column-major. */
   private void fillLogicalUpper(double[] a, double relativeShift) {
     for (int q = 0; q < m; q++) {
-      int rowQ = slot(q) * m;
+      double[] kq = dots[slot(q)];
       int col = q * m;
       for (int p = 0; p < q; p++) {
-        a[col + p] = invDamping * dots[rowQ + slot(p)];
+        a[col + p] = invDamping * kq[slot(p)];
       }
-      a[col + q] = (invDamping * dots[rowQ + slot(q)] + n) * (1.0 + relativeShift);
+      a[col + q] = (invDamping * kq[slot(q)] + n) * (1.0 + relativeShift);
     }
   }
 
@@ -354,11 +444,11 @@ public final class MfacCholeskyState implements Serializable {
 
   /** Forgets all vectors: K = 0, R = sqrt(n) I, head = 0, counters zero. */
   public void reset() {
-    Arrays.fill(dots, 0.0);
-    Arrays.fill(factor, 0.0);
     double root = Math.sqrt(n);
     for (int j = 0; j < m; j++) {
-      factor[j * m + j] = root;
+      Arrays.fill(dots[j], 0.0);
+      Arrays.fill(factor[j], 0.0);
+      factor[j][j] = root;
     }
     head = 0;
     refreshCount = 0;
@@ -366,7 +456,7 @@ public final class MfacCholeskyState implements Serializable {
   }
 
   /** The factor storage itself, for tests that corrupt it on purpose. */
-  double[] factorForTesting() {
+  double[][] factorForTesting() {
     return factor;
   }
 

@@ -84,7 +84,7 @@ public final class MfacPreconditioner implements Preconditioner {
     long start = System.nanoTime();
     state.insert(slot, dots);
     lastWindowUpdateNanos = System.nanoTime() - start;
-    state.coefficients(dots, coef);
+    state.coefficientsForNewest(coef); // = coefficients(dots, coef), reusing the forward solve of the insert
     for (int j = 0; j < coef.length; j++) {
       coef[j] = -coef[j];
     }

@@ -44,10 +44,20 @@ class MfacCholeskyStateTest {
       return w;
     }
 
-    /** Compares coefficients for w with the LAPACK solve; returns the forward error over its bound. */
-    void verify(double[] w) {
+    /** Compares the coefficients for w (and for the newest vector when w is its K row) with LAPACK solves. */
+    void verify(double[] w, boolean newest) {
       double[] got = new double[m];
       state.coefficients(w, got);
+      compare(w, got);
+      if (newest) {
+        double[] fast = new double[m];
+        state.coefficientsForNewest(fast);
+        compare(w, fast);
+      }
+    }
+
+    /** Tracks the backward error and the forward error over its bound of coefficients {@code got} for w. */
+    void compare(double[] w, double[] got) {
       if (MfacReference.norm(w) == 0.0) {
         assertArrayEquals(new double[m], got, 0.0);
         return;
@@ -90,9 +100,9 @@ class MfacCholeskyStateTest {
     Random rnd = new Random(seed);
     for (int i = 0; i < steps; i++) {
       double[] w = driver.insert(source.apply(rnd, driver.steps));
-      driver.verify(w);
+      driver.verify(w, true);
       if (i % 5 == 0) {
-        driver.verify(MfacReference.gaussian(rnd, driver.m, 1.0));
+        driver.verify(MfacReference.gaussian(rnd, driver.m, 1.0), false);
       }
     }
   }
@@ -184,7 +194,7 @@ class MfacCholeskyStateTest {
     int head = state.head();
     int row = (head + logicalRow) % m;
     int col = (head + logicalColumn) % m;
-    state.factorForTesting()[row * m + col] *= 1.0 + 1e-6;
+    state.factorForTesting()[row][col] *= 1.0 + 1e-6;
     double[] w = MfacReference.gaussian(rnd, m, 1.0);
     assertTrue(coefficientError(dr, w) > 1e-9, "the corruption changes the coefficients");
 
