@@ -16,8 +16,6 @@ import java.util.Arrays;
 public final class SparseWindow implements GradientWindow {
   private static final long serialVersionUID = 1L;
 
-  /** Coordinates per cache block in {@link #addCombination} (128 KiB of the float64 accumulator). */
-  private static final int COMBINATION_BLOCK = 16_384;
   /** Least coordinates per parallel chunk in {@link #addCombination}. */
   private static final int COMBINATION_MIN_CHUNK = 65_536;
   /** Least stored entries per parallel chunk in {@link #dots}. */
@@ -213,36 +211,23 @@ public final class SparseWindow implements GradientWindow {
   }
 
   /**
-   * {@link #addCombination} restricted to coordinates {@code [from, to)}: walks the coordinate range in cache
-   * blocks, each adding every slot's entries in that block in slot order, so any split of {@code [0, d)} gives
-   * bit-identical results.
+   * {@link #addCombination} restricted to coordinates {@code [from, to)}: every slot in order 0..m-1 adds its
+   * entries in that range, so any split of {@code [0, d)} gives bit-identical results.
    */
   void addCombinationRange(double[] coef, double[] acc, int from, int to) {
-    int[] cursor = new int[m];
     for (int j = 0; j < m; j++) {
-      if (coef[j] != 0.0) {
-        cursor[j] = lowerBound(indices[j], sizes[j], from);
-      }
-    }
-    for (int blockStart = from; blockStart < to; blockStart += COMBINATION_BLOCK) {
-      int blockEnd = Math.min(to, blockStart + COMBINATION_BLOCK);
-      for (int j = 0; j < m; j++) {
-        double c = coef[j];
-        if (c != 0.0) {
-          cursor[j] = scatter(indices[j], values[j], sizes[j], cursor[j], blockEnd, c, acc);
+      double c = coef[j];
+      if (c != 0.0) {
+        int[] ind = indices[j];
+        float[] val = values[j];
+        int size = sizes[j];
+        int q = from == 0 ? 0 : lowerBound(ind, size, from);
+        while (q < size && ind[q] < to) {
+          acc[ind[q]] += c * val[q];
+          q++;
         }
       }
     }
-  }
-
-  /** Adds {@code c * val[q]} at {@code ind[q]} from {@code q = start} while {@code ind[q] < end}; returns the stop. */
-  private static int scatter(int[] ind, float[] val, int size, int start, int end, double c, double[] acc) {
-    int q = start;
-    while (q < size && ind[q] < end) {
-      acc[ind[q]] += c * val[q];
-      q++;
-    }
-    return q;
   }
 
   /** First position in {@code ind[0, size)} whose index is ≥ {@code key}. */
