@@ -40,8 +40,8 @@ final class MfacReference {
     return x;
   }
 
-  /** 2-norm condition number of a symmetric positive definite matrix, from LAPACK dsyev eigenvalues. */
-  static double condition(double[] a, int n) {
+  /** Eigenvalues (ascending) of a symmetric n×n matrix, from LAPACK dsyev. */
+  static double[] eigenvalues(double[] a, int n) {
     double[] f = a.clone();
     double[] w = new double[n];
     double[] work = new double[Math.max(1, 3 * n)];
@@ -50,7 +50,7 @@ final class MfacReference {
     if (info.val != 0) {
       throw new IllegalStateException("dsyev info " + info.val);
     }
-    return w[n - 1] / w[0];
+    return w;
   }
 
   /** A = (1/λ) K + m I from the stored vectors (row-major, slot order). */
@@ -112,7 +112,7 @@ final class MfacReference {
     return x;
   }
 
-  /** A sparse vector whose values, read as float32, are given; support random of size k, ascending. */
+  /** A random sparse vector: k distinct indices (ascending) with Gaussian float32 values times {@code scale}. */
   static SparseVector randomSparse(Random rnd, int d, int k, double scale) {
     int[] idx = rnd.ints(0, d).distinct().limit(k).sorted().toArray();
     float[] val = new float[k];
