@@ -113,6 +113,8 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
   private DeviceBuffer gradientStaging;
   private DeviceBuffer directionStaging;
+  /** Timing events at the start, after Top-k, after the m×m update and at the end of a step; null unless profiling. */
+  private CUevent[] stageEvents;
   /** Host copies for a refresh, allocated on the first one. */
   private double[] hostGram;
   private double[] hostInverse;
@@ -292,6 +294,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     int slot = (int) (steps % m);
     int filled = (int) Math.min(steps + 1, m);
 
+    markStage(0);
     efHist.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, g, d, histogram, topkState, k);
     for (int[] pass : LATER_PASSES) {
       hist.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, d, histogram, topkState, pass[0], pass[1]);
@@ -299,6 +302,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     count.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, d, topkState, blockCounts);
     write.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, d, topkState, blockCounts, windowIndices,
         windowValues, k, slot, supportBits, supportValues);
+    markStage(1);
 
     dots.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, supportBits, supportValues, gram,
         newDots, newColumn, m, slot, invDamping, (double) m);
@@ -308,6 +312,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
         firstCoefficients, m, slot);
     residual.launch(stream, rowBlocks, 1, THREADS, 1, 0, gram, inverse, firstCoefficients, newDots, residualVector,
         m, slot, invDamping, (double) m, driftMax);
+    markStage(2);
     driftMax.copyToAsync(driftHost, 0, 8, 0, stream);
     context.makeCurrent();
     check("cuEventRecord", JCudaDriver.cuEventRecord(driftEvent, stream.handle()));
@@ -317,6 +322,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     out.zero(stream);
     scatter.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, inverse, firstCoefficients,
         residualVector, m, slot, invDamping, out, supportBits, supportValues);
+    markStage(3);
     steps++;
   }
 
@@ -368,7 +374,61 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     driftHost.close();
     context.makeCurrent();
     check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+    if (stageEvents != null) {
+      destroyStageEvents();
+    }
     stream.close();
+  }
+
+  /**
+   * Turns per-stage timing on or off (for {@code GpuStepBench}): each step then records four CUDA events on the
+   * stream, which {@link #lastStageMillis()} reads.
+   */
+  void profileStages(boolean on) {
+    context.makeCurrent();
+    if (on && stageEvents == null) {
+      stageEvents = new CUevent[4];
+      for (int i = 0; i < stageEvents.length; i++) {
+        stageEvents[i] = new CUevent();
+        check("cuEventCreate", JCudaDriver.cuEventCreate(stageEvents[i], CUevent_flags.CU_EVENT_DEFAULT));
+      }
+    } else if (!on && stageEvents != null) {
+      stream.synchronize();
+      destroyStageEvents();
+    }
+  }
+
+  /**
+   * Device milliseconds of the last profiled step's stages: {Top-k (EF, select, write), m×m update and coefficients,
+   * combination u}; waits for the step.
+   */
+  double[] lastStageMillis() {
+    if (stageEvents == null) {
+      throw new IllegalStateException("profiling: not enabled");
+    }
+    context.makeCurrent();
+    check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(stageEvents[3]));
+    double[] out = new double[3];
+    float[] ms = new float[1];
+    for (int i = 0; i < 3; i++) {
+      check("cuEventElapsedTime", JCudaDriver.cuEventElapsedTime(ms, stageEvents[i], stageEvents[i + 1]));
+      out[i] = ms[0];
+    }
+    return out;
+  }
+
+  private void markStage(int i) {
+    if (stageEvents != null) {
+      context.makeCurrent();
+      check("cuEventRecord", JCudaDriver.cuEventRecord(stageEvents[i], stream.handle()));
+    }
+  }
+
+  private void destroyStageEvents() {
+    for (CUevent e : stageEvents) {
+      check("cuEventDestroy", JCudaDriver.cuEventDestroy(e));
+    }
+    stageEvents = null;
   }
 
   /** Checks the last drift read-back once it has arrived; rebuilds B when it is too large. */
@@ -410,8 +470,11 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     return true;
   }
 
-  /** B = A⁻¹ exactly (host LAPACK) from the current K; resets the drift maximum. */
-  private void refresh() {
+  /**
+   * B = A⁻¹ exactly (host LAPACK) from the current K and resets the drift maximum; waits for queued work. Runs by
+   * itself when the drift is too large; package-private so that tests can force one.
+   */
+  void refresh() {
     stream.synchronize();
     if (hostGram == null) {
       hostGram = new double[m * m];

@@ -1,0 +1,192 @@
+package org.efcp.optim.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.Kernel;
+import org.efcp.optim.DirectionPipeline;
+import org.efcp.optim.ErrorFeedback;
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.SparseVector;
+import org.efcp.optim.TensorLayout;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The device pipeline against the CPU {@link DirectionPipeline} for sparse M-FAC on the same gradients (ties,
+ * zeros and heavy tails, see {@link GradientSequence}): every step the Top-k selection (indices and float32
+ * values) and the error buffer are bitwise the CPU's, and u agrees to a max-norm relative 1e-5.
+ */
+@Tag("gpu")
+class GpuSparseMfacPipelineTest {
+  private static final double TOLERANCE = 1e-5;
+  /** Gradient scale: up to ‖c‖²/(mλ) ≈ 3e6 at λ = 1e-5, where both sides still agree to about 1e-9. */
+  private static final double SCALE = 0.125;
+
+  private static GpuContext context() {
+    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
+    return GpuContext.open(0);
+  }
+
+  @ParameterizedTest(name = "damping {0}")
+  @ValueSource(doubles = {1e-5, 1e-3, 1e-2})
+  void matchesTheCpuPipelineOverThreePassesOfTheRing(double damping) {
+    compareWithCpu(20_011, 64, 200, damping, 3 * 64, 0);
+  }
+
+  @Test
+  void forcedHostRefreshesKeepMatchingTheCpuPipeline() {
+    compareWithCpu(20_011, 64, 200, 1e-5, 2 * 64, 37);
+  }
+
+  @ParameterizedTest(name = "d={0}, m={1}, k={2}")
+  @CsvSource({"1, 1, 1", "5, 2, 2", "300, 4, 300", "4097, 3, 4096", "8192, 5, 1"})
+  void edgeShapesMatchTheCpuPipeline(int d, int m, int k) {
+    compareWithCpu(d, m, k, 1e-3, 3 * m + 4, 0);
+  }
+
+  @Test
+  void matchesTheCpuPipelineAtLogisticRegressionSize() {
+    compareWithCpu(769_000, 1024, 7690, 1e-4, 40, 0);
+  }
+
+  @Test
+  void deviceApiGivesTheHostApiResult() {
+    int d = 5000;
+    int m = 16;
+    int k = 50;
+    GpuContext ctx = context();
+    GradientSequence gradients = new GradientSequence(d, SCALE, 5);
+    double[] uHost = new double[d];
+    double[] uDevice = new double[d];
+    try (GpuSparseMfacPipeline host = new GpuSparseMfacPipeline(ctx, d, m, k, 1e-3);
+        GpuSparseMfacPipeline device = new GpuSparseMfacPipeline(ctx, d, m, k, 1e-3);
+        DeviceBuffer g = ctx.allocate(8L * d);
+        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
+      for (int t = 0; t < 2 * m + 3; t++) {
+        double[] grad = gradients.gradient(t);
+        host.direction(grad, uHost);
+        g.copyFrom(grad, 0, d, 0);
+        device.directionDevice(g, u);
+        device.stream().synchronize();
+        u.copyTo(uDevice, 0, d, 0);
+        assertSameIndices(t, host.lastIndices(), device.lastIndices());
+        // Only the order of the double atomics in u differs between the two runs.
+        assertClose(t, uHost, uDevice, 1e-8);
+      }
+      assertEquals(2 * m + 3, device.stepCount());
+    }
+  }
+
+  @Test
+  void undersizedBuffersAreRejected() {
+    GpuContext ctx = context();
+    try (GpuSparseMfacPipeline p = new GpuSparseMfacPipeline(ctx, 100, 4, 5, 1e-3);
+        DeviceBuffer small = ctx.allocate(8L * 99);
+        DeviceBuffer ok = ctx.allocate(8L * 100)) {
+      IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(small, ok));
+      assertTrue(g.getMessage().startsWith("g:"), g.getMessage());
+      IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(ok, small));
+      assertTrue(u.getMessage().startsWith("u:"), u.getMessage());
+      assertThrows(IllegalStateException.class, p::lastIndices);
+      assertThrows(IllegalArgumentException.class, () -> p.direction(new double[100], new double[99]));
+      double[] bad = new double[100];
+      bad[7] = Double.NaN;
+      assertThrows(IllegalArgumentException.class, () -> p.direction(bad, new double[100]));
+      assertEquals(0, p.stepCount());
+    }
+  }
+
+  /** Runs both pipelines for {@code steps} steps; {@code refreshEvery} > 0 forces a host refresh that often. */
+  private static void compareWithCpu(int d, int m, int k, double damping, int steps, int refreshEvery) {
+    GpuContext ctx = context();
+    // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
+    OptimizerConfig config = OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(d))
+        .window(m).density(k == 1 ? 1.5 : k).damping(damping).build();
+    assertEquals(k, config.topK(), "CPU k");
+    DirectionPipeline cpu = DirectionPipeline.create(config);
+    ErrorFeedback errorFeedback = (ErrorFeedback) cpu.compressor();
+    GradientSequence gradients = new GradientSequence(d, SCALE, 17);
+    double[] uCpu = new double[d];
+    double[] uGpu = new double[d];
+    try (GpuSparseMfacPipeline gpu = new GpuSparseMfacPipeline(ctx, d, m, k, damping)) {
+      long window = 8L * m * k;
+      long matrices = 2L * 8 * m * m;
+      long vectors = 2L * 8 * d;
+      long memory = gpu.memoryBytes();
+      assertTrue(memory >= window + matrices + vectors && memory <= window + matrices + 3 * vectors + 64L * m + (1 << 16),
+          "memoryBytes " + memory + " for window " + window + ", m×m " + matrices + ", d-vectors " + vectors);
+      int forced = 0;
+      for (int t = 0; t < steps; t++) {
+        if (refreshEvery > 0 && t % refreshEvery == refreshEvery - 1) {
+          gpu.refresh();
+          forced++;
+        }
+        double[] g = gradients.gradient(t);
+        cpu.direction(g, uCpu);
+        gpu.direction(g, uGpu);
+        SparseVector c = (SparseVector) cpu.lastCompressed();
+        assertSameIndices(t, c.indices(), gpu.lastIndices());
+        assertSameValues(t, c.values(), gpu.lastValues());
+        assertSameError(t, errorFeedback.error(), gpu.errorBuffer());
+        assertClose(t, uCpu, uGpu, TOLERANCE);
+      }
+      assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
+          "refreshCount " + gpu.refreshCount() + " after " + steps + " steps with " + forced + " forced");
+      assertTrue(gpu.lastDrift() <= GpuSparseMfacPipeline.DRIFT_TOLERANCE, "lastDrift " + gpu.lastDrift());
+    }
+  }
+
+  private static void assertSameIndices(int step, int[] expected, int[] actual) {
+    assertEquals(expected.length, actual.length, "step " + step + ": number of indices");
+    for (int q = 0; q < expected.length; q++) {
+      if (expected[q] != actual[q]) {
+        fail("step " + step + ": index #" + q + " is " + actual[q] + " on the GPU, " + expected[q] + " on the CPU");
+      }
+    }
+  }
+
+  private static void assertSameValues(int step, float[] expected, float[] actual) {
+    assertEquals(expected.length, actual.length, "step " + step + ": number of values");
+    for (int q = 0; q < expected.length; q++) {
+      if (Float.floatToRawIntBits(expected[q]) != Float.floatToRawIntBits(actual[q])) {
+        fail("step " + step + ": value #" + q + " is " + actual[q] + " on the GPU, " + expected[q] + " on the CPU");
+      }
+    }
+  }
+
+  private static void assertSameError(int step, double[] expected, double[] actual) {
+    for (int i = 0; i < expected.length; i++) {
+      if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i])) {
+        fail("step " + step + ": error buffer entry " + i + " is " + actual[i] + " on the GPU, " + expected[i]
+            + " on the CPU");
+      }
+    }
+  }
+
+  private static void assertClose(int step, double[] expected, double[] actual, double tolerance) {
+    double diff = 0;
+    double norm = 0;
+    int worst = -1;
+    for (int i = 0; i < expected.length; i++) {
+      double e = Math.abs(expected[i] - actual[i]);
+      if (e > diff || Double.isNaN(e)) {
+        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
+        worst = i;
+      }
+      norm = Math.max(norm, Math.abs(expected[i]));
+    }
+    if (diff > tolerance * norm) {
+      fail("step " + step + ": max |u_gpu - u_cpu| = " + diff + " at " + worst + " (gpu " + actual[worst] + ", cpu "
+          + expected[worst] + "), max |u_cpu| = " + norm + ", relative " + diff / norm + " > " + tolerance);
+    }
+  }
+}

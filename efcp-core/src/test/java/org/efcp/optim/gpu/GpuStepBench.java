@@ -1,0 +1,157 @@
+package org.efcp.optim.gpu;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.optim.DirectionPipeline;
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.TensorLayout;
+
+/**
+ * Benchmark main (not a test): one sparse M-FAC direction step at logistic-regression size (d = 769,000, m = 1024,
+ * k = 7,690) on the GPU and on the CPU, one JSON line per measurement.
+ * <ul>
+ *   <li>{@code gpu_sparse_mfac_step} api=device: g already on the device, each step followed by a stream sync
+ *   (latency); api=device_pipelined: steps queued back to back, one sync at the end (throughput);
+ *   api=host: {@link GpuSparseMfacPipeline#direction} with both copies;</li>
+ *   <li>{@code gpu_sparse_mfac_stages}: device milliseconds of the Top-k, m×m and combination stages;</li>
+ *   <li>{@code cpu_sparse_mfac_step}: the CPU {@link DirectionPipeline} on the same gradients.</li>
+ * </ul>
+ * The window is filled (m steps) before anything is timed. Arguments (all optional): damping (default 1e-4), timed
+ * GPU steps (200), timed CPU steps (20; 0 skips the CPU).
+ */
+public final class GpuStepBench {
+  private static final int D = 769_000;
+  private static final int M = 1024;
+  private static final int K = 7690;
+  /** Heavy-tailed steps of {@link GradientSequence} (none of its constant, zero or quantised ones). */
+  private static final int[] GRADIENT_STEPS = {2, 3, 5, 6, 8, 9, 10, 11};
+
+  private GpuStepBench() {}
+
+  public static void main(String[] args) {
+    double damping = args.length > 0 ? Double.parseDouble(args[0]) : 1e-4;
+    int timed = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+    int cpuTimed = args.length > 2 ? Integer.parseInt(args[2]) : 20;
+    GradientSequence sequence = new GradientSequence(D, 0.125, 99);
+    double[][] gradients = new double[GRADIENT_STEPS.length][];
+    for (int i = 0; i < gradients.length; i++) {
+      gradients[i] = sequence.gradient(GRADIENT_STEPS[i]);
+    }
+    GpuContext ctx = GpuContext.open(0);
+    String device = ctx.deviceName();
+    benchGpu(ctx, device, gradients, damping, timed);
+    if (cpuTimed > 0) {
+      benchCpu(gradients, damping, cpuTimed);
+    }
+  }
+
+  private static void benchGpu(GpuContext ctx, String device, double[][] gradients, double damping, int timed) {
+    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
+    try (GpuSparseMfacPipeline p = new GpuSparseMfacPipeline(ctx, D, M, K, damping);
+        DeviceBuffer u = ctx.allocate(8L * D)) {
+      for (int i = 0; i < g.length; i++) {
+        g[i] = ctx.allocate(8L * D);
+        g[i].copyFrom(gradients[i], 0, D, 0);
+      }
+      long fillStart = System.nanoTime();
+      for (int t = 0; t < M; t++) {
+        p.directionDevice(g[t % g.length], u);
+      }
+      p.stream().synchronize();
+      double fillMs = (System.nanoTime() - fillStart) / 1e6;
+
+      double[] ms = new double[timed];
+      for (int i = 0; i < timed; i++) {
+        long start = System.nanoTime();
+        p.directionDevice(g[i % g.length], u);
+        p.stream().synchronize();
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
+      print("gpu_sparse_mfac_step", "device", device, damping, ms, p.refreshCount(),
+          String.format(Locale.ROOT, ",\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e", M, fillMs, p.lastDrift()));
+
+      long start = System.nanoTime();
+      for (int i = 0; i < timed; i++) {
+        p.directionDevice(g[i % g.length], u);
+      }
+      p.stream().synchronize();
+      double perStep = (System.nanoTime() - start) / 1e6 / timed;
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_sparse_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"d\":%d,\"m\":%d,"
+              + "\"k\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
+          device, D, M, K, damping, timed, perStep, p.refreshCount()));
+
+      p.profileStages(true);
+      int profiled = Math.min(timed, 50);
+      double[][] stages = new double[3][profiled];
+      for (int i = 0; i < profiled; i++) {
+        p.directionDevice(g[i % g.length], u);
+        double[] s = p.lastStageMillis();
+        for (int j = 0; j < 3; j++) {
+          stages[j][i] = s[j];
+        }
+      }
+      p.profileStages(false);
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_sparse_mfac_stages\",\"device\":\"%s\",\"d\":%d,\"m\":%d,\"k\":%d,\"steps\":%d,"
+              + "\"topk_median_ms\":%.4f,\"mxm_median_ms\":%.4f,\"combine_median_ms\":%.4f}",
+          device, D, M, K, profiled, quantile(stages[0], 0.5), quantile(stages[1], 0.5), quantile(stages[2], 0.5)));
+
+      int hostSteps = Math.min(timed, 50);
+      double[] uHost = new double[D];
+      double[] hostMs = new double[hostSteps];
+      for (int i = 0; i < hostSteps; i++) {
+        long t0 = System.nanoTime();
+        p.direction(gradients[i % gradients.length], uHost);
+        hostMs[i] = (System.nanoTime() - t0) / 1e6;
+      }
+      print("gpu_sparse_mfac_step", "host", device, damping, hostMs, p.refreshCount(), "");
+    } finally {
+      for (DeviceBuffer b : g) {
+        if (b != null) {
+          b.close();
+        }
+      }
+    }
+  }
+
+  private static void benchCpu(double[][] gradients, double damping, int timed) {
+    DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(D))
+        .window(M).density(K).damping(damping).build());
+    double[] u = new double[D];
+    long fillStart = System.nanoTime();
+    for (int t = 0; t < M; t++) {
+      cpu.direction(gradients[t % gradients.length], u);
+    }
+    double fillMs = (System.nanoTime() - fillStart) / 1e6;
+    double[] ms = new double[timed];
+    for (int i = 0; i < timed; i++) {
+      long start = System.nanoTime();
+      cpu.direction(gradients[i % gradients.length], u);
+      ms[i] = (System.nanoTime() - start) / 1e6;
+    }
+    String device = "cpu (" + Runtime.getRuntime().availableProcessors() + " threads)";
+    print("cpu_sparse_mfac_step", "host", device, damping, ms, -1,
+        String.format(Locale.ROOT, ",\"fill_%d_steps_ms\":%.1f", M, fillMs));
+  }
+
+  private static void print(String bench, String api, String device, double damping, double[] ms, long refreshes,
+      String extra) {
+    System.out.println(String.format(Locale.ROOT,
+        "{\"bench\":\"%s\",\"api\":\"%s\",\"device\":\"%s\",\"d\":%d,\"m\":%d,\"k\":%d,\"damping\":%g,\"steps\":%d,"
+            + "\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%s%s}",
+        bench, api, device, D, M, K, damping, ms.length, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
+        refreshes < 0 ? "null" : Long.toString(refreshes), extra));
+  }
+
+  /** The q-quantile by the nearest-rank rule on a sorted copy. */
+  private static double quantile(double[] x, double q) {
+    double[] s = x.clone();
+    Arrays.sort(s);
+    return s[(int) Math.min(s.length - 1, Math.round(q * (s.length - 1)))];
+  }
+}
