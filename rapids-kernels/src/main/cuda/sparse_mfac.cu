@@ -200,6 +200,7 @@ extern "C" __global__ void mfac_scatter(const int* __restrict__ winIdx, const fl
     const int i = idx[q];
     atomicAdd(&u[i], coef * (double)val[q]);
     if (j == slot) {
+      // Threads whose indices share a word all store the same 0: a benign race.
       bitmap[i >> 5] = 0u;
       scratch[i] = 0.0;
     }

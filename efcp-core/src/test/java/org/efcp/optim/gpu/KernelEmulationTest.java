@@ -1,0 +1,155 @@
+package org.efcp.optim.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.efcp.optim.DirectionPipeline;
+import org.efcp.optim.ErrorFeedback;
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.SparseVector;
+import org.efcp.optim.TensorLayout;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The real kernel sources (rapids-kernels' topk.cu and sparse_mfac.cu) run on the CPU through a small CUDA emulation
+ * (test resources {@code emulation/}: g++, the blocks of a launch one at a time on 256 threads, barriers for
+ * {@code __syncthreads} and the warp shuffles) in the launch order of {@link GpuSparseMfacPipeline#directionDevice},
+ * against the CPU {@link DirectionPipeline} on the same gradients: every step the selection (indices and float32
+ * values) and the error buffer are bitwise the CPU's and u agrees to 1e-7 (max-norm relative). It checks the kernels'
+ * logic (indexing, tie handling, scans, the last-block protocol, the m×m update), not device timing or memory
+ * ordering. Skipped only where no g++ is on the PATH.
+ */
+class KernelEmulationTest {
+  private static final String[] RESOURCES = {"cuda_emulation.h", "cuda_emulation.cpp", "kernel_harness.cpp"};
+
+  @TempDir
+  static Path dir;
+  private static Path harness;
+
+  @BeforeAll
+  static void buildHarness() throws IOException, InterruptedException {
+    assumeTrue(run(List.of("g++", "--version"), 30) == 0, "g++ is not available");
+    Path cuda = kernelSources();
+    for (String name : RESOURCES) {
+      try (InputStream in = KernelEmulationTest.class.getResourceAsStream("emulation/" + name)) {
+        assertTrue(in != null, "missing test resource emulation/" + name);
+        Files.copy(in, dir.resolve(name));
+      }
+    }
+    harness = dir.resolve("kernel_harness");
+    List<String> compile = List.of("g++", "-std=c++20", "-O2", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas",
+        "-I", cuda.toString(), "-I", dir.toString(), "-o", harness.toString(),
+        dir.resolve("kernel_harness.cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
+    assertEquals(0, run(compile, 120), "g++ failed: " + Files.readString(dir.resolve("run.log")));
+  }
+
+  @ParameterizedTest(name = "d={0}, m={1}, k={2}, damping={3}")
+  @CsvSource({"20011, 6, 200, 1e-5, 15", "4097, 3, 4096, 1e-2, 10", "1, 1, 1, 1e-3, 4", "8192, 5, 1, 1e-3, 12"})
+  void emulatedKernelsReproduceTheCpuPipeline(int d, int m, int k, double damping, int steps)
+      throws IOException, InterruptedException {
+    GradientSequence gradients = new GradientSequence(d, 0.125, 17);
+    Path in = dir.resolve("gradients.bin");
+    Path out = dir.resolve("steps.bin");
+    ByteBuffer g = ByteBuffer.allocate(8 * d * steps).order(ByteOrder.LITTLE_ENDIAN);
+    for (int t = 0; t < steps; t++) {
+      for (double x : gradients.gradient(t)) {
+        g.putDouble(x);
+      }
+    }
+    Files.write(in, g.array());
+    int rc = run(List.of(harness.toString(), Integer.toString(d), Integer.toString(m), Integer.toString(k),
+        Double.toString(damping), Integer.toString(steps), in.toString(), out.toString()), 120);
+    assertEquals(0, rc, "harness failed: " + Files.readString(dir.resolve("run.log")));
+
+    // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
+    OptimizerConfig config = OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(d)).window(m)
+        .density(k == 1 ? 1.5 : k).damping(damping).build();
+    assertEquals(k, config.topK(), "CPU k");
+    DirectionPipeline cpu = DirectionPipeline.create(config);
+    ErrorFeedback errorFeedback = (ErrorFeedback) cpu.compressor();
+    ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals((long) steps * (8L * k + 16L * d + 8), result.remaining(), "harness output size");
+    double[] u = new double[d];
+    for (int t = 0; t < steps; t++) {
+      cpu.direction(gradients.gradient(t), u);
+      SparseVector c = (SparseVector) cpu.lastCompressed();
+      for (int q = 0; q < k; q++) {
+        int index = result.getInt();
+        if (index != c.indices()[q]) {
+          fail("step " + t + ": index #" + q + " is " + index + " emulated, " + c.indices()[q] + " on the CPU");
+        }
+      }
+      for (int q = 0; q < k; q++) {
+        float value = result.getFloat();
+        if (Float.floatToRawIntBits(value) != Float.floatToRawIntBits(c.values()[q])) {
+          fail("step " + t + ": value #" + q + " is " + value + " emulated, " + c.values()[q] + " on the CPU");
+        }
+      }
+      double[] error = errorFeedback.error();
+      for (int i = 0; i < d; i++) {
+        double e = result.getDouble();
+        if (Double.doubleToRawLongBits(e) != Double.doubleToRawLongBits(error[i])) {
+          fail("step " + t + ": error entry " + i + " is " + e + " emulated, " + error[i] + " on the CPU");
+        }
+      }
+      double diff = 0;
+      double norm = 0;
+      for (int i = 0; i < d; i++) {
+        double x = result.getDouble();
+        diff = Double.isNaN(x) ? Double.POSITIVE_INFINITY : Math.max(diff, Math.abs(x - u[i]));
+        norm = Math.max(norm, Math.abs(u[i]));
+      }
+      assertTrue(diff <= 1e-7 * norm, "step " + t + ": max |u_emulated - u_cpu| = " + diff + ", max |u_cpu| = " + norm);
+      double drift = result.getDouble();
+      assertTrue(drift >= 0 && drift <= GpuSparseMfacPipeline.DRIFT_TOLERANCE, "step " + t + ": drift " + drift);
+    }
+  }
+
+  /** The rapids-kernels CUDA sources, from the module directory (Maven's working directory) or the project root. */
+  private static Path kernelSources() {
+    for (String candidate : new String[] {"../rapids-kernels/src/main/cuda", "rapids-kernels/src/main/cuda"}) {
+      Path p = Path.of(candidate).toAbsolutePath().normalize();
+      if (Files.isRegularFile(p.resolve("sparse_mfac.cu"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("cannot find rapids-kernels/src/main/cuda from " + Path.of("").toAbsolutePath());
+  }
+
+  /** Runs a command with its output in run.log; returns the exit code (-1 when it cannot start or times out). */
+  private static int run(List<String> command, int timeoutSeconds) throws InterruptedException {
+    Path log = dir.resolve("run.log");
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    } catch (IOException e) {
+      try {
+        Files.writeString(log, e.toString(), StandardCharsets.UTF_8);
+      } catch (IOException ignored) {
+        // The exit code already says it failed.
+      }
+      return -1;
+    }
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return -1;
+    }
+    return p.exitValue();
+  }
+}

@@ -1,0 +1,83 @@
+// CPU emulation of the CUDA features that topk.cu and sparse_mfac.cu use, for KernelEmulationTest: the blocks of a
+// launch run one at a time on 256 persistent worker threads (the block's threads), __syncthreads is a std::barrier
+// of all 256 and every warp shuffle a pair of barriers of its 32 lanes, so a missing or divergent __syncthreads
+// deadlocks here too. __shared__ becomes static (one block at a time). Atomics are GCC __atomic builtins. Compile with
+// -std=c++20 -ffp-contract=off so that float64 arithmetic is plain IEEE like the device's explicit _rn operations.
+#pragma once
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+#include <algorithm>
+
+struct emu_dim3 { unsigned int x, y, z; };
+extern thread_local emu_dim3 threadIdx;
+extern emu_dim3 blockIdx;   // one block at a time: shared by all workers
+extern emu_dim3 blockDim;
+extern emu_dim3 gridDim;
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __shared__ static
+#define __restrict__ __restrict
+
+void emu_syncthreads();
+void emu_warp_sync(int warp);
+extern uint64_t emu_warp_buf[32][32];
+
+inline void __syncthreads() { emu_syncthreads(); }
+
+template <typename T>
+inline T emu_shfl(T v, int srcLane, bool valid) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  emu_warp_buf[warp][lane] = bits;
+  emu_warp_sync(warp);
+  uint64_t got = emu_warp_buf[warp][valid ? srcLane : lane];
+  emu_warp_sync(warp);
+  T out;
+  std::memcpy(&out, &got, sizeof(T));
+  return out;
+}
+template <typename T> inline T __shfl_down_sync(unsigned, T v, int off) {
+  int lane = threadIdx.x & 31;
+  return emu_shfl(v, lane + off, lane + off < 32);
+}
+template <typename T> inline T __shfl_up_sync(unsigned, T v, int off) {
+  int lane = threadIdx.x & 31;
+  return emu_shfl(v, lane - off, lane - off >= 0);
+}
+
+inline unsigned int atomicAdd(unsigned int* p, unsigned int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+inline unsigned int atomicOr(unsigned int* p, unsigned int v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+inline double atomicAdd(double* p, double v) {
+  uint64_t* q = (uint64_t*)p;
+  uint64_t old = __atomic_load_n(q, __ATOMIC_SEQ_CST);
+  while (true) {
+    double o; std::memcpy(&o, &old, 8);
+    double n = o + v; uint64_t nb; std::memcpy(&nb, &n, 8);
+    if (__atomic_compare_exchange_n(q, &old, nb, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return o;
+  }
+}
+inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v) {
+  unsigned long long old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+  while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+  return old;
+}
+inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+template <typename T> inline T __ldcg(const T* p) { T v; __atomic_load(p, &v, __ATOMIC_SEQ_CST); return v; }
+inline long long __double_as_longlong(double x) { long long r; std::memcpy(&r, &x, 8); return r; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+using std::min;
+using std::max;
+
+// Runs kernel(args...) over gridX blocks of 256 threads.
+void emu_launch(unsigned int gridX, unsigned int threads, const std::function<void()>& body);

@@ -1,0 +1,74 @@
+// One sparse M-FAC pipeline on the CPU emulation: the kernels of topk.cu and sparse_mfac.cu launched in exactly the
+// order, grids and arguments of GpuSparseMfacPipeline.directionDevice (keep the two in step), with zeroed state,
+// B = I/m and no host refresh. Reads `steps` gradients (d little-endian doubles each) from gradFile; writes per step
+// the slot's k indices (int32), k values (float32), the error buffer (d doubles), u (d doubles) and the drift
+// maximum (1 double) to outFile. Exits with 1 and a message on stderr when a between-steps invariant breaks
+// (histogram, support bitmap and scratch cleared, tickets reset, B exactly symmetric).
+#include "cuda_emulation.h"
+#include "topk.cu"
+#include "sparse_mfac.cu"
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
+
+int main(int argc, char** argv) {
+  if (argc < 8) { std::fprintf(stderr, "usage: d m k damping steps gradFile outFile\n"); return 2; }
+  int d = atoi(argv[1]), m = atoi(argv[2]), k = atoi(argv[3]);
+  double damping = atof(argv[4]);
+  int steps = atoi(argv[5]);
+  FILE* gin = std::fopen(argv[6], "rb");
+  FILE* out = std::fopen(argv[7], "wb");
+  double invDamping = 1.0 / damping;
+  int nb = (d + 4095) / 4096;
+  int rowBlocks = (m + 7) / 8;
+  std::vector<double> error(d), scratch(d), g(d), u(d), K((size_t)m * m), B((size_t)m * m);
+  std::vector<unsigned int> hist(2048), bitmap((d + 31) / 32);
+  std::vector<sm_u64> st(4), blockCounts(nb), ticket(1), driftMax(1);
+  std::vector<int> winIdx((size_t)m * k);
+  std::vector<float> winVal((size_t)m * k);
+  std::vector<double> w(m), col(m), bs(m), p(m), v(m), scalars(2), M0(m), r(m);
+  for (int i = 0; i < m; i++) B[(size_t)i * m + i] = 1.0 / m;
+  const int passes[5][2] = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
+  for (int t = 0; t < steps; t++) {
+    if (std::fread(g.data(), 8, d, gin) != (size_t)d) { std::fprintf(stderr, "short gradient file\n"); std::fflush(stderr); std::_Exit(1); }
+    int slot = t % m;
+    int filled = std::min(t + 1, m);
+    LAUNCH(nb, topk_ef_hist, error.data(), g.data(), d, hist.data(), st.data(), k);
+    for (auto& ps : passes) {
+      int shift = ps[0], width = ps[1];
+      LAUNCH(nb, topk_hist, error.data(), d, hist.data(), st.data(), shift, width);
+    }
+    LAUNCH(nb, topk_count, error.data(), d, st.data(), blockCounts.data());
+    LAUNCH(nb, topk_write, error.data(), d, st.data(), blockCounts.data(), winIdx.data(), winVal.data(), k, slot,
+           bitmap.data(), scratch.data());
+    LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, bitmap.data(), scratch.data(), K.data(), w.data(),
+           col.data(), m, slot, invDamping, (double)m);
+    LAUNCH(rowBlocks, mfac_insert_p, B.data(), col.data(), bs.data(), p.data(), v.data(), (unsigned int*)ticket.data(),
+           scalars.data(), m, slot);
+    LAUNCH(rowBlocks, mfac_insert_update, B.data(), bs.data(), v.data(), scalars.data(), w.data(), M0.data(), m, slot);
+    LAUNCH(rowBlocks, mfac_residual, K.data(), B.data(), M0.data(), w.data(), r.data(), m, slot, invDamping,
+           (double)m, driftMax.data());
+    std::fill(u.begin(), u.end(), 0.0);
+    LAUNCH(filled, mfac_scatter, winIdx.data(), winVal.data(), k, B.data(), M0.data(), r.data(), m, slot, invDamping,
+           u.data(), bitmap.data(), scratch.data());
+    // Invariants between steps.
+    for (auto h : hist) if (h) { std::fprintf(stderr, "step %d: histogram not cleared\n", t); std::fflush(stderr); std::_Exit(1); }
+    for (auto b : bitmap) if (b) { std::fprintf(stderr, "step %d: bitmap not cleared\n", t); std::fflush(stderr); std::_Exit(1); }
+    for (auto s : scratch) if (s != 0.0) { std::fprintf(stderr, "step %d: scratch not cleared\n", t); std::fflush(stderr); std::_Exit(1); }
+    if (st[2] != 0 || ticket[0] != 0) { std::fprintf(stderr, "step %d: ticket not reset\n", t); std::fflush(stderr); std::_Exit(1); }
+    for (int i = 0; i < m; i++) for (int j = 0; j < i; j++)
+      if (B[(size_t)i * m + j] != B[(size_t)j * m + i]) { std::fprintf(stderr, "step %d: B not symmetric at %d,%d\n", t, i, j); std::fflush(stderr); std::_Exit(1); }
+    double drift; std::memcpy(&drift, &driftMax[0], 8);
+    std::fwrite(&winIdx[(size_t)slot * k], 4, k, out);
+    std::fwrite(&winVal[(size_t)slot * k], 4, k, out);
+    std::fwrite(error.data(), 8, d, out);
+    std::fwrite(u.data(), 8, d, out);
+    std::fwrite(&drift, 8, 1, out);
+  }
+  std::fclose(out);
+  std::fprintf(stderr, "harness: %d steps done\n", steps);
+  std::fflush(stderr);
+  std::_Exit(0);
+}
