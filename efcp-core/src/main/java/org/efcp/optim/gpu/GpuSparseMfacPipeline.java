@@ -366,18 +366,21 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
       return;
     }
     closed = true;
-    stream.synchronize();
-    for (DeviceBuffer b : owned) {
-      b.close();
+    try {
+      stream.synchronize();
+    } finally {
+      for (DeviceBuffer b : owned) {
+        b.close();
+      }
+      owned.clear();
+      driftHost.close();
+      context.makeCurrent();
+      check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+      if (stageEvents != null) {
+        destroyStageEvents();
+      }
+      stream.close();
     }
-    owned.clear();
-    driftHost.close();
-    context.makeCurrent();
-    check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
-    if (stageEvents != null) {
-      destroyStageEvents();
-    }
-    stream.close();
   }
 
   /**
@@ -484,6 +487,9 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     MfacInverse.invert(hostGram, m, invDamping, hostInverse);
     inverse.copyFrom(hostInverse, 0, m * m, 0);
     driftMax.copyFrom(new long[1], 0, 1, 0);
+    // The pending read-back (if any) has arrived and describes the B just replaced.
+    driftPending = false;
+    uncheckedSteps = 0;
     refreshes++;
   }
 
