@@ -30,6 +30,18 @@ __device__ __forceinline__ sm_u64 topk_key(double x) {
   return (sm_u64)__double_as_longlong(x) & 0x7FFFFFFFFFFFFFFFull;
 }
 
+#define TOPK_NO_BIN 0xFFFFFFFFu
+
+// Adds the warp's keys to the block histogram, one shared atomic per distinct bin in the warp (massive ties, e.g. many
+// exact zeros, would otherwise serialise 32 atomics on one address). Every lane of the warp must call it; a lane with
+// nothing to count passes TOPK_NO_BIN.
+__device__ __forceinline__ void topk_add_to_bin(unsigned int* sh, unsigned int bin) {
+  const unsigned int peers = __match_any_sync(0xffffffffu, bin);
+  if (bin != TOPK_NO_BIN && (int)(threadIdx.x & 31) == __ffs(peers) - 1) {
+    atomicAdd(&sh[bin], (unsigned int)__popc(peers));
+  }
+}
+
 // Called by every thread of every block after its digit histogram `sh` (nbins = 1 << width bins) is complete:
 // adds it to the global histogram; the last block then finds the bucket holding the rank-th largest key among
 // the candidates (bins scanned from the top), appends its digit to the prefix, lowers the rank by the count in
@@ -93,11 +105,13 @@ extern "C" __global__ void topk_ef_hist(double* __restrict__ xi, const double* _
 #pragma unroll 4
   for (int q = 0; q < TOPK_ITEMS; q++) {
     const long long i = base + (long long)q * SM_THREADS;
+    unsigned int bin = TOPK_NO_BIN;
     if (i < d) {
       const double a = xi[i] + g[i];
       xi[i] = a;
-      atomicAdd(&sh[(unsigned int)(topk_key(a) >> 52)], 1u);
+      bin = (unsigned int)(topk_key(a) >> 52);
     }
+    topk_add_to_bin(sh, bin);
   }
   __syncthreads();
   topk_finish_pass(sh, hist, 11, st, 0ull, (sm_u64)k);
@@ -121,12 +135,14 @@ extern "C" __global__ void topk_hist(const double* __restrict__ a, int d, unsign
 #pragma unroll 4
   for (int q = 0; q < TOPK_ITEMS; q++) {
     const long long i = base + (long long)q * SM_THREADS;
+    unsigned int bin = TOPK_NO_BIN;
     if (i < d) {
       const sm_u64 key = topk_key(a[i]);
       if ((key >> high) == prefix) {
-        atomicAdd(&sh[(unsigned int)((key >> shift) & mask)], 1u);
+        bin = (unsigned int)((key >> shift) & mask);
       }
     }
+    topk_add_to_bin(sh, bin);
   }
   __syncthreads();
   topk_finish_pass(sh, hist, width, st, prefix, rank);

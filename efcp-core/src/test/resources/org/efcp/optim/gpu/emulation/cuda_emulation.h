@@ -54,6 +54,21 @@ template <typename T> inline T __shfl_up_sync(unsigned, T v, int off) {
   return emu_shfl(v, lane - off, lane - off >= 0);
 }
 
+// The lanes of the calling warp whose v equals this lane's (every lane must call it).
+inline unsigned int __match_any_sync(unsigned, unsigned int v) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  emu_warp_buf[warp][lane] = v;
+  emu_warp_sync(warp);
+  unsigned int peers = 0;
+  for (int l = 0; l < 32; l++) {
+    if ((unsigned int)emu_warp_buf[warp][l] == v) peers |= 1u << l;
+  }
+  emu_warp_sync(warp);
+  return peers;
+}
+inline int __ffs(unsigned int x) { return __builtin_ffs((int)x); }
+inline int __popc(unsigned int x) { return __builtin_popcount(x); }
+
 inline unsigned int atomicAdd(unsigned int* p, unsigned int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline unsigned int atomicOr(unsigned int* p, unsigned int v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
 inline double atomicAdd(double* p, double v) {
