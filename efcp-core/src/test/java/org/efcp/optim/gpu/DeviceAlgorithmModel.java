@@ -50,11 +50,16 @@ final class DeviceAlgorithmModel {
     return last;
   }
 
+  /** What the pipeline does on the host when the drift is too large: B = A⁻¹ exactly from K. */
+  void refresh() {
+    MfacInverse.invert(gram, m, invDamping, inverse);
+    driftMax = 0;
+    refreshes++;
+  }
+
   void direction(double[] g, double[] u) {
     if (!(driftMax <= GpuSparseMfacPipeline.DRIFT_TOLERANCE)) {
-      MfacInverse.invert(gram, m, invDamping, inverse);
-      driftMax = 0;
-      refreshes++;
+      refresh();
     }
     SparseVector c = (SparseVector) compressor.compress(g);
     last = c;
