@@ -9,11 +9,12 @@
 // (row-major M x K for A, N x K for B) is transposed on the way in; one row is padded by PAD floats, which
 // keeps those transposed stores free of bank conflicts and the float4 reads aligned.
 //
-// Split-K: blockIdx.y = split · ceil(M / 128) + (row tile), and the blocks of split z multiply k in
-// [z * kChunk, min(K, (z + 1) * kChunk)) and write their partial tile at C + z * splitStride; the caller reduces the partials (deterministically, in a fixed order). Every row,
-// column and k index is bounds-checked, so any M, N, K >= 0 and any leading dimensions work; float4 global
-// accesses are used only where the base pointer is 16-byte aligned and the leading dimension is a multiple
-// of 4, with scalar loads (zero-filled outside the matrix) everywhere else.
+// Split-K: blockIdx.y = z · ceil(M / 128) + (row tile); the blocks of split z multiply k in
+// [z * kChunk, min(K, (z + 1) * kChunk)) and write their partial tile at C + z * splitStride, and the caller
+// sums the partials (in a fixed order, so results are deterministic). Every row, column and k index is
+// bounds-checked, so any M, N >= 1, K >= 0 and any leading dimensions work; float4 global accesses are used
+// only where the base pointer is 16-byte aligned and the leading dimension a multiple of 4, scalar loads
+// (zero-filled outside the matrix) everywhere else.
 #pragma once
 
 #include <stdint.h>
