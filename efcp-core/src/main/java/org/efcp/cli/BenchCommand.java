@@ -3,9 +3,8 @@ package org.efcp.cli;
 import dev.ludovic.netlib.blas.BLAS;
 import java.io.PrintStream;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Set;
-import java.util.function.Function;
+import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.Method;
 import org.efcp.optim.MfacCholeskyState;
 import org.efcp.optim.MfacPreconditioner;
@@ -17,30 +16,35 @@ import org.efcp.optim.OptimizerConfig;
  * k = 1 %, 50 timed steps after m fill steps).
  */
 final class BenchCommand {
-  static final Set<String> FLAGS = flags();
+  static final Set<String> FLAGS = ConfigOptions.flagsWith("d", "fill", "steps");
   static final int DEFAULT_D = 769_000;
   static final int DEFAULT_STEPS = 50;
   /** Calls of the O(m³) from-scratch factorisation whose median is reported. */
   static final int REFACTOR_REPEATS = 5;
 
-  private final Function<OptimizerConfig, DirectionStepper> stepperFactory;
+  /** One benchmark: {@code fill} untimed then {@code steps} timed direction calls of a pipeline for {@code config}. */
+  record Plan(OptimizerConfig config, int fill, int steps) {}
 
-  BenchCommand(Function<OptimizerConfig, DirectionStepper> stepperFactory) {
-    this.stepperFactory = stepperFactory;
-  }
-
-  private static Set<String> flags() {
-    Set<String> s = new HashSet<>(ConfigOptions.FLAGS);
-    s.addAll(Set.of("d", "fill", "steps"));
-    return Set.copyOf(s);
-  }
+  private BenchCommand() {}
 
   /**
    * Parses and validates every option, then runs the benchmark and prints its JSON line to {@code out}.
    *
    * @throws CliException for bad options
    */
-  void run(CliArgs args, PrintStream out) {
+  static void run(CliArgs args, PrintStream out) {
+    Plan plan = plan(args);
+    out.println(measure(plan, DirectionPipeline.create(plan.config())));
+    out.flush();
+  }
+
+  /**
+   * The validated benchmark the options ask for: d from {@code --d}, else from {@code --shapes}, else
+   * {@link #DEFAULT_D}; fill m steps by default for methods with a window (0 otherwise).
+   *
+   * @throws CliException for bad options
+   */
+  static Plan plan(CliArgs args) {
     ConfigOptions options = ConfigOptions.parse(args, Method.SPARSE_MFAC);
     int d = args.has("d") || options.shapes() == null ? args.intValue("d", DEFAULT_D) : options.layoutDimension();
     if (d < 1) {
@@ -51,31 +55,33 @@ final class BenchCommand {
       throw new CliException("--steps: must be >= 1, got " + steps);
     }
     OptimizerConfig config = options.toConfig(d);
-    Method method = config.method();
-    int fill = args.intValue("fill", method.hasWindow() ? config.window() : 0);
+    int fill = args.intValue("fill", config.method().hasWindow() ? config.window() : 0);
     if (fill < 0) {
       throw new CliException("--fill: must be >= 0, got " + fill);
     }
-    out.println(measure(config, stepperFactory.apply(config), fill, steps));
-    out.flush();
+    return new Plan(config, fill, steps);
   }
 
-  private static JsonLine measure(OptimizerConfig config, DirectionStepper stepper, int fill, int steps) {
+  /** Runs {@code plan} on {@code pipeline} (built for {@code plan.config()}) and returns the JSON line. */
+  static JsonLine measure(Plan plan, DirectionPipeline pipeline) {
+    OptimizerConfig config = plan.config();
+    int fill = plan.fill();
+    int steps = plan.steps();
     int d = config.dimension();
     SyntheticGradients source = new SyntheticGradients(d, config.seed());
     double[] g = new double[d];
     double[] u = new double[d];
     for (int t = 0; t < fill; t++) {
       source.next(g);
-      stepper.direction(g, u);
+      pipeline.direction(g, u);
     }
-    MfacPreconditioner mfac = stepper.preconditioner() instanceof MfacPreconditioner p ? p : null;
+    MfacPreconditioner mfac = pipeline.preconditioner() instanceof MfacPreconditioner p ? p : null;
     long[] stepNanos = new long[steps];
     long[] windowNanos = new long[steps];
     for (int t = 0; t < steps; t++) {
       source.next(g);
       long start = System.nanoTime();
-      stepper.direction(g, u);
+      pipeline.direction(g, u);
       stepNanos[t] = System.nanoTime() - start;
       if (mfac != null) {
         windowNanos[t] = mfac.lastWindowUpdateNanos();
@@ -96,7 +102,7 @@ final class BenchCommand {
     json.put("fill", fill).put("steps", steps)
         .put("median_step_ms", millis(median(stepNanos)))
         .put("p90_step_ms", millis(percentile(stepNanos, 0.9)))
-        .put("state_bytes", stepper.memoryBytes());
+        .put("state_bytes", pipeline.memoryBytes());
     if (mfac != null) {
       json.put("window_update_ms", millis(median(windowNanos)))
           .put("full_refactor_ms", millis(median(refactorNanos(mfac.state()))));

@@ -1,5 +1,7 @@
 package org.efcp.cli;
 
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.efcp.optim.Method;
@@ -16,6 +18,13 @@ record ConfigOptions(
     double ridge, long seed) {
 
   static final Set<String> FLAGS = Set.of("method", "m", "k", "damp", "eps", "rank", "shapes", "ridge", "seed");
+
+  /** The option names a command accepts: {@link #FLAGS} plus the command's own. */
+  static Set<String> flagsWith(String... commandFlags) {
+    Set<String> s = new HashSet<>(FLAGS);
+    s.addAll(List.of(commandFlags));
+    return Set.copyOf(s);
+  }
 
   /** Builder parameter name → the option that sets it. */
   private static final Map<String, String> OPTION_OF = Map.of(

@@ -2,11 +2,10 @@ package org.efcp.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.function.Function;
+import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.efcp.io.NpyFormatException;
-import org.efcp.optim.OptimizerConfig;
 
 /**
  * The {@code efcp} command: {@code replay} (gradients file → update directions file) and {@code bench}
@@ -59,26 +58,15 @@ public final class EfcpCli {
    * @return the exit code
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    return run(args, out, err, PipelineStepper::create);
-  }
-
-  static int run(String[] args, PrintStream out, PrintStream err,
-      Function<OptimizerConfig, DirectionStepper> stepperFactory) {
     try {
-      if (args.length == 0 || isHelp(args[0]) || args[0].equals("help")) {
+      if (args.length == 0 || args[0].equals("help") || Arrays.stream(args).anyMatch(EfcpCli::isHelp)) {
         out.println(USAGE);
         return EXIT_OK;
       }
-      for (String a : args) {
-        if (isHelp(a)) {
-          out.println(USAGE);
-          return EXIT_OK;
-        }
-      }
       String command = args[0];
       switch (command) {
-        case "replay" -> new ReplayCommand(stepperFactory).run(CliArgs.parse(command, args, 1, ReplayCommand.FLAGS));
-        case "bench" -> new BenchCommand(stepperFactory).run(CliArgs.parse(command, args, 1, BenchCommand.FLAGS), out);
+        case "replay" -> ReplayCommand.run(CliArgs.parse(command, args, 1, ReplayCommand.FLAGS));
+        case "bench" -> BenchCommand.run(CliArgs.parse(command, args, 1, BenchCommand.FLAGS), out);
         default -> throw new CliException("unknown command '" + command + "' (expected replay, bench or help)");
       }
       return EXIT_OK;

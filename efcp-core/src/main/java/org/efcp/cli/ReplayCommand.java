@@ -2,12 +2,11 @@ package org.efcp.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Set;
-import java.util.function.Function;
 import org.efcp.io.Npy;
 import org.efcp.io.NpyRowReader;
 import org.efcp.io.NpyRowWriter;
+import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 
@@ -17,26 +16,16 @@ import org.efcp.optim.OptimizerConfig;
  * Holds O(d) of file data in memory. Outputs appear only when every row succeeded.
  */
 final class ReplayCommand {
-  static final Set<String> FLAGS = flags();
+  static final Set<String> FLAGS = ConfigOptions.flagsWith("grads", "out", "dump-compressed");
 
-  private final Function<OptimizerConfig, DirectionStepper> stepperFactory;
-
-  ReplayCommand(Function<OptimizerConfig, DirectionStepper> stepperFactory) {
-    this.stepperFactory = stepperFactory;
-  }
-
-  private static Set<String> flags() {
-    Set<String> s = new HashSet<>(ConfigOptions.FLAGS);
-    s.addAll(Set.of("grads", "out", "dump-compressed"));
-    return Set.copyOf(s);
-  }
+  private ReplayCommand() {}
 
   /**
    * Runs the command.
    *
    * @throws CliException for bad options, unusable files or non-finite gradients
    */
-  void run(CliArgs args) throws IOException {
+  static void run(CliArgs args) throws IOException {
     Path grads = Path.of(args.required("grads"));
     Path out = Path.of(args.required("out"));
     Path dump = args.has("dump-compressed") ? Path.of(args.required("dump-compressed")) : null;
@@ -56,7 +45,7 @@ final class ReplayCommand {
       OptimizerConfig config = options.toConfig(d);
       try (PendingFile outFile = PendingFile.beside(out, "--out");
           PendingFile dumpFile = dump == null ? null : PendingFile.beside(dump, "--dump-compressed")) {
-        replay(grads, reader, stepperFactory.apply(config), outFile, dumpFile);
+        replay(grads, reader, DirectionPipeline.create(config), outFile, dumpFile);
         outFile.commit();
         if (dumpFile != null) {
           dumpFile.commit();
@@ -65,7 +54,7 @@ final class ReplayCommand {
     }
   }
 
-  private static void replay(Path grads, NpyRowReader reader, DirectionStepper stepper, PendingFile outFile,
+  private static void replay(Path grads, NpyRowReader reader, DirectionPipeline pipeline, PendingFile outFile,
       PendingFile dumpFile) throws IOException {
     int d = reader.cols();
     double[] g = new double[d];
@@ -77,10 +66,10 @@ final class ReplayCommand {
         long row = reader.nextRow();
         reader.readRow(g);
         requireFinite(grads, row, g);
-        stepper.direction(g, u);
+        pipeline.direction(g, u);
         uWriter.writeRow(u);
         if (cWriter != null) {
-          stepper.lastCompressed().toDense(c);
+          pipeline.lastCompressed().toDense(c);
           cWriter.writeRow(c);
         }
       }

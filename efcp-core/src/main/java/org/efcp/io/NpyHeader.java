@@ -24,6 +24,8 @@ public record NpyHeader(int majorVersion, NpyDtype dtype, long rows, int cols, l
   /** Headers larger than this are rejected as corrupt (NumPy itself refuses more than 10,000 bytes by default). */
   private static final int MAX_HEADER_BYTES = 1 << 20;
   private static final int ALIGNMENT = 64;
+  /** Most bytes moved per channel call when streaming rows; a multiple of 8 so no element straddles two calls. */
+  private static final int CHUNK_BYTES = 1 << 20;
 
   /** Number of data bytes that follow the header: rows · cols · item size. */
   public long dataBytes() {
@@ -194,6 +196,11 @@ public record NpyHeader(int majorVersion, NpyDtype dtype, long rows, int cols, l
       }
     }
     return true;
+  }
+
+  /** A little-endian buffer for streaming rows of {@code rowBytes} bytes: one row, but 8 to CHUNK_BYTES bytes. */
+  static ByteBuffer rowChunkBuffer(long rowBytes) {
+    return ByteBuffer.allocate((int) Math.max(8, Math.min(CHUNK_BYTES, rowBytes))).order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /** Reads from {@code position} until {@code buf} is full or the file ends. */

@@ -3,7 +3,6 @@ package org.efcp.io;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -16,9 +15,6 @@ import java.nio.file.StandardOpenOption;
  * T × d file needs O(d) memory. Not thread-safe.
  */
 public final class NpyRowReader implements Closeable {
-  /** Bytes read per channel call; a multiple of 8 so that no element straddles two reads. */
-  private static final int CHUNK_BYTES = 1 << 20;
-
   private final Path path;
   private final FileChannel channel;
   private final NpyHeader header;
@@ -30,8 +26,7 @@ public final class NpyRowReader implements Closeable {
     this.path = path;
     this.channel = channel;
     this.header = header;
-    long rowBytes = (long) header.cols() * header.dtype().itemSize();
-    this.buffer = ByteBuffer.allocate((int) Math.max(8, Math.min(CHUNK_BYTES, rowBytes))).order(ByteOrder.LITTLE_ENDIAN);
+    this.buffer = NpyHeader.rowChunkBuffer((long) header.cols() * header.dtype().itemSize());
     this.position = header.dataOffset();
   }
 

@@ -3,7 +3,6 @@ package org.efcp.io;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,8 +13,6 @@ import java.nio.file.StandardOpenOption;
  * complete one. Not thread-safe.
  */
 public final class NpyRowWriter implements Closeable {
-  private static final int CHUNK_BYTES = 1 << 20;
-
   private final FileChannel channel;
   private final long rows;
   private final int cols;
@@ -26,7 +23,7 @@ public final class NpyRowWriter implements Closeable {
     this.channel = channel;
     this.rows = rows;
     this.cols = cols;
-    this.buffer = ByteBuffer.allocate((int) Math.max(8, Math.min(CHUNK_BYTES, 8L * cols))).order(ByteOrder.LITTLE_ENDIAN);
+    this.buffer = NpyHeader.rowChunkBuffer(8L * cols);
   }
 
   /**

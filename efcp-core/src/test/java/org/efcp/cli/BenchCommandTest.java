@@ -7,13 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
-import org.efcp.cli.CliFixtures.RecordingFactory;
 import org.efcp.cli.CliFixtures.Result;
+import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.Method;
+import org.efcp.optim.MfacPreconditioner;
+import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.TensorLayout;
 import org.junit.jupiter.api.Test;
 
-/** {@code efcp bench} options, validation and output, with a substitute stepper (u = c = g). */
+/** {@code efcp bench} options, validation and output, over real pipelines of small dimension. */
 class BenchCommandTest {
 
   private static Map<String, Object> oneJsonLine(Result r) {
@@ -24,10 +26,34 @@ class BenchCommandTest {
     return CliFixtures.parseFlatJson(lines[0]);
   }
 
+  /** {@code efcp bench} with {@code options}. */
+  private static Result bench(String... options) {
+    String[] args = new String[options.length + 1];
+    args[0] = "bench";
+    System.arraycopy(options, 0, args, 1, options.length);
+    return run(args);
+  }
+
+  private static void assertRejected(Result r, String... fragments) {
+    r.assertBadInput(fragments);
+    assertEquals("", r.out(), "no JSON line");
+  }
+
+  /** The benchmark {@code efcp bench} with {@code options} would run. */
+  private static BenchCommand.Plan plan(String... options) {
+    return BenchCommand.plan(CliArgs.parse("bench", options, 0, BenchCommand.FLAGS));
+  }
+
+  /** Runs {@code plan} on a fresh pipeline and returns how many gradients entered its M-FAC window. */
+  private static long mfacInserts(BenchCommand.Plan plan) {
+    DirectionPipeline pipeline = DirectionPipeline.create(plan.config());
+    BenchCommand.measure(plan, pipeline);
+    return ((MfacPreconditioner) pipeline.preconditioner()).window().insertCount();
+  }
+
   @Test
   void tinySgdBenchPrintsOneJsonLineWithTheRequiredKeys() {
-    RecordingFactory f = new RecordingFactory();
-    Map<String, Object> json = oneJsonLine(run(f, "bench", "--method", "sgd", "--d", "1000", "--steps", "3"));
+    Map<String, Object> json = oneJsonLine(bench("--method", "sgd", "--d", "1000", "--steps", "3"));
     for (String key : new String[] {"method", "d", "m", "k", "median_step_ms", "p90_step_ms", "state_bytes", "blas"}) {
       assertTrue(json.containsKey(key), key);
     }
@@ -43,48 +69,73 @@ class BenchCommandTest {
     assertEquals(0.0, json.get("state_bytes"));
     assertFalse(((String) json.get("blas")).isEmpty());
     assertFalse(json.containsKey("window_update_ms"), "only M-FAC reports window timings");
-    assertEquals(3, f.made.get(0).calls, "fill 0 + 3 timed steps");
+  }
+
+  @Test
+  void mfacBenchReportsWindowUpdateAndFullRefactorTimes() {
+    Map<String, Object> json = oneJsonLine(bench("--method", "sparse-mfac", "--d", "2000", "--m", "8",
+        "--k", "0.05", "--steps", "3"));
+    assertEquals(8.0, json.get("m"));
+    assertEquals(100.0, json.get("k"));
+    assertEquals(8.0, json.get("fill"));
+    assertTrue((Double) json.get("window_update_ms") >= 0, json.toString());
+    assertTrue((Double) json.get("full_refactor_ms") >= 0, json.toString());
+    assertTrue((Double) json.get("state_bytes") > 0, json.toString());
   }
 
   @Test
   void windowMethodsFillMStepsByDefaultAndFillIsAdjustable() {
-    RecordingFactory f = new RecordingFactory();
-    Map<String, Object> json = oneJsonLine(run(f, "bench", "--method", "dense-mfac", "--d", "50", "--m", "6",
+    BenchCommand.Plan byDefault = plan("--method", "dense-mfac", "--d", "50", "--m", "6", "--steps", "2");
+    assertEquals(6, byDefault.fill());
+    assertEquals(8, mfacInserts(byDefault), "6 fill + 2 timed steps");
+    assertEquals(3, mfacInserts(plan("--method", "dense-mfac", "--d", "50", "--m", "10", "--fill", "1",
+        "--steps", "2")), "1 fill + 2 timed steps");
+    Map<String, Object> ggt = oneJsonLine(bench("--method", "dense-ggt", "--d", "50", "--fill", "1",
         "--steps", "2"));
-    assertEquals(6.0, json.get("m"));
-    assertEquals(8, f.made.get(0).calls, "6 fill + 2 timed steps");
-    oneJsonLine(run(f, "bench", "--method", "dense-ggt", "--d", "50", "--fill", "1", "--steps", "2"));
-    assertEquals(100, f.made.get(1).config.window());
-    assertEquals(3, f.made.get(1).calls);
+    assertEquals(100.0, ggt.get("m"));
+    assertEquals(1.0, ggt.get("fill"));
+    assertEquals(2.0, ggt.get("steps"));
   }
 
   @Test
   void shapesAloneSetDAndOptionsReachTheConfiguration() {
-    RecordingFactory f = new RecordingFactory();
-    oneJsonLine(run(f, "bench", "--method", "lowrank-mfac", "--shapes", "3x4,5", "--rank", "2", "--m", "3",
-        "--damp", "0.1", "--seed", "9", "--steps", "1"));
-    var c = f.only();
+    String[] options = {"--method", "lowrank-mfac", "--shapes", "3x4,5", "--rank", "2", "--m", "3", "--damp", "0.1",
+        "--seed", "9", "--steps", "1"};
+    OptimizerConfig c = plan(options).config();
     assertEquals(Method.LOWRANK_MFAC, c.method());
     assertEquals(TensorLayout.parse("3x4,5"), c.layout());
     assertEquals(17, c.dimension());
     assertEquals(2, c.rank());
     assertEquals(0.1, c.damping());
     assertEquals(9, c.seed());
+    Map<String, Object> json = oneJsonLine(bench(options));
+    assertEquals(17.0, json.get("d"));
+    assertEquals(3.0, json.get("m"));
   }
 
   @Test
-  void badBenchOptionsAreRejected() {
-    RecordingFactory f = new RecordingFactory();
-    run(f, "bench", "--steps", "0").assertBadInput("--steps: must be >= 1");
-    run(f, "bench", "--d", "0", "--method", "sgd").assertBadInput("--d: must be >= 1");
-    run(f, "bench", "--d", "1e6").assertBadInput("--d: not an integer");
-    run(f, "bench", "--method", "sgd", "--d", "10", "--fill", "-1").assertBadInput("--fill: must be >= 0");
-    run(f, "bench", "--method", "sgd", "--d", "10", "--shapes", "2x2").assertBadInput("--shapes", "adds up to 4");
-    run(f, "bench", "--method", "nope").assertBadInput("--method", "unknown 'nope'");
-    run(f, "bench", "--grads", "g.npy").assertBadInput("unknown option '--grads'");
-    run(f, "bench", "--method", "dense-mfac", "--m", "0").assertBadInput("--m: must be >= 1");
-    run(f, "bench", "--method", "sgd", "--k", "0").assertBadInput("--k: must be > 0");
-    assertEquals(0, f.made.size(), "nothing ran");
+  void benchWithoutArgumentsIsThePapersLinearProbe() {
+    BenchCommand.Plan p = plan();
+    OptimizerConfig c = p.config();
+    assertEquals(Method.SPARSE_MFAC, c.method());
+    assertEquals(769_000, c.dimension());
+    assertEquals(1024, c.window());
+    assertEquals(7690, c.topK());
+    assertEquals(1024, p.fill());
+    assertEquals(50, p.steps());
+  }
+
+  @Test
+  void badBenchOptionsAreRejectedBeforeAnythingRuns() {
+    assertRejected(bench("--steps", "0"), "--steps: must be >= 1");
+    assertRejected(bench("--d", "0", "--method", "sgd"), "--d: must be >= 1");
+    assertRejected(bench("--d", "1e6"), "--d: not an integer");
+    assertRejected(bench("--method", "sgd", "--d", "10", "--fill", "-1"), "--fill: must be >= 0");
+    assertRejected(bench("--method", "sgd", "--d", "10", "--shapes", "2x2"), "--shapes", "adds up to 4");
+    assertRejected(bench("--method", "nope"), "--method", "unknown 'nope'");
+    assertRejected(bench("--grads", "g.npy"), "unknown option '--grads'");
+    assertRejected(bench("--method", "dense-mfac", "--m", "0"), "--m: must be >= 1");
+    assertRejected(bench("--method", "sgd", "--k", "0"), "--k: must be > 0");
   }
 
   @Test

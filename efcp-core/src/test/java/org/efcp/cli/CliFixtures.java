@@ -11,18 +11,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.stream.Stream;
-import org.efcp.optim.CompressedVector;
-import org.efcp.optim.DenseVector;
-import org.efcp.optim.OptimizerConfig;
-import org.efcp.optim.Preconditioner;
 
-/** Shared helpers of the CLI tests: running the CLI in-process, raw .npy files, fake steppers, flat JSON. */
+/** Shared helpers of the CLI tests: running the CLI in-process, raw .npy files, bit comparisons, flat JSON. */
 final class CliFixtures {
   private CliFixtures() {}
 
@@ -45,18 +39,8 @@ final class CliFixtures {
     }
   }
 
-  static Result run(Function<OptimizerConfig, DirectionStepper> factory, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      code = EfcpCli.run(args, o, e, factory);
-    }
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static Result runReal(String... args) {
+  /** Runs {@link EfcpCli#run} in-process, capturing stdout and stderr. */
+  static Result run(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code;
@@ -71,6 +55,23 @@ final class CliFixtures {
   static List<String> listing(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  /** Asserts that the two rows hold the same doubles bit for bit (so -0.0 ≠ 0.0). */
+  static void assertBitEqual(double[] expected, double[] actual, String what) {
+    assertEquals(expected.length, actual.length, what + " length");
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(actual[i]),
+          what + " [" + i + "]");
+    }
+  }
+
+  /** {@link #assertBitEqual(double[], double[], String)} row by row. */
+  static void assertBitEqual(double[][] expected, double[][] actual) {
+    assertEquals(expected.length, actual.length, "rows");
+    for (int t = 0; t < expected.length; t++) {
+      assertBitEqual(expected[t], actual[t], "row " + t);
     }
   }
 
@@ -91,8 +92,7 @@ final class CliFixtures {
         b.putDouble(x);
       }
     }
-    writeNpy(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (" + m.length + ", " + m[0].length + "), }",
-        b.array());
+    writeMatrix(p, "<f8", m.length, m[0].length, b);
   }
 
   static void writeFloat32(Path p, float[][] m) throws IOException {
@@ -102,8 +102,12 @@ final class CliFixtures {
         b.putFloat(x);
       }
     }
-    writeNpy(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (" + m.length + ", " + m[0].length + "), }",
-        b.array());
+    writeMatrix(p, "<f4", m.length, m[0].length, b);
+  }
+
+  private static void writeMatrix(Path p, String descr, int rows, int cols, ByteBuffer data) throws IOException {
+    writeNpy(p, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + rows + ", " + cols + "), }",
+        data.array());
   }
 
   /** Reads a float64 C-order .npy file written by the CLI (data starts after the 64-aligned header). */
@@ -137,92 +141,6 @@ final class CliFixtures {
       }
     }
     return g;
-  }
-
-  // ---- fake steppers ----
-
-  /** u = c = g (what SGD's pipeline does), recording every configuration it was built with. */
-  static final class IdentityStepper implements DirectionStepper {
-    final OptimizerConfig config;
-    int calls;
-    private double[] last;
-
-    IdentityStepper(OptimizerConfig config) {
-      this.config = config;
-    }
-
-    @Override
-    public void direction(double[] g, double[] uOut) {
-      calls++;
-      last = g.clone();
-      System.arraycopy(g, 0, uOut, 0, g.length);
-    }
-
-    @Override
-    public CompressedVector lastCompressed() {
-      return new DenseVector(last);
-    }
-
-    @Override
-    public long memoryBytes() {
-      return 0;
-    }
-
-    @Override
-    public Preconditioner preconditioner() {
-      return null;
-    }
-  }
-
-  /** A stateful fake: c_t = 2 g_t and u_t = Σ_{s ≤ t} g_s, so row order and the two outputs are observable. */
-  static final class RunningSumStepper implements DirectionStepper {
-    private double[] sum;
-    private double[] last;
-
-    @Override
-    public void direction(double[] g, double[] uOut) {
-      if (sum == null) {
-        sum = new double[g.length];
-      }
-      last = new double[g.length];
-      for (int i = 0; i < g.length; i++) {
-        sum[i] += g[i];
-        last[i] = 2 * g[i];
-      }
-      System.arraycopy(sum, 0, uOut, 0, g.length);
-    }
-
-    @Override
-    public CompressedVector lastCompressed() {
-      return new DenseVector(last);
-    }
-
-    @Override
-    public long memoryBytes() {
-      return 8L * sum.length;
-    }
-
-    @Override
-    public Preconditioner preconditioner() {
-      return null;
-    }
-  }
-
-  /** A factory that records the configurations it was asked for and hands out {@link IdentityStepper}s. */
-  static class RecordingFactory implements Function<OptimizerConfig, DirectionStepper> {
-    final List<IdentityStepper> made = new ArrayList<>();
-
-    @Override
-    public DirectionStepper apply(OptimizerConfig config) {
-      IdentityStepper s = new IdentityStepper(config);
-      made.add(s);
-      return s;
-    }
-
-    OptimizerConfig only() {
-      assertEquals(1, made.size());
-      return made.get(0).config;
-    }
   }
 
   // ---- flat JSON ----

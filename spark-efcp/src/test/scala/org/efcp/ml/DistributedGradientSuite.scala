@@ -14,8 +14,8 @@ import scala.util.Random
  * and the driver's EFCP optimizer turns them into new weights that are broadcast for the next step.
  */
 class DistributedGradientSuite extends AnyFunSuite with BeforeAndAfterAll {
-  private val numFeatures = 20
-  private val numClasses = 4
+  import DistributedGradientSuite._
+
   private var spark: SparkSession = _
 
   override def beforeAll(): Unit = {
@@ -39,9 +39,6 @@ class DistributedGradientSuite extends AnyFunSuite with BeforeAndAfterAll {
       (Array.tabulate(numFeatures)(j => means(y)(j) + rnd.nextGaussian()), y.toDouble)
     }
   }
-
-  private def block(part: Seq[(Array[Double], Double)]): DenseBlock =
-    DenseBlock.fromRows(numFeatures, part.map(_._1).toArray, part.map(_._2).toArray)
 
   test("treeAggregate of partition gradients equals the gradient of one block") {
     val data = rows(3000, 7)
@@ -72,7 +69,7 @@ class DistributedGradientSuite extends AnyFunSuite with BeforeAndAfterAll {
     val model = new MultinomialLogisticRegression(numFeatures, numClasses, true)
     val d = model.numParameters()
     val config = OptimizerConfig.builder(Method.SPARSE_MFAC, model.layout())
-      .window(16).density(0.2).damping(1e-3).learningRate(1e-3).build()
+      .window(16).density(0.2).damping(1e-3).learningRate(0.1).build()
     val blocks = spark.sparkContext.parallelize(data, 2).glom().map(p => block(p.toSeq)).cache()
     val whole = block(data)
     val total = whole.totalWeight()
@@ -105,4 +102,13 @@ class DistributedGradientSuite extends AnyFunSuite with BeforeAndAfterAll {
     thetaL.indices.foreach(i => assert(math.abs(thetaD(i) - thetaL(i)) <= 1e-6 * scale, s"theta($i)"))
     blocks.unpersist()
   }
+}
+
+/** Kept out of the suite so Spark closures capture no test instance. */
+object DistributedGradientSuite {
+  val numFeatures = 20
+  val numClasses = 4
+
+  def block(part: Seq[(Array[Double], Double)]): DenseBlock =
+    DenseBlock.fromRows(numFeatures, part.map(_._1).toArray, part.map(_._2).toArray)
 }

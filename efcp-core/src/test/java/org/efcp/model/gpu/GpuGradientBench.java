@@ -1,0 +1,179 @@
+package org.efcp.model.gpu;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.JCudaDriver;
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuStream;
+import org.efcp.model.DenseBlock;
+import org.efcp.model.MultinomialLogisticRegression;
+
+/**
+ * The multinomial logistic-regression gradient for 8192 rows × 768 features → 1000 classes on the GPU, against
+ * the CPU model on the same block. Prints one JSON line per measurement: the device-resident gradient (params
+ * float32 and gradient float64 on the device; host clock around the call, which waits for the loss), the
+ * host-array form (parameters up, gradient down), each of the two SGEMMs alone (CUDA events), the CPU model,
+ * and the GPU–CPU agreement. GPU timings are medians of 100 runs after 10 warm-ups; TFLOP/s counts
+ * 4·n·F·C for the gradient and 2·m·n·k per SGEMM. Not a test; runs in well under a minute.
+ */
+public final class GpuGradientBench {
+  private static final int ROWS = 8192;
+  private static final int FEATURES = 768;
+  private static final int CLASSES = 1000;
+  private static final int WARMUPS = 10;
+  private static final int RUNS = 100;
+  private static final int CPU_RUNS = 3;
+
+  private GpuGradientBench() {}
+
+  public static void main(String[] args) {
+    GpuContext ctx = GpuContext.open(0);
+    String device = ctx.deviceName();
+    Random rnd = new Random(1);
+    double[] x = new double[ROWS * FEATURES];
+    for (int k = 0; k < x.length; k++) {
+      x[k] = rnd.nextGaussian();
+    }
+    double[] y = new double[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+      y[i] = rnd.nextInt(CLASSES);
+    }
+    DenseBlock block = new DenseBlock(ROWS, FEATURES, x, y);
+    MultinomialLogisticRegression cpu = new MultinomialLogisticRegression(FEATURES, CLASSES, true);
+    int d = cpu.numParameters();
+    double[] params = new double[d];
+    for (int k = 0; k < d; k++) {
+      params[k] = 0.05 * rnd.nextGaussian();
+    }
+    double gradientFlop = 4.0 * ROWS * FEATURES * CLASSES;
+    String shape = String.format(Locale.ROOT, "\"n\":%d,\"features\":%d,\"classes\":%d", ROWS, FEATURES, CLASSES);
+
+    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(ctx, FEATURES, CLASSES, true);
+        GpuBlock gpuBlock = model.upload(block);
+        DeviceBuffer params32 = ctx.allocate(4L * d);
+        DeviceBuffer grad64 = ctx.allocate(8L * d);
+        GpuStream stream = ctx.createStream()) {
+      params32.copyFrom(GpuBlock.toFloat(params), 0, d, 0);
+      grad64.zero(stream);
+      stream.synchronize();
+
+      double[] ms = new double[RUNS];
+      for (int r = -WARMUPS; r < RUNS; r++) {
+        long t0 = System.nanoTime();
+        model.addLossAndGradient(gpuBlock, params32, grad64);
+        if (r >= 0) {
+          ms[r] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      double deviceMs = median(ms);
+      print(device, "gpu_lr_gradient", shape + ",\"form\":\"device-resident\"", deviceMs, gradientFlop, RUNS);
+
+      double[] hostGrad = new double[d];
+      double[] hostMs = new double[RUNS / 5];
+      for (int r = -WARMUPS; r < hostMs.length; r++) {
+        long t0 = System.nanoTime();
+        model.addLossAndGradient(gpuBlock, params, hostGrad);
+        if (r >= 0) {
+          hostMs[r] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      print(device, "gpu_lr_gradient", shape + ",\"form\":\"host-arrays\"", median(hostMs), gradientFlop,
+          hostMs.length);
+
+      timeSgemms(ctx, stream, device, gpuBlock, params32);
+
+      Arrays.fill(hostGrad, 0);
+      double gpuLoss = model.addLossAndGradient(gpuBlock, params, hostGrad);
+      double[] cpuGrad = new double[d];
+      double cpuLoss = 0;
+      double[] cpuMs = new double[CPU_RUNS];
+      for (int r = -1; r < CPU_RUNS; r++) {
+        Arrays.fill(cpuGrad, 0);
+        long t0 = System.nanoTime();
+        cpuLoss = cpu.addLossAndGradient(block, params, cpuGrad);
+        if (r >= 0) {
+          cpuMs[r] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      double cpuMedian = median(cpuMs);
+      print(device, "cpu_lr_gradient", shape + String.format(Locale.ROOT, ",\"gpu_speedup\":%.1f",
+          cpuMedian / deviceMs), cpuMedian, gradientFlop, CPU_RUNS);
+      double diff = 0;
+      double norm = 0;
+      for (int k = 0; k < d; k++) {
+        diff += (hostGrad[k] - cpuGrad[k]) * (hostGrad[k] - cpuGrad[k]);
+        norm += cpuGrad[k] * cpuGrad[k];
+      }
+      System.out.printf(Locale.ROOT,
+          "{\"bench\":\"gpu_cpu_agreement\",\"device\":\"%s\",%s,\"loss_rel_diff\":%.3e,\"grad_rel_norm_diff\":%.3e}%n",
+          device, shape, Math.abs(gpuLoss - cpuLoss) / Math.abs(cpuLoss), Math.sqrt(diff / norm));
+    }
+  }
+
+  /** The two SGEMMs of the gradient alone, on {@code stream}, timed with CUDA events. */
+  private static void timeSgemms(GpuContext ctx, GpuStream stream, String device, GpuBlock block,
+      DeviceBuffer params32) {
+    Sgemm sgemm = new Sgemm(ctx);
+    int n = ROWS;
+    int f = FEATURES;
+    int c = CLASSES;
+    int multiprocessors = GpuMultinomialLogisticRegression.multiprocessorCount(ctx);
+    SgemmPlan logits = SgemmPlan.single(n, c, f);
+    SgemmPlan gradient = SgemmPlan.splitK(c, f, n, multiprocessors);
+    try (DeviceBuffer z = ctx.allocate(4L * n * c);
+        DeviceBuffer partials = ctx.allocate(4L * gradient.splits() * c * f)) {
+      DeviceBuffer w = params32.view(0, 4L * c * f);
+      DeviceBuffer bias = params32.view(4L * c * f, 4L * c);
+      double flop = 2.0 * n * f * c;
+      double ntMs = eventMedian(ctx, stream,
+          () -> sgemm.nt(stream, logits, n, c, f, block.features(), f, w, f, z, c, bias));
+      print(device, "sgemm", String.format(Locale.ROOT,
+          "\"op\":\"nt\",\"m\":%d,\"n\":%d,\"k\":%d,\"splits\":1", n, c, f), ntMs, flop, RUNS);
+      double tnMs = eventMedian(ctx, stream,
+          () -> sgemm.tn(stream, gradient, c, f, n, z, c, block.features(), f, partials, f));
+      print(device, "sgemm", String.format(Locale.ROOT,
+          "\"op\":\"tn\",\"m\":%d,\"n\":%d,\"k\":%d,\"splits\":%d", c, f, n, gradient.splits()), tnMs, flop,
+          RUNS);
+    }
+  }
+
+  private static double eventMedian(GpuContext ctx, GpuStream stream, Runnable launch) {
+    ctx.makeCurrent();
+    CUevent start = new CUevent();
+    CUevent end = new CUevent();
+    JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+    JCudaDriver.cuEventCreate(end, CUevent_flags.CU_EVENT_DEFAULT);
+    double[] ms = new double[RUNS];
+    float[] elapsed = {0};
+    for (int r = -WARMUPS; r < RUNS; r++) {
+      JCudaDriver.cuEventRecord(start, stream.handle());
+      launch.run();
+      JCudaDriver.cuEventRecord(end, stream.handle());
+      JCudaDriver.cuEventSynchronize(end);
+      JCudaDriver.cuEventElapsedTime(elapsed, start, end);
+      if (r >= 0) {
+        ms[r] = elapsed[0];
+      }
+    }
+    JCudaDriver.cuEventDestroy(start);
+    JCudaDriver.cuEventDestroy(end);
+    return median(ms);
+  }
+
+  private static void print(String device, String bench, String fields, double ms, double flop, int runs) {
+    System.out.printf(Locale.ROOT,
+        "{\"bench\":\"%s\",\"device\":\"%s\",%s,\"median_ms\":%.4f,\"tflops\":%.2f,\"runs\":%d}%n",
+        bench, device, fields, ms, flop / ms / 1e9, runs);
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int m = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
+  }
+}
