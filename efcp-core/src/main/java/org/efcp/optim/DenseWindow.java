@@ -16,17 +16,14 @@ import java.util.Arrays;
  * {@link #addCombination} splits the coordinate range, summing each coordinate over slots in order 0..m−1,
  * so both are bit-identical for any number of threads.
  */
-public final class DenseWindow implements GradientWindow {
+public final class DenseWindow extends RingWindow {
   private static final long serialVersionUID = 1L;
   /** Multiply-adds below which a parallel chunk does not pay for its scheduling. */
   private static final int MIN_WORK_PER_CHUNK = 1 << 16;
   /** Coordinates per cache tile in addCombination: a 16 KiB tile of acc stays in L1 across all slots. */
   private static final int TILE = 2048;
 
-  private final int m;
-  private final int d;
   private final float[][] rows;
-  private long count;
   /** Dense copy of a vector that is neither dense nor sparse (e.g. low-rank); per-call scratch. */
   private transient double[] scratch;
 
@@ -36,35 +33,8 @@ public final class DenseWindow implements GradientWindow {
    * @throws IllegalArgumentException if m &lt; 1 or d &lt; 1
    */
   public DenseWindow(int m, int d) {
-    if (m < 1) {
-      throw new IllegalArgumentException("m: must be >= 1, got " + m);
-    }
-    if (d < 1) {
-      throw new IllegalArgumentException("d: must be >= 1, got " + d);
-    }
-    this.m = m;
-    this.d = d;
+    super(m, d);
     this.rows = new float[m][d];
-  }
-
-  @Override
-  public int capacity() {
-    return m;
-  }
-
-  @Override
-  public int dimension() {
-    return d;
-  }
-
-  @Override
-  public int nextSlot() {
-    return (int) (count % m);
-  }
-
-  @Override
-  public long insertCount() {
-    return count;
   }
 
   /**
@@ -95,8 +65,7 @@ public final class DenseWindow implements GradientWindow {
         row[i] = (float) v[i];
       }
     }
-    count++;
-    return slot;
+    return advance();
   }
 
   @Override
@@ -230,12 +199,7 @@ public final class DenseWindow implements GradientWindow {
     for (int j = 0; j < filled(); j++) {
       Arrays.fill(rows[j], 0f);
     }
-    count = 0;
-  }
-
-  /** Slots 0..filled()−1 hold vectors (the ring fills from slot 0); the rest are still zero. */
-  private int filled() {
-    return (int) Math.min(count, m);
+    forgetInserts();
   }
 
   private double[] denseScratch() {

@@ -17,10 +17,9 @@ import java.util.Objects;
  * its GEMM into disjoint output blocks; the netlib Java BLAS computes each output entry in a fixed order over
  * the inner dimension, so results do not depend on the number of threads.
  */
-public final class LowRankWindow implements GradientWindow {
+public final class LowRankWindow extends RingWindow {
   private static final long serialVersionUID = 1L;
 
-  private final int m;
   private final TensorLayout layout;
   private final int rank;
   /** Per matrix tensor: column-major rows × (m·rank); null for 1-D tensors. */
@@ -29,7 +28,6 @@ public final class LowRankWindow implements GradientWindow {
   private final double[][] qAll;
   /** Per 1-D tensor: m blocks of size(l) values, slot j at j·size(l); null for matrix tensors. */
   private final double[][] rawAll;
-  private long inserts;
 
   /** Scratch for {@link #dots}: the query's factors column-major; for {@link #addCombination}: scaled factors. */
   private transient double[][] queryP;
@@ -42,14 +40,11 @@ public final class LowRankWindow implements GradientWindow {
    * @param rank the rank of the stored factors (≥ 1)
    */
   public LowRankWindow(int m, TensorLayout layout, int rank) {
-    if (m < 1) {
-      throw new IllegalArgumentException("m: must be >= 1, got " + m);
-    }
-    this.layout = Objects.requireNonNull(layout, "layout");
+    super(m, Objects.requireNonNull(layout, "layout").dimension());
+    this.layout = layout;
     if (rank < 1) {
       throw new IllegalArgumentException("rank: must be >= 1, got " + rank);
     }
-    this.m = m;
     this.rank = rank;
     int tensors = layout.numTensors();
     pAll = new double[tensors][];
@@ -65,32 +60,12 @@ public final class LowRankWindow implements GradientWindow {
     }
   }
 
-  @Override
-  public int capacity() {
-    return m;
-  }
-
-  @Override
-  public int dimension() {
-    return layout.dimension();
-  }
-
   public TensorLayout layout() {
     return layout;
   }
 
   public int rank() {
     return rank;
-  }
-
-  @Override
-  public int nextSlot() {
-    return (int) (inserts % m);
-  }
-
-  @Override
-  public long insertCount() {
-    return inserts;
   }
 
   /** Copies the factors of {@code c}, a {@link LowRankVector} of this layout and rank, into the next slot. */
@@ -107,8 +82,7 @@ public final class LowRankWindow implements GradientWindow {
         System.arraycopy(v.raw(l), 0, rawAll[l], slot * size, size);
       }
     }
-    inserts++;
-    return slot;
+    return advance();
   }
 
   /** Writes the row-major (n × rank) {@code x} as columns slot·rank … of the column-major {@code all}. */
@@ -149,7 +123,7 @@ public final class LowRankWindow implements GradientWindow {
     }
     // Enough slots per chunk that a chunk is worth a fork (about 32k multiply-adds).
     int minSlots = (int) Math.max(1, Math.min(m, 32_768 / Math.max(1, work)));
-    int filled = (int) Math.min(inserts, m);
+    int filled = filled();
     Arrays.fill(out, filled, m, 0.0);
     Parallel.forRange(filled, minSlots, (from, to) -> {
       double[] grams = new double[2 * rank * rank];
@@ -221,7 +195,7 @@ public final class LowRankWindow implements GradientWindow {
       throw new IllegalArgumentException("acc: length " + acc.length + " != d = " + layout.dimension());
     }
     // Slots 0 .. filled-1 are the ones ever written; the rest are exact zeros.
-    int filled = (int) Math.min(inserts, m);
+    int filled = filled();
     if (filled == 0) {
       return;
     }
@@ -333,6 +307,6 @@ public final class LowRankWindow implements GradientWindow {
         Arrays.fill(rawAll[l], 0.0);
       }
     }
-    inserts = 0;
+    forgetInserts();
   }
 }

@@ -13,7 +13,7 @@ import java.util.Arrays;
  *
  * <p>Not thread-safe (shared per-call scratch).
  */
-public final class SparseWindow implements GradientWindow {
+public final class SparseWindow extends RingWindow {
   private static final long serialVersionUID = 1L;
 
   /** Least coordinates per parallel chunk in {@link #addCombination}. */
@@ -21,13 +21,10 @@ public final class SparseWindow implements GradientWindow {
   /** Least stored entries per parallel chunk in {@link #dots}. */
   private static final int DOTS_MIN_ENTRIES_PER_CHUNK = 65_536;
 
-  private final int m;
-  private final int d;
   private final int k;
   private final int[][] indices;
   private final float[][] values;
   private final int[] sizes;
-  private long inserted;
 
   /** Support bitmap and values of the sparse vector being dotted; all zero between calls. */
   private transient long[] supportBits;
@@ -41,46 +38,19 @@ public final class SparseWindow implements GradientWindow {
    * @param k most stored entries per vector, 1 ≤ k ≤ d
    */
   public SparseWindow(int m, int d, int k) {
-    if (m < 1) {
-      throw new IllegalArgumentException("m: must be >= 1, got " + m);
-    }
-    if (d < 1) {
-      throw new IllegalArgumentException("d: must be >= 1, got " + d);
-    }
+    super(m, d);
     if (k < 1 || k > d) {
       throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
     }
-    this.m = m;
-    this.d = d;
     this.k = k;
     this.indices = new int[m][k];
     this.values = new float[m][k];
     this.sizes = new int[m];
   }
 
-  @Override
-  public int capacity() {
-    return m;
-  }
-
-  @Override
-  public int dimension() {
-    return d;
-  }
-
   /** k, the most entries a slot stores. */
   public int maxEntries() {
     return k;
-  }
-
-  @Override
-  public int nextSlot() {
-    return (int) (inserted % m);
-  }
-
-  @Override
-  public long insertCount() {
-    return inserted;
   }
 
   /**
@@ -109,8 +79,7 @@ public final class SparseWindow implements GradientWindow {
       Arrays.fill(values[slot], nnz, sizes[slot], 0f);
     }
     sizes[slot] = nnz;
-    inserted++;
-    return slot;
+    return advance();
   }
 
   /**
@@ -258,6 +227,6 @@ public final class SparseWindow implements GradientWindow {
       Arrays.fill(values[j], 0f);
     }
     Arrays.fill(sizes, 0);
-    inserted = 0;
+    forgetInserts();
   }
 }
