@@ -1,9 +1,11 @@
 package org.efcp.cli;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An output file written under a temporary name in the target's directory and moved onto the target only by
@@ -35,7 +37,24 @@ final class PendingFile implements AutoCloseable {
     if (dir == null || !Files.isDirectory(dir)) {
       throw new CliException(option + ": directory " + dir + " does not exist");
     }
-    return new PendingFile(abs, Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp"));
+    return new PendingFile(abs, createBeside(dir, abs.getFileName().toString()));
+  }
+
+  /**
+   * A new empty file {@code .NAME.RANDOM.tmp} in {@code dir}. Unlike {@link Files#createTempFile} (mode 600), it
+   * gets the umask's permissions, so the committed output is as readable as any file the user writes.
+   */
+  private static Path createBeside(Path dir, String name) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      String suffix = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+      try {
+        return Files.createFile(dir.resolve("." + name + "." + suffix + ".tmp"));
+      } catch (FileAlreadyExistsException e) {
+        if (attempt == 9) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** Where to write. */

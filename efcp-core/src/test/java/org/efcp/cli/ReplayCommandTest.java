@@ -125,4 +125,15 @@ class ReplayCommandTest {
     assertBitEqual(g, readFloat64(dir.resolve("u.npy")));
     assertFalse(listing(dir).stream().anyMatch(n -> n.endsWith(".tmp")));
   }
+
+  @Test
+  void outputsGetTheSamePermissionsAsAnyNewFileInTheirDirectory() throws Exception {
+    writeFloat64(dir.resolve("g.npy"), gradients(2, 3));
+    Result r = run("replay", "--method", "sgd", "--grads", dir.resolve("g.npy").toString(), "--out",
+        dir.resolve("u.npy").toString(), "--dump-compressed", dir.resolve("c.npy").toString());
+    assertEquals(0, r.code(), r.err());
+    Path plain = Files.createFile(dir.resolve("plain"));
+    assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(dir.resolve("u.npy")));
+    assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(dir.resolve("c.npy")));
+  }
 }
