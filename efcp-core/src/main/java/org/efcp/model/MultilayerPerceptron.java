@@ -141,21 +141,10 @@ public final class MultilayerPerceptron extends ChunkedModel {
     int layers = sizes.length - 1;
     int c = sizes[layers];
     double[] z = activations[layers];
-    double[] labels = block.labels();
-    double[] weights = block.weights();
-    double loss = 0;
     if (gradAccum == null) {
-      for (int i = 0; i < rows; i++) {
-        double w = weights[from + i];
-        if (w != 0) {
-          loss += w * SoftmaxCrossEntropy.loss(z, i * c, c, (int) labels[from + i]);
-        }
-      }
-      return loss;
+      return SoftmaxCrossEntropy.rowsLoss(z, c, block, from, rows);
     }
-    for (int i = 0; i < rows; i++) {
-      loss += SoftmaxCrossEntropy.lossAndResidual(z, i * c, c, (int) labels[from + i], weights[from + i]);
-    }
+    double loss = SoftmaxCrossEntropy.rowsLossAndResidual(z, c, block, from, rows);
     backward(block, from, rows, params, gradAccum);
     return loss;
   }

@@ -88,21 +88,10 @@ public final class MultinomialLogisticRegression extends ChunkedModel {
     }
     double[] z = scores;
     logits(block, from, rows, params, z, 0);
-    double[] labels = block.labels();
-    double[] weights = block.weights();
-    double loss = 0;
     if (gradAccum == null) {
-      for (int i = 0; i < rows; i++) {
-        double w = weights[from + i];
-        if (w != 0) {
-          loss += w * SoftmaxCrossEntropy.loss(z, i * c, c, (int) labels[from + i]);
-        }
-      }
-      return loss;
+      return SoftmaxCrossEntropy.rowsLoss(z, c, block, from, rows);
     }
-    for (int i = 0; i < rows; i++) {
-      loss += SoftmaxCrossEntropy.lossAndResidual(z, i * c, c, (int) labels[from + i], weights[from + i]);
-    }
+    double loss = SoftmaxCrossEntropy.rowsLossAndResidual(z, c, block, from, rows);
     int f = numFeatures;
     BLAS_LIB.dgemm("N", "T", f, c, rows, 1.0, block.features(), from * f, f, z, 0, c, 1.0, gradAccum, 0, f);
     if (fitIntercept) {

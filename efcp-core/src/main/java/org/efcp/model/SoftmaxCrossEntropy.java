@@ -9,6 +9,34 @@ import java.util.Arrays;
 final class SoftmaxCrossEntropy {
   private SoftmaxCrossEntropy() {}
 
+  /**
+   * Σ w_i ℓ_i over rows {@code from .. from+rows−1} of {@code block}, whose logits are the rows of {@code z}
+   * (row-major rows × c, row 0 = block row {@code from}); weight-0 rows contribute nothing.
+   */
+  static double rowsLoss(double[] z, int c, DenseBlock block, int from, int rows) {
+    double[] labels = block.labels();
+    double[] weights = block.weights();
+    double loss = 0;
+    for (int i = 0; i < rows; i++) {
+      double w = weights[from + i];
+      if (w != 0) {
+        loss += w * loss(z, i * c, c, (int) labels[from + i]);
+      }
+    }
+    return loss;
+  }
+
+  /** As {@link #rowsLoss}, and overwrites each row of {@code z} with its residual w_i (softmax − onehot). */
+  static double rowsLossAndResidual(double[] z, int c, DenseBlock block, int from, int rows) {
+    double[] labels = block.labels();
+    double[] weights = block.weights();
+    double loss = 0;
+    for (int i = 0; i < rows; i++) {
+      loss += lossAndResidual(z, i * c, c, (int) labels[from + i], weights[from + i]);
+    }
+    return loss;
+  }
+
   /** −log softmax(z)_label for z = {@code z[off .. off + c)}. */
   static double loss(double[] z, int off, int c, int label) {
     double max = max(z, off, c);

@@ -48,12 +48,7 @@ public final class DiagonalAdagradPreconditioner implements Preconditioner {
 
   @Override
   public void update(CompressedVector c, double[] out) {
-    if (c.dimension() != d) {
-      throw new IllegalArgumentException("c: dimension must be " + d + ", got " + c.dimension());
-    }
-    if (out.length != d) {
-      throw new IllegalArgumentException("out: length must be " + d + ", got " + out.length);
-    }
+    UpdateArguments.check(d, c, out);
     if (c instanceof SparseVector sv) {
       Arrays.fill(out, 0.0);
       int[] idx = sv.indices();

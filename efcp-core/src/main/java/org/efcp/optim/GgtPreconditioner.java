@@ -84,12 +84,7 @@ public final class GgtPreconditioner implements Preconditioner {
   @Override
   public void update(CompressedVector c, double[] out) {
     int d = window.dimension();
-    if (c.dimension() != d) {
-      throw new IllegalArgumentException("c: dimension must be " + d + ", got " + c.dimension());
-    }
-    if (out.length != d) {
-      throw new IllegalArgumentException("out: length must be " + d + ", got " + out.length);
-    }
+    UpdateArguments.check(d, c, out);
     ensureScratch();
     int s = window.insert(c);
     window.dots(c, dots);

@@ -28,12 +28,7 @@ public final class IdentityPreconditioner implements Preconditioner {
   /** Writes {@code c} as a dense vector into {@code out}. */
   @Override
   public void update(CompressedVector c, double[] out) {
-    if (c.dimension() != d) {
-      throw new IllegalArgumentException("c: expected d = " + d + ", got " + c.dimension());
-    }
-    if (out.length != d) {
-      throw new IllegalArgumentException("out: expected length " + d + ", got " + out.length);
-    }
+    UpdateArguments.check(d, c, out);
     c.toDense(out);
   }
 

@@ -69,12 +69,7 @@ public final class MfacPreconditioner implements Preconditioner {
   @Override
   public void update(CompressedVector c, double[] out) {
     int d = window.dimension();
-    if (c.dimension() != d) {
-      throw new IllegalArgumentException("c: dimension must be " + d + ", got " + c.dimension());
-    }
-    if (out.length != d) {
-      throw new IllegalArgumentException("out: length must be " + d + ", got " + out.length);
-    }
+    UpdateArguments.check(d, c, out);
     if (dots == null) {
       dots = new double[window.capacity()];
       coef = new double[window.capacity()];
