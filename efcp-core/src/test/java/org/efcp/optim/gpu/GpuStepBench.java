@@ -12,13 +12,15 @@ import org.efcp.optim.TensorLayout;
 
 /**
  * Benchmark main (not a test): one sparse M-FAC direction step at logistic-regression size (d = 769,000, m = 1024,
- * k = 7,690) on the GPU and on the CPU, one JSON line per measurement.
+ * k = 7,690) on the GPU and on the CPU, and one dense M-FAC step on the GPU, one JSON line per measurement.
  * <ul>
  *   <li>{@code gpu_sparse_mfac_step} api=device: g already on the device, each step followed by a stream sync
  *   (latency); api=device_pipelined: steps queued back to back, one sync at the end (throughput);
  *   api=host: {@link GpuSparseMfacPipeline#direction} with both copies;</li>
  *   <li>{@code gpu_sparse_mfac_stages}: device milliseconds of the Top-k, m×m and combination stages;</li>
- *   <li>{@code cpu_sparse_mfac_step}: the CPU {@link DirectionPipeline} on the same gradients.</li>
+ *   <li>{@code cpu_sparse_mfac_step}: the CPU {@link DirectionPipeline} on the same gradients;</li>
+ *   <li>{@code gpu_dense_mfac_step}: the dense M-FAC step ({@link GpuDenseMfacPipeline}, a 3.15 GB float32 window),
+ *   api=device (each step synchronised) and api=device_pipelined, {@value #DENSE_TIMED} timed steps.</li>
  * </ul>
  * The window is filled (m steps) before anything is timed. Arguments (all optional): damping (default 1e-4), timed
  * GPU steps (200), timed CPU steps (20; 0 skips the CPU).
@@ -29,6 +31,7 @@ public final class GpuStepBench {
   private static final int K = 7690;
   /** Heavy-tailed steps of {@link GradientSequence} (none of its constant, zero or quantised ones). */
   private static final int[] GRADIENT_STEPS = {2, 3, 5, 6, 8, 9, 10, 11};
+  private static final int DENSE_TIMED = 100;
 
   private GpuStepBench() {}
 
@@ -44,6 +47,7 @@ public final class GpuStepBench {
     GpuContext ctx = GpuContext.open(0);
     String device = ctx.deviceName();
     benchGpu(ctx, device, gradients, damping, timed);
+    benchDense(ctx, device, gradients, damping);
     if (cpuTimed > 0) {
       benchCpu(gradients, damping, cpuTimed);
     }
@@ -110,6 +114,54 @@ public final class GpuStepBench {
         hostMs[i] = (System.nanoTime() - t0) / 1e6;
       }
       print("gpu_sparse_mfac_step", "host", device, damping, hostMs, p.refreshCount(), "");
+    } finally {
+      for (DeviceBuffer b : g) {
+        if (b != null) {
+          b.close();
+        }
+      }
+    }
+  }
+
+  private static void benchDense(GpuContext ctx, String device, double[][] gradients, double damping) {
+    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
+    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, D, M, damping);
+        DeviceBuffer u = ctx.allocate(8L * D)) {
+      for (int i = 0; i < g.length; i++) {
+        g[i] = ctx.allocate(8L * D);
+        g[i].copyFrom(gradients[i], 0, D, 0);
+      }
+      long fillStart = System.nanoTime();
+      for (int t = 0; t < M; t++) {
+        p.directionDevice(g[t % g.length], u);
+      }
+      p.stream().synchronize();
+      double fillMs = (System.nanoTime() - fillStart) / 1e6;
+
+      double[] ms = new double[DENSE_TIMED];
+      for (int i = 0; i < DENSE_TIMED; i++) {
+        long start = System.nanoTime();
+        p.directionDevice(g[i % g.length], u);
+        p.stream().synchronize();
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"d\":%d,\"m\":%d,"
+              + "\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,"
+              + "\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"memory_bytes\":%d}",
+          device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
+          p.refreshCount(), M, fillMs, p.lastDrift(), p.memoryBytes()));
+
+      long start = System.nanoTime();
+      for (int i = 0; i < DENSE_TIMED; i++) {
+        p.directionDevice(g[i % g.length], u);
+      }
+      p.stream().synchronize();
+      double perStep = (System.nanoTime() - start) / 1e6 / DENSE_TIMED;
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"d\":%d,"
+              + "\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
+          device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
     } finally {
       for (DeviceBuffer b : g) {
         if (b != null) {

@@ -27,20 +27,23 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The real kernel sources (rapids-kernels' topk.cu and sparse_mfac.cu) run on the CPU through a small CUDA emulation
- * (test resources {@code emulation/}: g++, the blocks of a launch one at a time on 256 threads, barriers for
- * {@code __syncthreads} and the warp shuffles) in the launch order of {@link GpuSparseMfacPipeline#directionDevice},
- * against the CPU {@link DirectionPipeline} on the same gradients: every step the selection (indices and float32
- * values) and the error buffer are bitwise the CPU's and u agrees to 1e-7 (max-norm relative). It checks the kernels'
- * logic (indexing, tie handling, scans, the last-block protocol, the m×m update), not device timing or memory
- * ordering. Skipped only where no g++ is on the PATH.
+ * The real kernel sources (rapids-kernels' topk.cu, sparse_mfac.cu and dense_mfac.cu) run on the CPU through a small
+ * CUDA emulation (test resources {@code emulation/}: g++, the blocks of a launch one at a time on 256 threads,
+ * barriers for {@code __syncthreads} and the warp shuffles) in the launch order of
+ * {@link GpuSparseMfacPipeline#directionDevice} (and {@link GpuDenseMfacPipeline#directionDevice}), against the CPU
+ * {@link DirectionPipeline} on the same gradients: every step the selection (indices and float32 values) and the error
+ * buffer are bitwise the CPU's and u agrees to 1e-7 (max-norm relative). It checks the kernels' logic (indexing, tie
+ * handling, scans, the last-block protocol, the m×m update), not device timing or memory ordering. Skipped only where
+ * no g++ is on the PATH.
  */
 class KernelEmulationTest {
-  private static final String[] RESOURCES = {"cuda_emulation.h", "cuda_emulation.cpp", "kernel_harness.cpp"};
+  private static final String[] RESOURCES =
+      {"cuda_emulation.h", "cuda_emulation.cpp", "kernel_harness.cpp", "dense_harness.cpp"};
 
   @TempDir
   static Path dir;
   private static Path harness;
+  private static Path denseHarness;
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
@@ -52,11 +55,17 @@ class KernelEmulationTest {
         Files.copy(in, dir.resolve(name));
       }
     }
-    harness = dir.resolve("kernel_harness");
+    harness = compile(cuda, "kernel_harness");
+    denseHarness = compile(cuda, "dense_harness");
+  }
+
+  private static Path compile(Path cuda, String name) throws IOException, InterruptedException {
+    Path binary = dir.resolve(name);
     List<String> compile = List.of("g++", "-std=c++20", "-O2", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas",
-        "-I", cuda.toString(), "-I", dir.toString(), "-o", harness.toString(),
-        dir.resolve("kernel_harness.cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
-    assertEquals(0, run(compile, 120), "g++ failed: " + Files.readString(dir.resolve("run.log")));
+        "-I", cuda.toString(), "-I", dir.toString(), "-o", binary.toString(),
+        dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
+    assertEquals(0, run(compile, 120), "g++ failed for " + name + ": " + Files.readString(dir.resolve("run.log")));
+    return binary;
   }
 
   @ParameterizedTest(name = "d={0}, m={1}, k={2}, damping={3}")
@@ -118,6 +127,63 @@ class KernelEmulationTest {
       assertTrue(diff <= 1e-7 * norm, "step " + t + ": max |u_emulated - u_cpu| = " + diff + ", max |u_cpu| = " + norm);
       double drift = result.getDouble();
       assertTrue(drift >= 0 && drift <= GpuSparseMfacPipeline.DRIFT_TOLERANCE, "step " + t + ": drift " + drift);
+    }
+  }
+
+  /**
+   * dense_mfac.cu (with sparse_mfac.cu's m×m kernels) in the launch order of
+   * {@link GpuDenseMfacPipeline#directionDevice}: the window row is bitwise (float) g, u agrees with the CPU
+   * {@link DirectionPipeline} for dense M-FAC to 1e-7, and the drift stays below the refresh tolerance. The shapes
+   * cover d not a multiple of 4, several d-chunks and row tiles, partly filled tiles and m = 1.
+   */
+  @ParameterizedTest(name = "d={0}, m={1}, damping={2}")
+  @CsvSource({"5001, 6, 1e-5, 14", "8200, 9, 1e-2, 12", "4096, 9, 1e-3, 10", "1, 1, 1e-3, 4", "3, 2, 1e-3, 5"})
+  void emulatedDenseKernelsReproduceTheCpuPipeline(int d, int m, double damping, int steps)
+      throws IOException, InterruptedException {
+    GradientSequence gradients = new GradientSequence(d, 0.125, 23);
+    Path in = dir.resolve("dense_gradients.bin");
+    Path out = dir.resolve("dense_steps.bin");
+    ByteBuffer g = ByteBuffer.allocate(8 * d * steps).order(ByteOrder.LITTLE_ENDIAN);
+    for (int t = 0; t < steps; t++) {
+      for (double x : gradients.gradient(t)) {
+        g.putDouble(x);
+      }
+    }
+    Files.write(in, g.array());
+    int rc = run(List.of(denseHarness.toString(), Integer.toString(d), Integer.toString(m), Double.toString(damping),
+        Integer.toString(steps), in.toString(), out.toString()), 120);
+    assertEquals(0, rc, "dense harness failed: " + Files.readString(dir.resolve("run.log")));
+
+    DirectionPipeline cpu = DirectionPipeline.create(
+        OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
+    ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals((long) steps * (12L * d + 8), result.remaining(), "dense harness output size");
+    double[] u = new double[d];
+    for (int t = 0; t < steps; t++) {
+      double[] grad = gradients.gradient(t);
+      cpu.direction(grad, u);
+      for (int i = 0; i < d; i++) {
+        float x = result.getFloat();
+        if (Float.floatToRawIntBits(x) != Float.floatToRawIntBits((float) grad[i])) {
+          fail("step " + t + ": window entry " + i + " is " + x + " emulated, (float) g = " + (float) grad[i]);
+        }
+      }
+      double diff = 0;
+      double norm = 0;
+      int worst = -1;
+      for (int i = 0; i < d; i++) {
+        double x = result.getDouble();
+        double e = Double.isNaN(x) ? Double.POSITIVE_INFINITY : Math.abs(x - u[i]);
+        if (e > diff) {
+          diff = e;
+          worst = i;
+        }
+        norm = Math.max(norm, Math.abs(u[i]));
+      }
+      assertTrue(diff <= 1e-7 * norm, "step " + t + ": max |u_emulated - u_cpu| = " + diff + " at " + worst
+          + ", max |u_cpu| = " + norm);
+      double drift = result.getDouble();
+      assertTrue(drift >= 0 && drift <= GpuDenseMfacPipeline.DRIFT_TOLERANCE, "step " + t + ": drift " + drift);
     }
   }
 

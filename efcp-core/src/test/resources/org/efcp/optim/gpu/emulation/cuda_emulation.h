@@ -1,5 +1,5 @@
-// CPU emulation of the CUDA features that topk.cu and sparse_mfac.cu use, for KernelEmulationTest: the blocks of a
-// launch run one at a time on 256 persistent worker threads (the block's threads), __syncthreads is a std::barrier
+// CPU emulation of the CUDA features that topk.cu, sparse_mfac.cu and dense_mfac.cu use, for KernelEmulationTest:
+// the blocks of a launch run one at a time on 256 persistent worker threads (the block's threads), __syncthreads is a std::barrier
 // of all 256 and every warp shuffle a pair of barriers of its 32 lanes, so a missing or divergent __syncthreads
 // deadlocks here too. __shared__ becomes static (one block at a time). Atomics are GCC __atomic builtins. Compile with
 // -std=c++20 -ffp-contract=off so that float64 arithmetic is plain IEEE like the device's explicit _rn operations.
@@ -91,6 +91,8 @@ inline long long __double_as_longlong(double x) { long long r; std::memcpy(&r, &
 inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __dadd_rn(double a, double b) { return a + b; }
 inline double __dsub_rn(double a, double b) { return a - b; }
+struct float4 { float x, y, z, w; };
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 using std::min;
 using std::max;
 

@@ -1,0 +1,444 @@
+package org.efcp.optim.gpu;
+
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+import org.efcp.cuda.CudaException;
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuStream;
+import org.efcp.cuda.Kernel;
+import org.efcp.cuda.KernelModule;
+import org.efcp.cuda.PinnedBuffer;
+
+/**
+ * The dense M-FAC direction step (round g to float32, no error feedback, then M-FAC over a dense float32 window,
+ * learning rate 1) resident on one GPU: the same contract as the CPU {@code DirectionPipeline} for
+ * {@code Method.DENSE_MFAC} (algorithms doc §2.4, §3). Per step, on this pipeline's stream:
+ * <ol>
+ *   <li>x = (float) g is written into window slot {@code t mod m} (an m × ld float32 matrix, ld = d rounded up to a
+ *   multiple of 4, padding zero; kernel {@code dmfac_insert});</li>
+ *   <li>w = (⟨x_j, x⟩)_j for every slot in one pass over the window (tiles of 8 rows × 4096 coordinates, float4
+ *   loads, float64 sums, then a fixed-order reduction of the chunk partials), the new row/column of K;</li>
+ *   <li>the rank-2 update of B ≈ A⁻¹ (A = K/λ + m I), the coefficients M with one step of iterative refinement and
+ *   the drift of one column of B: the kernels of the sparse pipeline ({@code sparse_mfac.cu}), unchanged;</li>
+ *   <li>u = x/λ − Σ_j M_j x_j in float64, one more pass over the window (each thread owns four coordinates and
+ *   walks the rows; no atomics).</li>
+ * </ol>
+ * The drift of a rotating column, max_i |(A B e_j − e_j)_i|, is read back asynchronously; when it exceeds
+ * {@link #DRIFT_TOLERANCE} (or is NaN) B is rebuilt exactly on the host ({@link MfacInverse}) before the next step.
+ * Empty slots are zero vectors and the scale is n = m from the first step.
+ *
+ * <p>All m×m quantities and every dot product and combination are float64; the window holds float32. Every sum has
+ * a fixed order, so u is deterministic from run to run; it agrees with the CPU pipeline to rounding (the summation
+ * orders differ).
+ *
+ * <p>Device memory is dominated by the window, 4·m·ld bytes (3.15 GB at d = 769,000, m = 1024). Not
+ * {@code Serializable} (its state lives in device memory); not thread-safe. Requires the {@code dense_mfac} and
+ * {@code sparse_mfac} fatbins (sm_80/sm_90, CUDA 13 driver).
+ */
+public final class GpuDenseMfacPipeline implements AutoCloseable {
+  /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
+  public static final double DRIFT_TOLERANCE = GpuSparseMfacPipeline.DRIFT_TOLERANCE;
+
+  private static final int THREADS = 256;
+  /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
+  private static final int TILE_ROWS = 8;
+  /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
+  private static final int CHUNK4 = 1024;
+  /** Rows of an m×m matrix per block of the warp-per-row kernels (MFAC_ROWS_PER_BLOCK, DM_ROWS_PER_BLOCK). */
+  private static final int ROWS_PER_BLOCK = 8;
+  /** Steps the drift read-back may lag behind before a step waits for it. */
+  private static final int MAX_UNCHECKED_STEPS = 8;
+
+  private final GpuContext context;
+  private final int d;
+  private final int m;
+  /** The window's row stride in floats: d rounded up to a multiple of 4. */
+  private final int ld;
+  private final int chunks;
+  private final double damping;
+  private final double invDamping;
+  private final int rowBlocks;
+  private final GpuStream stream;
+
+  private final Kernel insert;
+  private final Kernel dots;
+  private final Kernel dotsFinish;
+  private final Kernel insertP;
+  private final Kernel insertUpdate;
+  private final Kernel residual;
+  private final Kernel coefficients;
+  private final Kernel combine;
+
+  private final List<DeviceBuffer> owned = new ArrayList<>();
+  /** The window, m rows of ld floats. */
+  private final DeviceBuffer window;
+  /** Per (row, chunk) partial dots, m × chunks doubles. */
+  private final DeviceBuffer partials;
+  /** K, m×m row-major by slot. */
+  private final DeviceBuffer gram;
+  /** B ≈ A⁻¹, m×m, symmetric. */
+  private final DeviceBuffer inverse;
+  /** w = (⟨x_j, x⟩)_j. */
+  private final DeviceBuffer newDots;
+  /** The new column of A: w/λ, plus m at the slot. */
+  private final DeviceBuffer newColumn;
+  /** Column s of B before the update. */
+  private final DeviceBuffer oldInverseColumn;
+  private final DeviceBuffer product;
+  private final DeviceBuffer bordered;
+  /** {1/B_ss, 1/γ}. */
+  private final DeviceBuffer scalars;
+  private final DeviceBuffer ticket;
+  /** M0 = B' w, before refinement. */
+  private final DeviceBuffer firstCoefficients;
+  private final DeviceBuffer residualVector;
+  /** The combination's coefficients: −M, plus 1/λ at the slot. */
+  private final DeviceBuffer combination;
+  private final DeviceBuffer driftMax;
+
+  private final PinnedBuffer driftHost;
+  private final LongBuffer driftView;
+  private final CUevent driftEvent;
+
+  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
+  private DeviceBuffer gradientStaging;
+  private DeviceBuffer directionStaging;
+  /** Host copies for a refresh, allocated on the first one. */
+  private double[] hostGram;
+  private double[] hostInverse;
+
+  private long steps;
+  private long refreshes;
+  private boolean driftPending;
+  private int uncheckedSteps;
+  private double lastDrift;
+  private boolean closed;
+
+  /**
+   * An empty pipeline (every slot a zero vector, K = 0, B = I/m) on its own stream of {@code context}.
+   *
+   * @param context the device
+   * @param d the gradient length, 1 ≤ d ≤ 2^31 − 4
+   * @param m the window size (slots), 1 ≤ m ≤ 46340 (and ⌈m/8⌉·⌈d/4096⌉ &lt; 2^31, the dots kernel's grid)
+   * @param damping the paper's λ added to the Fisher, finite and &gt; 0
+   * @throws IllegalArgumentException on a bad argument (message starts with its name; checked before the device is
+   *     touched)
+   */
+  public GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping) {
+    if (d < 1 || d > Integer.MAX_VALUE - 3) {
+      throw new IllegalArgumentException("d: must be in [1, 2^31 - 4], got " + d);
+    }
+    if (m < 1 || (long) m * m > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("m: must be in [1, 46340], got " + m);
+    }
+    if (!(damping > 0) || !Double.isFinite(damping)) {
+      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
+    }
+    int chunkCount = (int) (((d + 3L) / 4 + CHUNK4 - 1) / CHUNK4);
+    if ((long) ((m + TILE_ROWS - 1) / TILE_ROWS) * chunkCount > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("m: " + m + " rows of d = " + d + " exceed the dots kernel's grid");
+    }
+    this.context = Objects.requireNonNull(context, "context");
+    this.d = d;
+    this.m = m;
+    this.ld = (d + 3) / 4 * 4;
+    this.chunks = chunkCount;
+    this.damping = damping;
+    this.invDamping = 1.0 / damping;
+    this.rowBlocks = (m + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+
+    KernelModule dense = context.module("dense_mfac");
+    KernelModule mfac = context.module("sparse_mfac");
+    this.insert = dense.kernel("dmfac_insert");
+    this.dots = dense.kernel("dmfac_dots");
+    this.dotsFinish = dense.kernel("dmfac_dots_finish");
+    this.coefficients = dense.kernel("dmfac_coefficients");
+    this.combine = dense.kernel("dmfac_combine");
+    this.insertP = mfac.kernel("mfac_insert_p");
+    this.insertUpdate = mfac.kernel("mfac_insert_update");
+    this.residual = mfac.kernel("mfac_residual");
+
+    this.stream = context.createStream();
+    long mm = (long) m * m;
+    this.window = allocate(4L * m * ld);
+    this.partials = allocate(8L * m * chunks);
+    this.gram = allocate(8L * mm);
+    this.inverse = allocate(8L * mm);
+    this.newDots = allocate(8L * m);
+    this.newColumn = allocate(8L * m);
+    this.oldInverseColumn = allocate(8L * m);
+    this.product = allocate(8L * m);
+    this.bordered = allocate(8L * m);
+    this.scalars = allocate(8L * 2);
+    this.ticket = allocate(8L);
+    this.firstCoefficients = allocate(8L * m);
+    this.residualVector = allocate(8L * m);
+    this.combination = allocate(8L * m);
+    this.driftMax = allocate(8L);
+    for (DeviceBuffer b : owned) {
+      b.zero(stream);
+    }
+    stream.synchronize();
+    uploadScaledIdentity();
+
+    this.driftHost = context.allocatePinned(8L);
+    this.driftView = driftHost.byteBuffer().asLongBuffer();
+    this.driftEvent = new CUevent();
+    context.makeCurrent();
+    check("cuEventCreate", JCudaDriver.cuEventCreate(driftEvent, CUevent_flags.CU_EVENT_DISABLE_TIMING));
+  }
+
+  /** d, the gradient length. */
+  public int dimension() {
+    return d;
+  }
+
+  /** m, the window size. */
+  public int window() {
+    return m;
+  }
+
+  /** The damping λ. */
+  public double damping() {
+    return damping;
+  }
+
+  /** The stream every step is queued on (blocking with respect to the legacy default stream). */
+  public GpuStream stream() {
+    return stream;
+  }
+
+  /** Steps taken so far. */
+  public long stepCount() {
+    return steps;
+  }
+
+  /** How many times B was rebuilt exactly on the host because its drift exceeded {@link #DRIFT_TOLERANCE}. */
+  public long refreshCount() {
+    return refreshes;
+  }
+
+  /** The last drift value read back (the largest since the last refresh), 0 before any. */
+  public double lastDrift() {
+    return lastDrift;
+  }
+
+  /**
+   * One step from host memory: uploads g, runs {@link #directionDevice} and downloads u (blocks until done).
+   *
+   * @param g the raw gradient, length d, every entry finite (not modified)
+   * @param uOut receives u, length d
+   * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
+   */
+  public void direction(double[] g, double[] uOut) {
+    checkOpen();
+    if (g.length != d) {
+      throw new IllegalArgumentException("gradient: expected d = " + d + ", got length " + g.length);
+    }
+    for (int i = 0; i < d; i++) {
+      if (!Double.isFinite(g[i])) {
+        throw new IllegalArgumentException("gradient: entry " + i + " is " + g[i]);
+      }
+    }
+    if (uOut.length != d) {
+      throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
+    }
+    if (gradientStaging == null) {
+      gradientStaging = allocate(8L * d);
+      directionStaging = allocate(8L * d);
+    }
+    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
+    // pipeline's blocking stream.
+    gradientStaging.copyFrom(g, 0, d, 0);
+    directionDevice(gradientStaging, directionStaging);
+    directionStaging.copyTo(uOut, 0, d, 0);
+  }
+
+  /**
+   * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
+   * drift read-back lags {@value #MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
+   *
+   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
+   *     not modified
+   * @param u receives u (its first d doubles), valid once the stream has passed this step
+   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
+   */
+  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
+    checkOpen();
+    requireDoubles("g", g);
+    requireDoubles("u", u);
+    checkDrift();
+    int slot = (int) (steps % m);
+    int filled = (int) Math.min(steps + 1, m);
+    int rowTiles = (filled + TILE_ROWS - 1) / TILE_ROWS;
+    int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    int ld4 = ld / 4;
+
+    insert.launch(stream, blocks(ld), 1, THREADS, 1, 0, g, window, d, ld, slot);
+    dots.launch(stream, rowTiles * chunks, 1, THREADS, 1, 0, window, ld4, filled, slot, rowTiles, chunks, partials);
+    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, partials, chunks, gram, newDots, newColumn, m, filled,
+        slot, invDamping, (double) m);
+    insertP.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, newColumn, oldInverseColumn, product, bordered,
+        ticket, scalars, m, slot);
+    insertUpdate.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, oldInverseColumn, bordered, scalars, newDots,
+        firstCoefficients, m, slot);
+    residual.launch(stream, rowBlocks, 1, THREADS, 1, 0, gram, inverse, firstCoefficients, newDots, residualVector,
+        m, slot, invDamping, (double) m, driftMax);
+    driftMax.copyToAsync(driftHost, 0, 8, 0, stream);
+    context.makeCurrent();
+    check("cuEventRecord", JCudaDriver.cuEventRecord(driftEvent, stream.handle()));
+    driftPending = true;
+
+    coefficients.launch(stream, filledBlocks, 1, THREADS, 1, 0, inverse, firstCoefficients, residualVector, m, filled,
+        slot, invDamping, combination);
+    combine.launch(stream, blocks(ld4), 1, THREADS, 1, 0, window, ld4, d, filled, combination, u);
+    steps++;
+  }
+
+  /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */
+  public float[] lastInserted() {
+    checkOpen();
+    if (steps == 0) {
+      throw new IllegalStateException("no step taken yet");
+    }
+    int slot = (int) ((steps - 1) % m);
+    float[] out = new float[d];
+    window.copyTo(out, 0, d, 4L * slot * ld);
+    return out;
+  }
+
+  /** Device bytes this pipeline holds: window, m×m state, scratch and the host-API staging once allocated. */
+  public long memoryBytes() {
+    long sum = 0;
+    for (DeviceBuffer b : owned) {
+      sum += b.bytes();
+    }
+    return sum;
+  }
+
+  /** Waits for queued work, then returns every device buffer to the pool and frees the pinned memory. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      stream.synchronize();
+    } finally {
+      for (DeviceBuffer b : owned) {
+        b.close();
+      }
+      owned.clear();
+      driftHost.close();
+      context.makeCurrent();
+      check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+      stream.close();
+    }
+  }
+
+  /** Checks the last drift read-back once it has arrived; rebuilds B when it is too large. */
+  private void checkDrift() {
+    if (!driftPending) {
+      return;
+    }
+    if (!driftArrived()) {
+      if (++uncheckedSteps < MAX_UNCHECKED_STEPS) {
+        return;
+      }
+      context.makeCurrent();
+      check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(driftEvent));
+    }
+    driftPending = false;
+    uncheckedSteps = 0;
+    lastDrift = Double.longBitsToDouble(driftView.get(0));
+    if (!(lastDrift <= DRIFT_TOLERANCE)) {
+      refresh();
+    }
+  }
+
+  private boolean driftArrived() {
+    context.makeCurrent();
+    int result;
+    try {
+      result = JCudaDriver.cuEventQuery(driftEvent);
+    } catch (jcuda.CudaException e) {
+      // With JCuda's exceptions enabled, "not ready" arrives as an exception.
+      if (e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_NOT_READY")) {
+        return false;
+      }
+      throw new CudaException("cuEventQuery: " + e.getMessage(), e);
+    }
+    if (result == CUresult.CUDA_ERROR_NOT_READY) {
+      return false;
+    }
+    check("cuEventQuery", result);
+    return true;
+  }
+
+  /**
+   * B = A⁻¹ exactly (host LAPACK) from the current K and resets the drift maximum; waits for queued work. Runs by
+   * itself when the drift is too large; package-private so that tests can force one.
+   */
+  void refresh() {
+    stream.synchronize();
+    if (hostGram == null) {
+      hostGram = new double[m * m];
+      hostInverse = new double[m * m];
+    }
+    gram.copyTo(hostGram, 0, m * m, 0);
+    MfacInverse.invert(hostGram, m, invDamping, hostInverse);
+    inverse.copyFrom(hostInverse, 0, m * m, 0);
+    driftMax.copyFrom(new long[1], 0, 1, 0);
+    // The pending read-back (if any) has arrived and describes the B just replaced.
+    driftPending = false;
+    uncheckedSteps = 0;
+    refreshes++;
+  }
+
+  private void uploadScaledIdentity() {
+    double[] identity = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      identity[i * m + i] = 1.0 / m;
+    }
+    inverse.copyFrom(identity, 0, m * m, 0);
+  }
+
+  private static int blocks(int n) {
+    return (int) ((n + (long) THREADS - 1) / THREADS);
+  }
+
+  private DeviceBuffer allocate(long bytes) {
+    DeviceBuffer b = context.allocate(bytes);
+    owned.add(b);
+    return b;
+  }
+
+  private void requireDoubles(String name, DeviceBuffer b) {
+    Objects.requireNonNull(b, name);
+    if (b.bytes() < 8L * d) {
+      throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
+          + b.bytes() + " bytes");
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("pipeline: used after close");
+    }
+  }
+
+  private static void check(String call, int result) {
+    if (result != CUresult.CUDA_SUCCESS) {
+      throw new CudaException(call + ": " + CUresult.stringFor(result));
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package org.efcp.optim.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.Kernel;
+import org.efcp.optim.DirectionPipeline;
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.TensorLayout;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The device pipeline against the CPU {@link DirectionPipeline} for dense M-FAC on the same gradients (ties, zeros
+ * and heavy tails, see {@link GradientSequence}): every step the window row is bitwise (float) g and u agrees to a
+ * max-norm relative 1e-5; two device runs give bitwise the same u (no atomics).
+ */
+@Tag("gpu")
+class GpuDenseMfacPipelineTest {
+  private static final double TOLERANCE = 1e-5;
+  private static final double SCALE = 0.125;
+
+  private static GpuContext context() {
+    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
+    return GpuContext.open(0);
+  }
+
+  @ParameterizedTest(name = "damping {0}")
+  @ValueSource(doubles = {1e-5, 1e-3, 1e-2})
+  void matchesTheCpuPipelineOverThreePassesOfTheRing(double damping) {
+    compareWithCpu(20_011, 64, damping, 0, 3 * 64, 0);
+  }
+
+  @Test
+  void forcedHostRefreshesKeepMatchingTheCpuPipeline() {
+    compareWithCpu(20_011, 64, 1e-5, 0, 2 * 64, 37);
+  }
+
+  @ParameterizedTest(name = "d={0}, m={1}")
+  @CsvSource({"1, 1", "2, 2", "5, 3", "4096, 9", "4099, 17", "8192, 5"})
+  void edgeShapesMatchTheCpuPipeline(int d, int m) {
+    compareWithCpu(d, m, 1e-3, 0, 3 * m + 4, 0);
+  }
+
+  /** The benchmark's size: 3.15 GB of window on the device (and on the CPU heap); a short fill, then 30 steps. */
+  @Test
+  void matchesTheCpuPipelineAtLogisticRegressionSize() {
+    compareWithCpu(769_000, 1024, 1e-4, 64, 30, 0);
+  }
+
+  @Test
+  void deviceApiGivesBitwiseTheHostApiResult() {
+    int d = 5003;
+    int m = 16;
+    GpuContext ctx = context();
+    GradientSequence gradients = new GradientSequence(d, SCALE, 5);
+    double[] uHost = new double[d];
+    double[] uDevice = new double[d];
+    try (GpuDenseMfacPipeline host = new GpuDenseMfacPipeline(ctx, d, m, 1e-3);
+        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3);
+        DeviceBuffer g = ctx.allocate(8L * d);
+        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
+      for (int t = 0; t < 2 * m + 3; t++) {
+        double[] grad = gradients.gradient(t);
+        host.direction(grad, uHost);
+        g.copyFrom(grad, 0, d, 0);
+        device.directionDevice(g, u);
+        device.stream().synchronize();
+        u.copyTo(uDevice, 0, d, 0);
+        for (int i = 0; i < d; i++) {
+          if (Double.doubleToRawLongBits(uHost[i]) != Double.doubleToRawLongBits(uDevice[i])) {
+            fail("step " + t + ": u[" + i + "] is " + uDevice[i] + " through the device API, " + uHost[i]
+                + " through the host API");
+          }
+        }
+      }
+      assertEquals(2 * m + 3, device.stepCount());
+    }
+  }
+
+  @Test
+  void undersizedBuffersAreRejected() {
+    GpuContext ctx = context();
+    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, 100, 4, 1e-3);
+        DeviceBuffer small = ctx.allocate(8L * 99);
+        DeviceBuffer ok = ctx.allocate(8L * 100)) {
+      IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(small, ok));
+      assertTrue(g.getMessage().startsWith("g:"), g.getMessage());
+      IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(ok, small));
+      assertTrue(u.getMessage().startsWith("u:"), u.getMessage());
+      assertThrows(IllegalStateException.class, p::lastInserted);
+      assertThrows(IllegalArgumentException.class, () -> p.direction(new double[100], new double[99]));
+      double[] bad = new double[100];
+      bad[7] = Double.NaN;
+      assertThrows(IllegalArgumentException.class, () -> p.direction(bad, new double[100]));
+      assertEquals(0, p.stepCount());
+    }
+  }
+
+  /**
+   * Runs both pipelines for {@code fill} steps without comparing, then {@code steps} compared steps;
+   * {@code refreshEvery} > 0 forces a host refresh that often.
+   */
+  private static void compareWithCpu(int d, int m, double damping, int fill, int steps, int refreshEvery) {
+    GpuContext ctx = context();
+    DirectionPipeline cpu = DirectionPipeline.create(
+        OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
+    GradientSequence gradients = new GradientSequence(d, SCALE, 17);
+    double[] uCpu = new double[d];
+    double[] uGpu = new double[d];
+    try (GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, damping)) {
+      long window = 4L * m * ((d + 3) / 4 * 4);
+      long matrices = 2L * 8 * m * m;
+      long scratch = 8L * m * (((d + 3) / 4 + 1023) / 1024 + 16) + 2 * 8L * d;
+      long memory = gpu.memoryBytes();
+      // The pool rounds each buffer up by less than a quarter.
+      assertTrue(memory >= window + matrices && memory <= (window + matrices + scratch) * 5 / 4 + (1 << 16),
+          "memoryBytes " + memory + " for window " + window + ", m×m " + matrices + ", scratch " + scratch);
+      int forced = 0;
+      for (int t = 0; t < fill + steps; t++) {
+        if (refreshEvery > 0 && t % refreshEvery == refreshEvery - 1) {
+          gpu.refresh();
+          forced++;
+        }
+        double[] g = gradients.gradient(t);
+        cpu.direction(g, uCpu);
+        gpu.direction(g, uGpu);
+        if (t < fill) {
+          continue;
+        }
+        float[] row = gpu.lastInserted();
+        for (int i = 0; i < d; i++) {
+          if (Float.floatToRawIntBits(row[i]) != Float.floatToRawIntBits((float) g[i])) {
+            fail("step " + t + ": window entry " + i + " is " + row[i] + " on the GPU, (float) g = " + (float) g[i]);
+          }
+        }
+        assertClose(t, uCpu, uGpu, TOLERANCE);
+      }
+      assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
+          "refreshCount " + gpu.refreshCount() + " after " + (fill + steps) + " steps with " + forced + " forced");
+      assertTrue(gpu.lastDrift() <= GpuDenseMfacPipeline.DRIFT_TOLERANCE, "lastDrift " + gpu.lastDrift());
+    }
+  }
+
+  private static void assertClose(int step, double[] expected, double[] actual, double tolerance) {
+    double diff = 0;
+    double norm = 0;
+    int worst = -1;
+    for (int i = 0; i < expected.length; i++) {
+      double e = Math.abs(expected[i] - actual[i]);
+      if (e > diff || Double.isNaN(e)) {
+        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
+        worst = i;
+      }
+      norm = Math.max(norm, Math.abs(expected[i]));
+    }
+    if (diff > tolerance * norm) {
+      fail("step " + step + ": max |u_gpu - u_cpu| = " + diff + " at " + worst + " (gpu " + actual[worst] + ", cpu "
+          + expected[worst] + "), max |u_cpu| = " + norm + ", relative " + diff / norm + " > " + tolerance);
+    }
+  }
+}

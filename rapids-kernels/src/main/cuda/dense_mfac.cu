@@ -1,0 +1,169 @@
+// Dense M-FAC on the device (algorithms doc §2.4, §3; org.efcp.optim.MfacPreconditioner over a DenseWindow): the
+// window-side kernels. The m×m part (K, B ≈ A⁻¹, the rank-2 update, refinement, drift) is sparse_mfac.cu's
+// mfac_insert_p, mfac_insert_update and mfac_residual, launched unchanged between dmfac_dots_finish and
+// dmfac_coefficients; see that file for the formulas.
+//
+// The window is m rows of `ld` float32 values (ld = d rounded up to a multiple of 4, the padding zero), row j = slot
+// j, so every row starts 16-byte aligned and is read as float4. Per step (one stream, blocks of 256 threads, 1-D
+// grids):
+//   dmfac_insert          grid = ceil(ld / 256)                    row `slot` = (float) g, padding 0
+//   dmfac_dots            grid = rowTiles · chunks                 partial dots per (row tile, d-chunk)
+//   dmfac_dots_finish     grid = ceil(filled / 8)                  w, col, row/column `slot` of K
+//   mfac_insert_p, mfac_insert_update, mfac_residual (sparse_mfac.cu)
+//   dmfac_coefficients    grid = ceil(filled / 8)                  coef_j = −M_j (+ 1/λ at the slot)
+//   dmfac_combine         grid = ceil(ld / 4 / 256)                u = Σ_j coef_j x_j
+// with rowTiles = ceil(filled / DM_ROWS) and chunks = ceil(ld / 4 / DM_CHUNK4). The window is read once for the
+// dots and once for the combination. Every sum has a fixed order (no atomics), so u is deterministic. All arithmetic
+// is float64; products of two floats are exact in float64.
+#include "sparse_mfac_block.cuh"
+
+// Rows per dots tile, and float4s per thread per row of a tile.
+#define DM_ROWS 8
+#define DM_VEC 4
+// float4s per d-chunk of a dots tile (4096 floats).
+#define DM_CHUNK4 (SM_THREADS * DM_VEC)
+#define DM_ROWS_PER_BLOCK SM_WARPS
+
+// Row `slot` of the window = (float) g (round to nearest, as the CPU's Float32Compressor), entries d..ld-1 = 0.
+extern "C" __global__ void dmfac_insert(const double* __restrict__ g, float* __restrict__ window, int d, int ld,
+                                        int slot) {
+  const long long i = (long long)blockIdx.x * SM_THREADS + threadIdx.x;
+  if (i < ld) {
+    window[(long long)slot * ld + i] = i < d ? (float)g[i] : 0.0f;
+  }
+}
+
+// partials[j · chunks + c] = Σ_{i in chunk c} x_j[i] · x_slot[i] for the DM_ROWS rows j of tile blockIdx.x mod
+// rowTiles (j < filled), chunk c = blockIdx.x / rowTiles (row tiles vary fastest, so the blocks running together share
+// the chunk of x_slot, which each thread keeps in registers). Each thread sums its DM_VEC float4s in a fixed order,
+// then the warps and the block's warp totals in a fixed order.
+extern "C" __global__ void dmfac_dots(const float4* __restrict__ window, int ld4, int filled, int slot, int rowTiles,
+                                      int chunks, double* __restrict__ partials) {
+  __shared__ double warpSums[DM_ROWS][SM_WARPS];
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  const int tile = blockIdx.x % rowTiles;
+  const int chunk = blockIdx.x / rowTiles;
+  const float4* x = window + (long long)slot * ld4;
+  float4 xv[DM_VEC];
+  int at[DM_VEC];
+#pragma unroll
+  for (int q = 0; q < DM_VEC; q++) {
+    at[q] = chunk * DM_CHUNK4 + q * SM_THREADS + threadIdx.x;
+    xv[q] = at[q] < ld4 ? x[at[q]] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  }
+  for (int r = 0; r < DM_ROWS; r++) {
+    const int j = tile * DM_ROWS + r;
+    double acc = 0.0;
+    if (j < filled) {
+      const float4* row = window + (long long)j * ld4;
+#pragma unroll
+      for (int q = 0; q < DM_VEC; q++) {
+        if (at[q] < ld4) {
+          const float4 v = row[at[q]];
+          acc += (double)v.x * (double)xv[q].x;
+          acc += (double)v.y * (double)xv[q].y;
+          acc += (double)v.z * (double)xv[q].z;
+          acc += (double)v.w * (double)xv[q].w;
+        }
+      }
+    }
+    acc = sm_warp_sum(acc);
+    if (lane == 0) {
+      warpSums[r][warp] = acc;
+    }
+  }
+  __syncthreads();
+  if (threadIdx.x < DM_ROWS) {
+    const int j = tile * DM_ROWS + threadIdx.x;
+    if (j < filled) {
+      double s = 0.0;
+      for (int q = 0; q < SM_WARPS; q++) {
+        s += warpSums[threadIdx.x][q];
+      }
+      partials[(long long)j * chunks + chunk] = s;
+    }
+  }
+}
+
+// w_j = Σ_c partials[j · chunks + c] (one warp per row j < filled); row and column `slot` of K become w, and col_j =
+// w_j/λ (+ n for j = slot) is the new column of A (as mfac_dots in sparse_mfac.cu). Rows ≥ filled are zero vectors
+// whose entries of w, col and K stay 0.
+extern "C" __global__ void dmfac_dots_finish(const double* __restrict__ partials, int chunks, double* __restrict__ K,
+                                             double* __restrict__ w, double* __restrict__ col, int m, int filled,
+                                             int slot, double invDamping, double n) {
+  const int lane = threadIdx.x & 31;
+  const int j = blockIdx.x * DM_ROWS_PER_BLOCK + (threadIdx.x >> 5);
+  if (j >= filled) {
+    return;
+  }
+  const double* p = partials + (long long)j * chunks;
+  double acc = 0.0;
+  for (int c = lane; c < chunks; c += 32) {
+    acc += p[c];
+  }
+  const double wj = sm_warp_sum(acc);
+  if (lane == 0) {
+    K[(long long)j * m + slot] = wj;
+    K[(long long)slot * m + j] = wj;
+    w[j] = wj;
+    col[j] = j == slot ? wj * invDamping + n : wj * invDamping;
+  }
+}
+
+// coef_j = −M_j, plus 1/λ for j = slot (the x/λ term, x_slot = x), with M_j = (M0_j + (B r)_j)/λ² (one warp per row
+// j < filled; B symmetric, so row j is column j).
+extern "C" __global__ void dmfac_coefficients(const double* __restrict__ B, const double* __restrict__ M0,
+                                              const double* __restrict__ r, int m, int filled, int slot,
+                                              double invDamping, double* __restrict__ coef) {
+  const int lane = threadIdx.x & 31;
+  const int j = blockIdx.x * DM_ROWS_PER_BLOCK + (threadIdx.x >> 5);
+  if (j >= filled) {
+    return;
+  }
+  const double* row = B + (long long)j * m;
+  double acc = 0.0;
+  for (int l = lane; l < m; l += 32) {
+    acc += row[l] * r[l];
+  }
+  acc = sm_warp_sum(acc);
+  if (lane == 0) {
+    const double mj = (M0[j] + acc) * (invDamping * invDamping);
+    coef[j] = j == slot ? invDamping - mj : -mj;
+  }
+}
+
+// u[i] = Σ_{j < filled} coef_j x_j[i] for i < d: each thread owns one float4 of coordinates and walks the rows in
+// order (a warp reads 512 contiguous bytes per row), float64 accumulators, no atomics.
+extern "C" __global__ void dmfac_combine(const float4* __restrict__ window, int ld4, int d, int filled,
+                                         const double* __restrict__ coef, double* __restrict__ u) {
+  const long long q = (long long)blockIdx.x * SM_THREADS + threadIdx.x;
+  if (q >= ld4) {
+    return;
+  }
+  double a0 = 0.0;
+  double a1 = 0.0;
+  double a2 = 0.0;
+  double a3 = 0.0;
+  const float4* col = window + q;
+#pragma unroll 4
+  for (int j = 0; j < filled; j++) {
+    const double c = coef[j];
+    const float4 v = col[(long long)j * ld4];
+    a0 += c * (double)v.x;
+    a1 += c * (double)v.y;
+    a2 += c * (double)v.z;
+    a3 += c * (double)v.w;
+  }
+  const long long i = 4 * q;
+  u[i] = a0;
+  if (i + 1 < d) {
+    u[i + 1] = a1;
+  }
+  if (i + 2 < d) {
+    u[i + 2] = a2;
+  }
+  if (i + 3 < d) {
+    u[i + 3] = a3;
+  }
+}
