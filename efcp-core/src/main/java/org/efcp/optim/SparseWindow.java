@@ -4,8 +4,12 @@ import java.util.Arrays;
 
 /**
  * Ring buffer of the last m Top-k vectors (sparse M-FAC, algorithms doc §3): per slot up to k (index, value)
- * pairs, int32 indices strictly ascending (as {@link SparseVector} guarantees) and float32 values. Only the
- * first {@code size[slot]} pairs of a slot are used; the rest are zero padding that never contributes.
+ * pairs with strictly ascending indices (as {@link SparseVector} guarantees) and float32 values.
+ *
+ * <p>Indices are stored in 16 bits to halve their memory traffic: the coordinate range is cut into blocks of
+ * 65,536 ({@code block = index >>> 16}); a slot keeps each entry's low 16 bits as a char and, per block, the
+ * position of its first entry (entries of block b are {@code [blockStart[b], blockStart[b + 1])}). Decoding
+ * is {@code index = (b << 16) | low}, with no dependency between entries, and it is lossless for any index.
  *
  * <p>Dot products and linear combinations accumulate in float64 and do not depend on the number of threads:
  * {@link #dots} sums each slot sequentially over its ascending indices, and {@link #addCombination} splits the
@@ -16,13 +20,20 @@ import java.util.Arrays;
 public final class SparseWindow extends RingWindow {
   private static final long serialVersionUID = 1L;
 
+  /** log2 of the coordinates per block. */
+  private static final int BLOCK_BITS = 16;
   /** Least coordinates per parallel chunk in {@link #addCombination}. */
   private static final int COMBINATION_MIN_CHUNK = 65_536;
   /** Least stored entries per parallel chunk in {@link #dots}. */
   private static final int DOTS_MIN_ENTRIES_PER_CHUNK = 65_536;
 
   private final int k;
-  private final int[][] indices;
+  /** Number of blocks, ceil(d / 65,536). */
+  private final int blocks;
+  /** Per slot: the low 16 bits of the indices of its first {@code sizes[slot]} entries. */
+  private final char[][] lows;
+  /** Per slot: {@code blocks + 1} entry positions; block b's entries are {@code [starts[b], starts[b + 1])}. */
+  private final int[][] blockStarts;
   private final float[][] values;
   private final int[] sizes;
 
@@ -43,7 +54,9 @@ public final class SparseWindow extends RingWindow {
       throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
     }
     this.k = k;
-    this.indices = new int[m][k];
+    this.blocks = (int) (((long) d + (1 << BLOCK_BITS) - 1) >>> BLOCK_BITS);
+    this.lows = new char[m][k];
+    this.blockStarts = new int[m][blocks + 1];
     this.values = new float[m][k];
     this.sizes = new int[m];
   }
@@ -72,12 +85,22 @@ public final class SparseWindow extends RingWindow {
       throw new IllegalArgumentException("c: has " + nnz + " entries, more than k = " + k);
     }
     int slot = nextSlot();
-    System.arraycopy(sv.indices(), 0, indices[slot], 0, nnz);
-    System.arraycopy(sv.values(), 0, values[slot], 0, nnz);
-    if (sizes[slot] > nnz) {
-      Arrays.fill(indices[slot], nnz, sizes[slot], 0);
-      Arrays.fill(values[slot], nnz, sizes[slot], 0f);
+    int[] ind = sv.indices();
+    char[] low = lows[slot];
+    int[] starts = blockStarts[slot];
+    int b = 0; // starts[0..b] are written
+    starts[0] = 0;
+    for (int q = 0; q < nnz; q++) {
+      int i = ind[q];
+      while (b < (i >>> BLOCK_BITS)) {
+        starts[++b] = q;
+      }
+      low[q] = (char) i;
     }
+    while (b < blocks) {
+      starts[++b] = nnz;
+    }
+    System.arraycopy(sv.values(), 0, values[slot], 0, nnz);
     sizes[slot] = nnz;
     return advance();
   }
@@ -112,7 +135,7 @@ public final class SparseWindow extends RingWindow {
     }
     Parallel.forRange(m, rowsPerChunk, (from, to) -> {
       for (int j = from; j < to; j++) {
-        out[j] = gatherDot(indices[j], values[j], sizes[j], dense);
+        out[j] = gatherDot(lows[j], blockStarts[j], values[j], dense);
       }
     });
   }
@@ -134,7 +157,7 @@ public final class SparseWindow extends RingWindow {
     try {
       Parallel.forRange(m, rowsPerChunk, (from, to) -> {
         for (int j = from; j < to; j++) {
-          out[j] = supportDot(indices[j], values[j], sizes[j], bits, vals);
+          out[j] = supportDot(lows[j], blockStarts[j], values[j], bits, vals);
         }
       });
     } finally {
@@ -145,21 +168,27 @@ public final class SparseWindow extends RingWindow {
     }
   }
 
-  private static double supportDot(int[] ind, float[] val, int size, long[] bits, float[] vals) {
+  private double supportDot(char[] low, int[] starts, float[] val, long[] bits, float[] vals) {
     double s = 0.0;
-    for (int q = 0; q < size; q++) {
-      int i = ind[q];
-      if ((bits[i >>> 6] & (1L << i)) != 0) {
-        s += (double) val[q] * vals[i];
+    for (int b = 0; b < blocks; b++) {
+      int base = b << BLOCK_BITS;
+      for (int q = starts[b], end = starts[b + 1]; q < end; q++) {
+        int i = base | low[q];
+        if ((bits[i >>> 6] & (1L << i)) != 0) {
+          s += (double) val[q] * vals[i];
+        }
       }
     }
     return s;
   }
 
-  private static double gatherDot(int[] ind, float[] val, int size, double[] dense) {
+  private double gatherDot(char[] low, int[] starts, float[] val, double[] dense) {
     double s = 0.0;
-    for (int q = 0; q < size; q++) {
-      s += val[q] * dense[ind[q]];
+    for (int b = 0; b < blocks; b++) {
+      int base = b << BLOCK_BITS;
+      for (int q = starts[b], end = starts[b + 1]; q < end; q++) {
+        s += val[q] * dense[base | low[q]];
+      }
     }
     return s;
   }
@@ -184,28 +213,40 @@ public final class SparseWindow extends RingWindow {
    * entries in that range, so any split of {@code [0, d)} gives bit-identical results.
    */
   void addCombinationRange(double[] coef, double[] acc, int from, int to) {
+    if (from >= to) {
+      return;
+    }
+    int firstBlock = from >>> BLOCK_BITS;
+    int lastBlock = (to - 1) >>> BLOCK_BITS;
     for (int j = 0; j < m; j++) {
       double c = coef[j];
       if (c != 0.0) {
-        int[] ind = indices[j];
+        char[] low = lows[j];
+        int[] starts = blockStarts[j];
         float[] val = values[j];
-        int size = sizes[j];
-        int q = from == 0 ? 0 : lowerBound(ind, size, from);
-        while (q < size && ind[q] < to) {
-          acc[ind[q]] += c * val[q];
-          q++;
+        for (int b = firstBlock; b <= lastBlock; b++) {
+          int base = b << BLOCK_BITS;
+          int q = starts[b];
+          int end = starts[b + 1];
+          if (b == firstBlock) {
+            q = lowerBound(low, q, end, from - base);
+          }
+          if (b == lastBlock) {
+            end = lowerBound(low, q, end, to - base);
+          }
+          for (; q < end; q++) {
+            acc[base | low[q]] += c * val[q];
+          }
         }
       }
     }
   }
 
-  /** First position in {@code ind[0, size)} whose index is ≥ {@code key}. */
-  private static int lowerBound(int[] ind, int size, int key) {
-    int lo = 0;
-    int hi = size;
+  /** First position in {@code low[lo, hi)} (ascending) whose value is ≥ {@code key}. */
+  private static int lowerBound(char[] low, int lo, int hi, int key) {
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (ind[mid] < key) {
+      if (low[mid] < key) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -214,17 +255,21 @@ public final class SparseWindow extends RingWindow {
     return lo;
   }
 
-  /** m·k·(4 + 4) bytes: float32 values and int32 indices. */
+  /**
+   * The bytes held: per slot k chars of low index bits (2 bytes each), k float32 values (4 bytes each) and
+   * ceil(d / 65,536) + 1 int32 block starts.
+   */
   @Override
   public long memoryBytes() {
-    return (long) m * k * (Float.BYTES + Integer.BYTES);
+    return (long) m * (k * (Character.BYTES + Float.BYTES) + (blocks + 1L) * Integer.BYTES);
   }
 
   @Override
   public void reset() {
     for (int j = 0; j < m; j++) {
-      Arrays.fill(indices[j], 0);
+      Arrays.fill(lows[j], (char) 0);
       Arrays.fill(values[j], 0f);
+      Arrays.fill(blockStarts[j], 0);
     }
     Arrays.fill(sizes, 0);
     forgetInserts();

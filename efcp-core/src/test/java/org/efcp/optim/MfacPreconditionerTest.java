@@ -133,7 +133,8 @@ class MfacPreconditionerTest {
   @Test
   void memoryIsWindowPlusState() {
     MfacPreconditioner mfac = new MfacPreconditioner(new SparseWindow(32, 1000, 10), 0.1);
-    assertEquals(32L * 10 * 8 + (2L * 32 * 32 + 2L * 32) * 8, mfac.memoryBytes());
+    // window: 32 slots × (10 float32 values + 10 chars of low index bits + 2 int32 starts of the single block)
+    assertEquals(32L * (10 * 6 + 2 * 4) + (2L * 32 * 32 + 2L * 32) * 8, mfac.memoryBytes());
     assertEquals(1000, mfac.dimension());
     assertEquals(0.1, mfac.damping());
     assertEquals(32, mfac.state().capacity());

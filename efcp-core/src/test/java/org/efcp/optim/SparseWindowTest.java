@@ -171,7 +171,90 @@ class SparseWindowTest {
     double[] out = new double[3];
     window.dots(new DenseVector(MfacReference.gaussian(rnd, 50, 1.0)), out);
     assertArrayEquals(new double[3], out);
-    assertEquals(3L * 10 * 8, window.memoryBytes());
+    // 3 slots × (10 float32 values + 10 chars of low index bits + 2 int32 starts of the single block)
+    assertEquals(3L * (10 * 4 + 10 * 2 + 2 * 4), window.memoryBytes());
+  }
+
+  /** Checks dots (sparse and dense v) and addCombination (parallel and in odd pieces) against the dense rows. */
+  private static void assertMatchesDense(SparseWindow window, double[][] dense, Random rnd) {
+    int m = window.capacity();
+    int d = window.dimension();
+    SparseVector v = overlapping(rnd, dense, d);
+    assertDotsMatch(window, dense, v);
+    assertDotsMatch(window, dense, new DenseVector(MfacReference.gaussian(rnd, d, 1.0)));
+    double[] coef = MfacReference.gaussian(rnd, m, 1.0);
+    double[] expected = new double[d];
+    for (int j = 0; j < m; j++) {
+      for (int i = 0; i < d; i++) {
+        if (dense[j][i] != 0.0) {
+          expected[i] += coef[j] * dense[j][i];
+        }
+      }
+    }
+    double[] parallel = new double[d];
+    window.addCombination(coef, parallel);
+    assertArrayEquals(expected, parallel);
+    double[] pieces = new double[d];
+    int[] cuts = {0, 1, d / 3, d / 3 + 1, d - 1, d};
+    for (int c = 0; c + 1 < cuts.length; c++) {
+      window.addCombinationRange(coef, pieces, cuts[c], cuts[c + 1]);
+    }
+    assertArrayEquals(expected, pieces);
+  }
+
+  private static SparseVector vector(int d, int... indices) {
+    float[] val = new float[indices.length];
+    for (int q = 0; q < val.length; q++) {
+      val[q] = 1.5f + q;
+    }
+    return new SparseVector(d, indices, val);
+  }
+
+  @Test
+  void indicesAtBlockBoundariesFarApartAndAtBothEndsRoundTrip() {
+    int d = 500_000; // 8 blocks of 65,536 coordinates, the last one partial
+    SparseWindow window = new SparseWindow(3, d, 6);
+    SparseVector[] rows = {
+        vector(d, 0, 65_535, 65_536, 131_071, 400_000, d - 1), // both sides of two block boundaries
+        vector(d, 65_534, 196_608, 196_609, d - 1), // skips blocks 0, 2 and 4 to 6
+        vector(d, d - 1)};
+    double[][] dense = new double[3][];
+    for (int j = 0; j < 3; j++) {
+      window.insert(rows[j]);
+      dense[j] = MfacReference.toDense(rows[j]);
+    }
+    assertMatchesDense(window, dense, new Random(5));
+    // 3 slots × (6 float32 values + 6 chars + 9 int32 block starts)
+    assertEquals(3L * (6 * 4 + 6 * 2 + 9 * 4), window.memoryBytes());
+  }
+
+  @Test
+  void aRowOfAllDCoordinatesRoundTrips() {
+    int d = 70_000;
+    SparseWindow window = new SparseWindow(2, d, d);
+    int[] all = new int[d];
+    for (int i = 0; i < d; i++) {
+      all[i] = i;
+    }
+    SparseVector full = vector(d, all);
+    SparseVector far = vector(d, 3, 69_999);
+    window.insert(full);
+    window.insert(far);
+    assertMatchesDense(window, new double[][] {MfacReference.toDense(full), MfacReference.toDense(far)},
+        new Random(6));
+  }
+
+  @Test
+  void shorterRowReinsertedIntoASlotForgetsTheOldOne() {
+    int d = 300_000;
+    SparseWindow window = new SparseWindow(1, d, 4);
+    window.insert(vector(d, 70_000, 140_000, 210_000, 280_000)); // one entry in each of blocks 1 to 4
+    SparseVector shorter = vector(d, 5, 70_100);
+    window.insert(shorter);
+    assertMatchesDense(window, new double[][] {MfacReference.toDense(shorter)}, new Random(7));
+    SparseVector noEscapes = vector(d, 10, 20);
+    window.insert(noEscapes);
+    assertMatchesDense(window, new double[][] {MfacReference.toDense(noEscapes)}, new Random(8));
   }
 
   @Test
