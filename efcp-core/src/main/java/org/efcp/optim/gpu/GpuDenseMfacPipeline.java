@@ -1,21 +1,14 @@
 package org.efcp.optim.gpu;
 
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
-import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
-import org.efcp.cuda.PinnedBuffer;
 
 /**
  * The dense M-FAC direction step (round g to float32, no error feedback, then M-FAC over a dense float32 window,
@@ -27,7 +20,8 @@ import org.efcp.cuda.PinnedBuffer;
  *   <li>w = (⟨x_j, x⟩)_j for every slot in one pass over the window (tiles of 8 rows × 4096 coordinates, float4
  *   loads, float64 sums, then a fixed-order reduction of the chunk partials), the new row/column of K;</li>
  *   <li>the rank-2 update of B ≈ A⁻¹ (A = K/λ + m I), the coefficients M with one step of iterative refinement and
- *   the drift of one column of B: the kernels of the sparse pipeline ({@code sparse_mfac.cu}), unchanged;</li>
+ *   the drift of one column of B: the kernels of the sparse pipeline ({@code sparse_mfac.cu}), unchanged
+ *   ({@link GpuMfacState});</li>
  *   <li>u = x/λ − Σ_j M_j x_j in float64, one more pass over the window (each thread owns four coordinates and
  *   walks the rows; no atomics).</li>
  * </ol>
@@ -45,17 +39,15 @@ import org.efcp.cuda.PinnedBuffer;
  */
 public final class GpuDenseMfacPipeline implements AutoCloseable {
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
-  public static final double DRIFT_TOLERANCE = GpuSparseMfacPipeline.DRIFT_TOLERANCE;
+  public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
   private static final int THREADS = 256;
   /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
   private static final int TILE_ROWS = 8;
   /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
   private static final int CHUNK4 = 1024;
-  /** Rows of an m×m matrix per block of the warp-per-row kernels (MFAC_ROWS_PER_BLOCK, DM_ROWS_PER_BLOCK). */
+  /** Rows of an m×m matrix per block of the warp-per-row kernels (DM_ROWS_PER_BLOCK in dense_mfac.cu). */
   private static final int ROWS_PER_BLOCK = 8;
-  /** Steps the drift read-back may lag behind before a step waits for it. */
-  private static final int MAX_UNCHECKED_STEPS = 8;
 
   private final GpuContext context;
   private final int d;
@@ -65,15 +57,11 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
   private final int chunks;
   private final double damping;
   private final double invDamping;
-  private final int rowBlocks;
   private final GpuStream stream;
 
   private final Kernel insert;
   private final Kernel dots;
   private final Kernel dotsFinish;
-  private final Kernel insertP;
-  private final Kernel insertUpdate;
-  private final Kernel residual;
   private final Kernel coefficients;
   private final Kernel combine;
 
@@ -82,44 +70,14 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
   private final DeviceBuffer window;
   /** Per (row, chunk) partial dots, m × chunks doubles. */
   private final DeviceBuffer partials;
-  /** K, m×m row-major by slot. */
-  private final DeviceBuffer gram;
-  /** B ≈ A⁻¹, m×m, symmetric. */
-  private final DeviceBuffer inverse;
-  /** w = (⟨x_j, x⟩)_j. */
-  private final DeviceBuffer newDots;
-  /** The new column of A: w/λ, plus m at the slot. */
-  private final DeviceBuffer newColumn;
-  /** Column s of B before the update. */
-  private final DeviceBuffer oldInverseColumn;
-  private final DeviceBuffer product;
-  private final DeviceBuffer bordered;
-  /** {1/B_ss, 1/γ}. */
-  private final DeviceBuffer scalars;
-  private final DeviceBuffer ticket;
-  /** M0 = B' w, before refinement. */
-  private final DeviceBuffer firstCoefficients;
-  private final DeviceBuffer residualVector;
   /** The combination's coefficients: −M, plus 1/λ at the slot. */
   private final DeviceBuffer combination;
-  private final DeviceBuffer driftMax;
-
-  private final PinnedBuffer driftHost;
-  private final LongBuffer driftView;
-  private final CUevent driftEvent;
+  /** K, B ≈ A⁻¹, their update and the drift check. */
+  private final GpuMfacState state;
 
   /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
   private DeviceBuffer gradientStaging;
   private DeviceBuffer directionStaging;
-  /** Host copies for a refresh, allocated on the first one. */
-  private double[] hostGram;
-  private double[] hostInverse;
-
-  private long steps;
-  private long refreshes;
-  private boolean driftPending;
-  private int uncheckedSteps;
-  private double lastDrift;
   private boolean closed;
 
   /**
@@ -153,47 +111,23 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
     this.chunks = chunkCount;
     this.damping = damping;
     this.invDamping = 1.0 / damping;
-    this.rowBlocks = (m + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
 
     KernelModule dense = context.module("dense_mfac");
-    KernelModule mfac = context.module("sparse_mfac");
     this.insert = dense.kernel("dmfac_insert");
     this.dots = dense.kernel("dmfac_dots");
     this.dotsFinish = dense.kernel("dmfac_dots_finish");
     this.coefficients = dense.kernel("dmfac_coefficients");
     this.combine = dense.kernel("dmfac_combine");
-    this.insertP = mfac.kernel("mfac_insert_p");
-    this.insertUpdate = mfac.kernel("mfac_insert_update");
-    this.residual = mfac.kernel("mfac_residual");
 
     this.stream = context.createStream();
-    long mm = (long) m * m;
     this.window = allocate(4L * m * ld);
     this.partials = allocate(8L * m * chunks);
-    this.gram = allocate(8L * mm);
-    this.inverse = allocate(8L * mm);
-    this.newDots = allocate(8L * m);
-    this.newColumn = allocate(8L * m);
-    this.oldInverseColumn = allocate(8L * m);
-    this.product = allocate(8L * m);
-    this.bordered = allocate(8L * m);
-    this.scalars = allocate(8L * 2);
-    this.ticket = allocate(8L);
-    this.firstCoefficients = allocate(8L * m);
-    this.residualVector = allocate(8L * m);
     this.combination = allocate(8L * m);
-    this.driftMax = allocate(8L);
     for (DeviceBuffer b : owned) {
       b.zero(stream);
     }
-    stream.synchronize();
-    uploadScaledIdentity();
-
-    this.driftHost = context.allocatePinned(8L);
-    this.driftView = driftHost.byteBuffer().asLongBuffer();
-    this.driftEvent = new CUevent();
-    context.makeCurrent();
-    check("cuEventCreate", JCudaDriver.cuEventCreate(driftEvent, CUevent_flags.CU_EVENT_DISABLE_TIMING));
+    // Waits for the zeroing above, too.
+    this.state = new GpuMfacState(context, stream, m, invDamping);
   }
 
   /** d, the gradient length. */
@@ -218,17 +152,17 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
 
   /** Steps taken so far. */
   public long stepCount() {
-    return steps;
+    return state.steps();
   }
 
   /** How many times B was rebuilt exactly on the host because its drift exceeded {@link #DRIFT_TOLERANCE}. */
   public long refreshCount() {
-    return refreshes;
+    return state.refreshCount();
   }
 
   /** The last drift value read back (the largest since the last refresh), 0 before any. */
   public double lastDrift() {
-    return lastDrift;
+    return state.lastDrift();
   }
 
   /**
@@ -264,7 +198,7 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
 
   /**
    * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
-   * drift read-back lags {@value #MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
+   * drift read-back lags {@value GpuMfacState#MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
    *
    * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
    *     not modified
@@ -275,41 +209,30 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
     checkOpen();
     requireDoubles("g", g);
     requireDoubles("u", u);
-    checkDrift();
-    int slot = (int) (steps % m);
-    int filled = (int) Math.min(steps + 1, m);
+    state.checkDrift();
+    int slot = state.slot();
+    int filled = state.filled();
     int rowTiles = (filled + TILE_ROWS - 1) / TILE_ROWS;
     int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
     int ld4 = ld / 4;
 
     insert.launch(stream, blocks(ld), 1, THREADS, 1, 0, g, window, d, ld, slot);
     dots.launch(stream, rowTiles * chunks, 1, THREADS, 1, 0, window, ld4, filled, slot, rowTiles, chunks, partials);
-    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, partials, chunks, gram, newDots, newColumn, m, filled,
-        slot, invDamping, (double) m);
-    insertP.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, newColumn, oldInverseColumn, product, bordered,
-        ticket, scalars, m, slot);
-    insertUpdate.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, oldInverseColumn, bordered, scalars, newDots,
-        firstCoefficients, m, slot);
-    residual.launch(stream, rowBlocks, 1, THREADS, 1, 0, gram, inverse, firstCoefficients, newDots, residualVector,
-        m, slot, invDamping, (double) m, driftMax);
-    driftMax.copyToAsync(driftHost, 0, 8, 0, stream);
-    context.makeCurrent();
-    check("cuEventRecord", JCudaDriver.cuEventRecord(driftEvent, stream.handle()));
-    driftPending = true;
+    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, partials, chunks, state.gram(), state.newDots(),
+        state.newColumn(), m, filled, slot, invDamping, (double) m);
+    state.update();
+    state.queueDriftReadBack();
 
-    coefficients.launch(stream, filledBlocks, 1, THREADS, 1, 0, inverse, firstCoefficients, residualVector, m, filled,
-        slot, invDamping, combination);
+    coefficients.launch(stream, filledBlocks, 1, THREADS, 1, 0, state.inverse(), state.firstCoefficients(),
+        state.residualVector(), m, filled, slot, invDamping, combination);
     combine.launch(stream, blocks(ld4), 1, THREADS, 1, 0, window, ld4, d, filled, combination, u);
-    steps++;
+    state.advance();
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */
   public float[] lastInserted() {
     checkOpen();
-    if (steps == 0) {
-      throw new IllegalStateException("no step taken yet");
-    }
-    int slot = (int) ((steps - 1) % m);
+    int slot = state.lastSlot();
     float[] out = new float[d];
     window.copyTo(out, 0, d, 4L * slot * ld);
     return out;
@@ -317,7 +240,7 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
 
   /** Device bytes this pipeline holds: window, m×m state, scratch and the host-API staging once allocated. */
   public long memoryBytes() {
-    long sum = 0;
+    long sum = state.memoryBytes();
     for (DeviceBuffer b : owned) {
       sum += b.bytes();
     }
@@ -338,50 +261,9 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
         b.close();
       }
       owned.clear();
-      driftHost.close();
-      context.makeCurrent();
-      check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+      state.close();
       stream.close();
     }
-  }
-
-  /** Checks the last drift read-back once it has arrived; rebuilds B when it is too large. */
-  private void checkDrift() {
-    if (!driftPending) {
-      return;
-    }
-    if (!driftArrived()) {
-      if (++uncheckedSteps < MAX_UNCHECKED_STEPS) {
-        return;
-      }
-      context.makeCurrent();
-      check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(driftEvent));
-    }
-    driftPending = false;
-    uncheckedSteps = 0;
-    lastDrift = Double.longBitsToDouble(driftView.get(0));
-    if (!(lastDrift <= DRIFT_TOLERANCE)) {
-      refresh();
-    }
-  }
-
-  private boolean driftArrived() {
-    context.makeCurrent();
-    int result;
-    try {
-      result = JCudaDriver.cuEventQuery(driftEvent);
-    } catch (jcuda.CudaException e) {
-      // With JCuda's exceptions enabled, "not ready" arrives as an exception.
-      if (e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_NOT_READY")) {
-        return false;
-      }
-      throw new CudaException("cuEventQuery: " + e.getMessage(), e);
-    }
-    if (result == CUresult.CUDA_ERROR_NOT_READY) {
-      return false;
-    }
-    check("cuEventQuery", result);
-    return true;
   }
 
   /**
@@ -389,27 +271,7 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
    * itself when the drift is too large; package-private so that tests can force one.
    */
   void refresh() {
-    stream.synchronize();
-    if (hostGram == null) {
-      hostGram = new double[m * m];
-      hostInverse = new double[m * m];
-    }
-    gram.copyTo(hostGram, 0, m * m, 0);
-    MfacInverse.invert(hostGram, m, invDamping, hostInverse);
-    inverse.copyFrom(hostInverse, 0, m * m, 0);
-    driftMax.copyFrom(new long[1], 0, 1, 0);
-    // The pending read-back (if any) has arrived and describes the B just replaced.
-    driftPending = false;
-    uncheckedSteps = 0;
-    refreshes++;
-  }
-
-  private void uploadScaledIdentity() {
-    double[] identity = new double[m * m];
-    for (int i = 0; i < m; i++) {
-      identity[i * m + i] = 1.0 / m;
-    }
-    inverse.copyFrom(identity, 0, m * m, 0);
+    state.refresh();
   }
 
   private static int blocks(int n) {
@@ -433,12 +295,6 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("pipeline: used after close");
-    }
-  }
-
-  private static void check(String call, int result) {
-    if (result != CUresult.CUDA_SUCCESS) {
-      throw new CudaException(call + ": " + CUresult.stringFor(result));
     }
   }
 }

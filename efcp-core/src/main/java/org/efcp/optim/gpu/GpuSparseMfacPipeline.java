@@ -1,21 +1,19 @@
 package org.efcp.optim.gpu;
 
-import java.nio.LongBuffer;
+import static org.efcp.optim.gpu.GpuMfacState.check;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
-import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
-import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
-import org.efcp.cuda.PinnedBuffer;
 
 /**
  * The sparse M-FAC direction step (error feedback ∘ Top-k, then M-FAC over a sparse window, learning rate 1)
@@ -27,7 +25,8 @@ import org.efcp.cuda.PinnedBuffer;
  *   {@code topk.cu}). The selection is identical to the CPU's {@code TopKCompressor}.</li>
  *   <li>the dots w = (⟨x_j, c⟩)_j, the new row/column of K, a rank-2 update of B ≈ A⁻¹ (A = K/λ + m I) in the
  *   stable remove-then-border form (Schur complement, see {@code sparse_mfac.cu}), the coefficients M with one
- *   step of iterative refinement, and the drift of one column of B (kernels {@code sparse_mfac.cu});</li>
+ *   step of iterative refinement, and the drift of one column of B (kernels {@code sparse_mfac.cu},
+ *   {@link GpuMfacState});</li>
  *   <li>u = c/λ − Σ_j M_j x_j in float64 (double atomics over the m·k window entries).</li>
  * </ol>
  * The drift of a rotating column, max_i |(A B e_j − e_j)_i|, is read back asynchronously; when it exceeds
@@ -43,18 +42,14 @@ import org.efcp.cuda.PinnedBuffer;
  */
 public final class GpuSparseMfacPipeline implements AutoCloseable {
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
-  public static final double DRIFT_TOLERANCE = 1e-6;
+  public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
   private static final int THREADS = 256;
   /** Keys per block of the Top-k kernels (TOPK_CHUNK in topk.cu). */
   private static final int TOPK_CHUNK = 4096;
   private static final int HISTOGRAM_BINS = 2048;
-  /** Rows of an m×m matrix per block of the warp-per-row kernels (MFAC_ROWS_PER_BLOCK in sparse_mfac.cu). */
-  private static final int ROWS_PER_BLOCK = 8;
   /** Radix-select passes after the fused first one (bits 62..52): {shift, width}. */
   private static final int[][] LATER_PASSES = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
-  /** Steps the drift read-back may lag behind before a step waits for it. */
-  private static final int MAX_UNCHECKED_STEPS = 8;
 
   private final GpuContext context;
   private final int d;
@@ -63,7 +58,6 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   private final double damping;
   private final double invDamping;
   private final int topkBlocks;
-  private final int rowBlocks;
   private final GpuStream stream;
 
   private final Kernel efHist;
@@ -71,9 +65,6 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   private final Kernel count;
   private final Kernel write;
   private final Kernel dots;
-  private final Kernel insertP;
-  private final Kernel insertUpdate;
-  private final Kernel residual;
   private final Kernel scatter;
 
   private final List<DeviceBuffer> owned = new ArrayList<>();
@@ -86,44 +77,14 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   private final DeviceBuffer windowValues;
   private final DeviceBuffer supportBits;
   private final DeviceBuffer supportValues;
-  /** K, m×m row-major by slot. */
-  private final DeviceBuffer gram;
-  /** B ≈ A⁻¹, m×m, symmetric. */
-  private final DeviceBuffer inverse;
-  /** w = (⟨x_j, c⟩)_j. */
-  private final DeviceBuffer newDots;
-  /** The new column of A: w/λ, plus m at the slot. */
-  private final DeviceBuffer newColumn;
-  /** Column s of B before the update. */
-  private final DeviceBuffer oldInverseColumn;
-  private final DeviceBuffer product;
-  private final DeviceBuffer bordered;
-  /** {1/B_ss, 1/γ}. */
-  private final DeviceBuffer scalars;
-  private final DeviceBuffer ticket;
-  /** M0 = B' w, before refinement. */
-  private final DeviceBuffer firstCoefficients;
-  private final DeviceBuffer residualVector;
-  private final DeviceBuffer driftMax;
-
-  private final PinnedBuffer driftHost;
-  private final LongBuffer driftView;
-  private final CUevent driftEvent;
+  /** K, B ≈ A⁻¹, their update and the drift check. */
+  private final GpuMfacState state;
 
   /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
   private DeviceBuffer gradientStaging;
   private DeviceBuffer directionStaging;
   /** Timing events at the start, after Top-k, after the m×m update and at the end of a step; null unless profiling. */
   private CUevent[] stageEvents;
-  /** Host copies for a refresh, allocated on the first one. */
-  private double[] hostGram;
-  private double[] hostInverse;
-
-  private long steps;
-  private long refreshes;
-  private boolean driftPending;
-  private int uncheckedSteps;
-  private double lastDrift;
   private boolean closed;
 
   /**
@@ -157,7 +118,6 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     this.damping = damping;
     this.invDamping = 1.0 / damping;
     this.topkBlocks = (int) ((d + (long) TOPK_CHUNK - 1) / TOPK_CHUNK);
-    this.rowBlocks = (m + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
 
     KernelModule topk = context.module("topk");
     KernelModule mfac = context.module("sparse_mfac");
@@ -166,13 +126,9 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     this.count = topk.kernel("topk_count");
     this.write = topk.kernel("topk_write");
     this.dots = mfac.kernel("mfac_dots");
-    this.insertP = mfac.kernel("mfac_insert_p");
-    this.insertUpdate = mfac.kernel("mfac_insert_update");
-    this.residual = mfac.kernel("mfac_residual");
     this.scatter = mfac.kernel("mfac_scatter");
 
     this.stream = context.createStream();
-    long mm = (long) m * m;
     this.error = allocate(8L * d);
     this.histogram = allocate(4L * HISTOGRAM_BINS);
     this.topkState = allocate(8L * 4);
@@ -181,29 +137,11 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     this.windowValues = allocate(4L * m * k);
     this.supportBits = allocate(4L * ((d + 31L) / 32));
     this.supportValues = allocate(8L * d);
-    this.gram = allocate(8L * mm);
-    this.inverse = allocate(8L * mm);
-    this.newDots = allocate(8L * m);
-    this.newColumn = allocate(8L * m);
-    this.oldInverseColumn = allocate(8L * m);
-    this.product = allocate(8L * m);
-    this.bordered = allocate(8L * m);
-    this.scalars = allocate(8L * 2);
-    this.ticket = allocate(8L);
-    this.firstCoefficients = allocate(8L * m);
-    this.residualVector = allocate(8L * m);
-    this.driftMax = allocate(8L);
     for (DeviceBuffer b : owned) {
       b.zero(stream);
     }
-    stream.synchronize();
-    uploadScaledIdentity();
-
-    this.driftHost = context.allocatePinned(8L);
-    this.driftView = driftHost.byteBuffer().asLongBuffer();
-    this.driftEvent = new CUevent();
-    context.makeCurrent();
-    check("cuEventCreate", JCudaDriver.cuEventCreate(driftEvent, CUevent_flags.CU_EVENT_DISABLE_TIMING));
+    // Waits for the zeroing above, too.
+    this.state = new GpuMfacState(context, stream, m, invDamping);
   }
 
   /** d, the gradient length. */
@@ -233,17 +171,17 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
 
   /** Steps taken so far. */
   public long stepCount() {
-    return steps;
+    return state.steps();
   }
 
   /** How many times B was rebuilt exactly on the host because its drift exceeded {@link #DRIFT_TOLERANCE}. */
   public long refreshCount() {
-    return refreshes;
+    return state.refreshCount();
   }
 
   /** The last drift value read back (the largest since the last refresh), 0 before any. */
   public double lastDrift() {
-    return lastDrift;
+    return state.lastDrift();
   }
 
   /**
@@ -279,7 +217,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
 
   /**
    * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
-   * drift read-back lags {@value #MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
+   * drift read-back lags {@value GpuMfacState#MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
    *
    * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
    *     not modified
@@ -290,9 +228,9 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     checkOpen();
     requireDoubles("g", g);
     requireDoubles("u", u);
-    checkDrift();
-    int slot = (int) (steps % m);
-    int filled = (int) Math.min(steps + 1, m);
+    state.checkDrift();
+    int slot = state.slot();
+    int filled = state.filled();
 
     markStage(0);
     efHist.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, g, d, histogram, topkState, k);
@@ -304,26 +242,18 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
         windowValues, k, slot, supportBits, supportValues);
     markStage(1);
 
-    dots.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, supportBits, supportValues, gram,
-        newDots, newColumn, m, slot, invDamping, (double) m);
-    insertP.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, newColumn, oldInverseColumn, product, bordered,
-        ticket, scalars, m, slot);
-    insertUpdate.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, oldInverseColumn, bordered, scalars, newDots,
-        firstCoefficients, m, slot);
-    residual.launch(stream, rowBlocks, 1, THREADS, 1, 0, gram, inverse, firstCoefficients, newDots, residualVector,
-        m, slot, invDamping, (double) m, driftMax);
+    dots.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, supportBits, supportValues,
+        state.gram(), state.newDots(), state.newColumn(), m, slot, invDamping, (double) m);
+    state.update();
     markStage(2);
-    driftMax.copyToAsync(driftHost, 0, 8, 0, stream);
-    context.makeCurrent();
-    check("cuEventRecord", JCudaDriver.cuEventRecord(driftEvent, stream.handle()));
-    driftPending = true;
+    state.queueDriftReadBack();
 
     DeviceBuffer out = u.bytes() == 8L * d ? u : u.view(0, 8L * d);
     out.zero(stream);
-    scatter.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, inverse, firstCoefficients,
-        residualVector, m, slot, invDamping, out, supportBits, supportValues);
+    scatter.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, state.inverse(),
+        state.firstCoefficients(), state.residualVector(), m, slot, invDamping, out, supportBits, supportValues);
     markStage(3);
-    steps++;
+    state.advance();
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */
@@ -352,7 +282,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
 
   /** Device bytes this pipeline holds: state, window, scratch and the host-API staging once allocated. */
   public long memoryBytes() {
-    long sum = 0;
+    long sum = state.memoryBytes();
     for (DeviceBuffer b : owned) {
       sum += b.bytes();
     }
@@ -373,9 +303,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
         b.close();
       }
       owned.clear();
-      driftHost.close();
-      context.makeCurrent();
-      check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+      state.close();
       if (stageEvents != null) {
         destroyStageEvents();
       }
@@ -434,79 +362,17 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     stageEvents = null;
   }
 
-  /** Checks the last drift read-back once it has arrived; rebuilds B when it is too large. */
-  private void checkDrift() {
-    if (!driftPending) {
-      return;
-    }
-    if (!driftArrived()) {
-      if (++uncheckedSteps < MAX_UNCHECKED_STEPS) {
-        return;
-      }
-      context.makeCurrent();
-      check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(driftEvent));
-    }
-    driftPending = false;
-    uncheckedSteps = 0;
-    lastDrift = Double.longBitsToDouble(driftView.get(0));
-    if (!(lastDrift <= DRIFT_TOLERANCE)) {
-      refresh();
-    }
-  }
-
-  private boolean driftArrived() {
-    context.makeCurrent();
-    int result;
-    try {
-      result = JCudaDriver.cuEventQuery(driftEvent);
-    } catch (jcuda.CudaException e) {
-      // With JCuda's exceptions enabled, "not ready" arrives as an exception.
-      if (e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_NOT_READY")) {
-        return false;
-      }
-      throw new CudaException("cuEventQuery: " + e.getMessage(), e);
-    }
-    if (result == CUresult.CUDA_ERROR_NOT_READY) {
-      return false;
-    }
-    check("cuEventQuery", result);
-    return true;
-  }
-
   /**
    * B = A⁻¹ exactly (host LAPACK) from the current K and resets the drift maximum; waits for queued work. Runs by
    * itself when the drift is too large; package-private so that tests can force one.
    */
   void refresh() {
-    stream.synchronize();
-    if (hostGram == null) {
-      hostGram = new double[m * m];
-      hostInverse = new double[m * m];
-    }
-    gram.copyTo(hostGram, 0, m * m, 0);
-    MfacInverse.invert(hostGram, m, invDamping, hostInverse);
-    inverse.copyFrom(hostInverse, 0, m * m, 0);
-    driftMax.copyFrom(new long[1], 0, 1, 0);
-    // The pending read-back (if any) has arrived and describes the B just replaced.
-    driftPending = false;
-    uncheckedSteps = 0;
-    refreshes++;
-  }
-
-  private void uploadScaledIdentity() {
-    double[] identity = new double[m * m];
-    for (int i = 0; i < m; i++) {
-      identity[i * m + i] = 1.0 / m;
-    }
-    inverse.copyFrom(identity, 0, m * m, 0);
+    state.refresh();
   }
 
   private int lastSlot() {
     checkOpen();
-    if (steps == 0) {
-      throw new IllegalStateException("no step taken yet");
-    }
-    return (int) ((steps - 1) % m);
+    return state.lastSlot();
   }
 
   private DeviceBuffer allocate(long bytes) {
@@ -526,12 +392,6 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("pipeline: used after close");
-    }
-  }
-
-  private static void check(String call, int result) {
-    if (result != CUresult.CUDA_SUCCESS) {
-      throw new CudaException(call + ": " + CUresult.stringFor(result));
     }
   }
 }

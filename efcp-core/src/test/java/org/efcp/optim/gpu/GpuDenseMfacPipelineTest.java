@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.Kernel;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
@@ -27,11 +28,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GpuDenseMfacPipelineTest {
   private static final double TOLERANCE = 1e-5;
   private static final double SCALE = 0.125;
-
-  private static GpuContext context() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
-    return GpuContext.open(0);
-  }
 
   @ParameterizedTest(name = "damping {0}")
   @ValueSource(doubles = {1e-5, 1e-3, 1e-2})
@@ -60,7 +56,7 @@ class GpuDenseMfacPipelineTest {
   void deviceApiGivesBitwiseTheHostApiResult() {
     int d = 5003;
     int m = 16;
-    GpuContext ctx = context();
+    GpuContext ctx = checkedContext();
     GradientSequence gradients = new GradientSequence(d, SCALE, 5);
     double[] uHost = new double[d];
     double[] uDevice = new double[d];
@@ -88,7 +84,7 @@ class GpuDenseMfacPipelineTest {
 
   @Test
   void undersizedBuffersAreRejected() {
-    GpuContext ctx = context();
+    GpuContext ctx = checkedContext();
     try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, 100, 4, 1e-3);
         DeviceBuffer small = ctx.allocate(8L * 99);
         DeviceBuffer ok = ctx.allocate(8L * 100)) {
@@ -110,7 +106,7 @@ class GpuDenseMfacPipelineTest {
    * {@code refreshEvery} > 0 forces a host refresh that often.
    */
   private static void compareWithCpu(int d, int m, double damping, int fill, int steps, int refreshEvery) {
-    GpuContext ctx = context();
+    GpuContext ctx = checkedContext();
     DirectionPipeline cpu = DirectionPipeline.create(
         OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
     GradientSequence gradients = new GradientSequence(d, SCALE, 17);
@@ -147,24 +143,6 @@ class GpuDenseMfacPipelineTest {
       assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
           "refreshCount " + gpu.refreshCount() + " after " + (fill + steps) + " steps with " + forced + " forced");
       assertTrue(gpu.lastDrift() <= GpuDenseMfacPipeline.DRIFT_TOLERANCE, "lastDrift " + gpu.lastDrift());
-    }
-  }
-
-  private static void assertClose(int step, double[] expected, double[] actual, double tolerance) {
-    double diff = 0;
-    double norm = 0;
-    int worst = -1;
-    for (int i = 0; i < expected.length; i++) {
-      double e = Math.abs(expected[i] - actual[i]);
-      if (e > diff || Double.isNaN(e)) {
-        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
-        worst = i;
-      }
-      norm = Math.max(norm, Math.abs(expected[i]));
-    }
-    if (diff > tolerance * norm) {
-      fail("step " + step + ": max |u_gpu - u_cpu| = " + diff + " at " + worst + " (gpu " + actual[worst] + ", cpu "
-          + expected[worst] + "), max |u_cpu| = " + norm + ", relative " + diff / norm + " > " + tolerance);
     }
   }
 }

@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.Kernel;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.ErrorFeedback;
 import org.efcp.optim.Method;
@@ -30,11 +31,6 @@ class GpuSparseMfacPipelineTest {
   private static final double TOLERANCE = 1e-5;
   /** Gradient scale: up to ‖c‖²/(mλ) ≈ 3e6 at λ = 1e-5, where both sides still agree to about 1e-9. */
   private static final double SCALE = 0.125;
-
-  private static GpuContext context() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
-    return GpuContext.open(0);
-  }
 
   @ParameterizedTest(name = "damping {0}")
   @ValueSource(doubles = {1e-5, 1e-3, 1e-2})
@@ -63,7 +59,7 @@ class GpuSparseMfacPipelineTest {
     int d = 5000;
     int m = 16;
     int k = 50;
-    GpuContext ctx = context();
+    GpuContext ctx = checkedContext();
     GradientSequence gradients = new GradientSequence(d, SCALE, 5);
     double[] uHost = new double[d];
     double[] uDevice = new double[d];
@@ -88,7 +84,7 @@ class GpuSparseMfacPipelineTest {
 
   @Test
   void undersizedBuffersAreRejected() {
-    GpuContext ctx = context();
+    GpuContext ctx = checkedContext();
     try (GpuSparseMfacPipeline p = new GpuSparseMfacPipeline(ctx, 100, 4, 5, 1e-3);
         DeviceBuffer small = ctx.allocate(8L * 99);
         DeviceBuffer ok = ctx.allocate(8L * 100)) {
@@ -107,7 +103,7 @@ class GpuSparseMfacPipelineTest {
 
   /** Runs both pipelines for {@code steps} steps; {@code refreshEvery} > 0 forces a host refresh that often. */
   private static void compareWithCpu(int d, int m, int k, double damping, int steps, int refreshEvery) {
-    GpuContext ctx = context();
+    GpuContext ctx = checkedContext();
     // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
     OptimizerConfig config = OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(d))
         .window(m).density(k == 1 ? 1.5 : k).damping(damping).build();
@@ -169,24 +165,6 @@ class GpuSparseMfacPipelineTest {
         fail("step " + step + ": error buffer entry " + i + " is " + actual[i] + " on the GPU, " + expected[i]
             + " on the CPU");
       }
-    }
-  }
-
-  private static void assertClose(int step, double[] expected, double[] actual, double tolerance) {
-    double diff = 0;
-    double norm = 0;
-    int worst = -1;
-    for (int i = 0; i < expected.length; i++) {
-      double e = Math.abs(expected[i] - actual[i]);
-      if (e > diff || Double.isNaN(e)) {
-        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
-        worst = i;
-      }
-      norm = Math.max(norm, Math.abs(expected[i]));
-    }
-    if (diff > tolerance * norm) {
-      fail("step " + step + ": max |u_gpu - u_cpu| = " + diff + " at " + worst + " (gpu " + actual[worst] + ", cpu "
-          + expected[worst] + "), max |u_cpu| = " + norm + ", relative " + diff / norm + " > " + tolerance);
     }
   }
 }
