@@ -1,12 +1,7 @@
 package org.efcp.optim.gpu;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
-
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 
@@ -37,7 +32,7 @@ import org.efcp.cuda.KernelModule;
  * {@code Serializable} (its state lives in device memory); not thread-safe. Requires the {@code dense_mfac} and
  * {@code sparse_mfac} fatbins (sm_80/sm_90, CUDA 13 driver).
  */
-public final class GpuDenseMfacPipeline implements AutoCloseable {
+public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase {
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
   public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
@@ -49,15 +44,9 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
   /** Rows of an m×m matrix per block of the warp-per-row kernels (DM_ROWS_PER_BLOCK in dense_mfac.cu). */
   private static final int ROWS_PER_BLOCK = 8;
 
-  private final GpuContext context;
-  private final int d;
-  private final int m;
   /** The window's row stride in floats: d rounded up to a multiple of 4. */
   private final int ld;
   private final int chunks;
-  private final double damping;
-  private final double invDamping;
-  private final GpuStream stream;
 
   private final Kernel insert;
   private final Kernel dots;
@@ -65,20 +54,12 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
   private final Kernel coefficients;
   private final Kernel combine;
 
-  private final List<DeviceBuffer> owned = new ArrayList<>();
   /** The window, m rows of ld floats. */
   private final DeviceBuffer window;
   /** Per (row, chunk) partial dots, m × chunks doubles. */
   private final DeviceBuffer partials;
   /** The combination's coefficients: −M, plus 1/λ at the slot. */
   private final DeviceBuffer combination;
-  /** K, B ≈ A⁻¹, their update and the drift check. */
-  private final GpuMfacState state;
-
-  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
-  private DeviceBuffer gradientStaging;
-  private DeviceBuffer directionStaging;
-  private boolean closed;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0, B = I/m) on its own stream of {@code context}.
@@ -91,6 +72,26 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
    *     touched)
    */
   public GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping) {
+    super(checkArguments(context, d, m, damping), d, m, damping);
+    this.ld = (d + 3) / 4 * 4;
+    this.chunks = chunkCount(d);
+
+    KernelModule dense = context.module("dense_mfac");
+    this.insert = dense.kernel("dmfac_insert");
+    this.dots = dense.kernel("dmfac_dots");
+    this.dotsFinish = dense.kernel("dmfac_dots_finish");
+    this.coefficients = dense.kernel("dmfac_coefficients");
+    this.combine = dense.kernel("dmfac_combine");
+
+    openStream();
+    this.window = allocate(4L * m * ld);
+    this.partials = allocate(8L * m * chunks);
+    this.combination = allocate(8L * m);
+    startState();
+  }
+
+  /** Validates the arguments before the base constructor runs; returns {@code context}. */
+  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping) {
     if (d < 1 || d > Integer.MAX_VALUE - 3) {
       throw new IllegalArgumentException("d: must be in [1, 2^31 - 4], got " + d);
     }
@@ -100,111 +101,18 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
     if (!(damping > 0) || !Double.isFinite(damping)) {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
     }
-    int chunkCount = (int) (((d + 3L) / 4 + CHUNK4 - 1) / CHUNK4);
-    if ((long) ((m + TILE_ROWS - 1) / TILE_ROWS) * chunkCount > Integer.MAX_VALUE) {
+    if ((long) ((m + TILE_ROWS - 1) / TILE_ROWS) * chunkCount(d) > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("m: " + m + " rows of d = " + d + " exceed the dots kernel's grid");
     }
-    this.context = Objects.requireNonNull(context, "context");
-    this.d = d;
-    this.m = m;
-    this.ld = (d + 3) / 4 * 4;
-    this.chunks = chunkCount;
-    this.damping = damping;
-    this.invDamping = 1.0 / damping;
-
-    KernelModule dense = context.module("dense_mfac");
-    this.insert = dense.kernel("dmfac_insert");
-    this.dots = dense.kernel("dmfac_dots");
-    this.dotsFinish = dense.kernel("dmfac_dots_finish");
-    this.coefficients = dense.kernel("dmfac_coefficients");
-    this.combine = dense.kernel("dmfac_combine");
-
-    this.stream = context.createStream();
-    this.window = allocate(4L * m * ld);
-    this.partials = allocate(8L * m * chunks);
-    this.combination = allocate(8L * m);
-    for (DeviceBuffer b : owned) {
-      b.zero(stream);
-    }
-    // Waits for the zeroing above, too.
-    this.state = new GpuMfacState(context, stream, m, invDamping);
+    return context;
   }
 
-  /** d, the gradient length. */
-  public int dimension() {
-    return d;
+  /** d-chunks of a dots tile: ⌈(d/4) / CHUNK4⌉. */
+  private static int chunkCount(int d) {
+    return (int) (((d + 3L) / 4 + CHUNK4 - 1) / CHUNK4);
   }
 
-  /** m, the window size. */
-  public int window() {
-    return m;
-  }
-
-  /** The damping λ. */
-  public double damping() {
-    return damping;
-  }
-
-  /** The stream every step is queued on (blocking with respect to the legacy default stream). */
-  public GpuStream stream() {
-    return stream;
-  }
-
-  /** Steps taken so far. */
-  public long stepCount() {
-    return state.steps();
-  }
-
-  /** How many times B was rebuilt exactly on the host because its drift exceeded {@link #DRIFT_TOLERANCE}. */
-  public long refreshCount() {
-    return state.refreshCount();
-  }
-
-  /** The last drift value read back (the largest since the last refresh), 0 before any. */
-  public double lastDrift() {
-    return state.lastDrift();
-  }
-
-  /**
-   * One step from host memory: uploads g, runs {@link #directionDevice} and downloads u (blocks until done).
-   *
-   * @param g the raw gradient, length d, every entry finite (not modified)
-   * @param uOut receives u, length d
-   * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
-   */
-  public void direction(double[] g, double[] uOut) {
-    checkOpen();
-    if (g.length != d) {
-      throw new IllegalArgumentException("gradient: expected d = " + d + ", got length " + g.length);
-    }
-    for (int i = 0; i < d; i++) {
-      if (!Double.isFinite(g[i])) {
-        throw new IllegalArgumentException("gradient: entry " + i + " is " + g[i]);
-      }
-    }
-    if (uOut.length != d) {
-      throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
-    }
-    if (gradientStaging == null) {
-      gradientStaging = allocate(8L * d);
-      directionStaging = allocate(8L * d);
-    }
-    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
-    // pipeline's blocking stream.
-    gradientStaging.copyFrom(g, 0, d, 0);
-    directionDevice(gradientStaging, directionStaging);
-    directionStaging.copyTo(uOut, 0, d, 0);
-  }
-
-  /**
-   * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
-   * drift read-back lags {@value GpuMfacState#MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
-   *
-   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
-   *     not modified
-   * @param u receives u (its first d doubles), valid once the stream has passed this step
-   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
-   */
+  @Override
   public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
     checkOpen();
     requireDoubles("g", g);
@@ -238,63 +146,7 @@ public final class GpuDenseMfacPipeline implements AutoCloseable {
     return out;
   }
 
-  /** Device bytes this pipeline holds: window, m×m state, scratch and the host-API staging once allocated. */
-  public long memoryBytes() {
-    long sum = state.memoryBytes();
-    for (DeviceBuffer b : owned) {
-      sum += b.bytes();
-    }
-    return sum;
-  }
-
-  /** Waits for queued work, then returns every device buffer to the pool and frees the pinned memory. */
-  @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    try {
-      stream.synchronize();
-    } finally {
-      for (DeviceBuffer b : owned) {
-        b.close();
-      }
-      owned.clear();
-      state.close();
-      stream.close();
-    }
-  }
-
-  /**
-   * B = A⁻¹ exactly (host LAPACK) from the current K and resets the drift maximum; waits for queued work. Runs by
-   * itself when the drift is too large; package-private so that tests can force one.
-   */
-  void refresh() {
-    state.refresh();
-  }
-
   private static int blocks(int n) {
     return (int) ((n + (long) THREADS - 1) / THREADS);
-  }
-
-  private DeviceBuffer allocate(long bytes) {
-    DeviceBuffer b = context.allocate(bytes);
-    owned.add(b);
-    return b;
-  }
-
-  private void requireDoubles(String name, DeviceBuffer b) {
-    Objects.requireNonNull(b, name);
-    if (b.bytes() < 8L * d) {
-      throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
-          + b.bytes() + " bytes");
-    }
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("pipeline: used after close");
-    }
   }
 }

@@ -2,16 +2,11 @@ package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuMfacState.check;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
-
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.JCudaDriver;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 
@@ -40,7 +35,7 @@ import org.efcp.cuda.KernelModule;
  * <p>Unlike the CPU pipeline this class is not {@code Serializable}: its state lives in device memory. Not
  * thread-safe. Requires the {@code topk} and {@code sparse_mfac} fatbins (sm_80/sm_90, CUDA 13 driver).
  */
-public final class GpuSparseMfacPipeline implements AutoCloseable {
+public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase {
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
   public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
@@ -51,14 +46,8 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   /** Radix-select passes after the fused first one (bits 62..52): {shift, width}. */
   private static final int[][] LATER_PASSES = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
 
-  private final GpuContext context;
-  private final int d;
-  private final int m;
   private final int k;
-  private final double damping;
-  private final double invDamping;
   private final int topkBlocks;
-  private final GpuStream stream;
 
   private final Kernel efHist;
   private final Kernel hist;
@@ -67,7 +56,6 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   private final Kernel dots;
   private final Kernel scatter;
 
-  private final List<DeviceBuffer> owned = new ArrayList<>();
   /** ξ (and a during a step), d doubles. */
   private final DeviceBuffer error;
   private final DeviceBuffer histogram;
@@ -77,15 +65,8 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
   private final DeviceBuffer windowValues;
   private final DeviceBuffer supportBits;
   private final DeviceBuffer supportValues;
-  /** K, B ≈ A⁻¹, their update and the drift check. */
-  private final GpuMfacState state;
-
-  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
-  private DeviceBuffer gradientStaging;
-  private DeviceBuffer directionStaging;
   /** Timing events at the start, after Top-k, after the m×m update and at the end of a step; null unless profiling. */
   private CUevent[] stageEvents;
-  private boolean closed;
 
   /**
    * An empty pipeline (ξ = 0, every slot a zero vector, K = 0, B = I/m) on its own stream of {@code context}.
@@ -99,6 +80,33 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
    *     touched)
    */
   public GpuSparseMfacPipeline(GpuContext context, int d, int m, int k, double damping) {
+    super(checkArguments(context, d, m, k, damping), d, m, damping);
+    this.k = k;
+    this.topkBlocks = (int) ((d + (long) TOPK_CHUNK - 1) / TOPK_CHUNK);
+
+    KernelModule topk = context.module("topk");
+    KernelModule mfac = context.module("sparse_mfac");
+    this.efHist = topk.kernel("topk_ef_hist");
+    this.hist = topk.kernel("topk_hist");
+    this.count = topk.kernel("topk_count");
+    this.write = topk.kernel("topk_write");
+    this.dots = mfac.kernel("mfac_dots");
+    this.scatter = mfac.kernel("mfac_scatter");
+
+    openStream();
+    this.error = allocate(8L * d);
+    this.histogram = allocate(4L * HISTOGRAM_BINS);
+    this.topkState = allocate(8L * 4);
+    this.blockCounts = allocate(8L * topkBlocks);
+    this.windowIndices = allocate(4L * m * k);
+    this.windowValues = allocate(4L * m * k);
+    this.supportBits = allocate(4L * ((d + 31L) / 32));
+    this.supportValues = allocate(8L * d);
+    startState();
+  }
+
+  /** Validates the arguments before the base constructor runs; returns {@code context}. */
+  private static GpuContext checkArguments(GpuContext context, int d, int m, int k, double damping) {
     if (d < 1) {
       throw new IllegalArgumentException("d: must be >= 1, got " + d);
     }
@@ -111,47 +119,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     if (!(damping > 0) || !Double.isFinite(damping)) {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
     }
-    this.context = Objects.requireNonNull(context, "context");
-    this.d = d;
-    this.m = m;
-    this.k = k;
-    this.damping = damping;
-    this.invDamping = 1.0 / damping;
-    this.topkBlocks = (int) ((d + (long) TOPK_CHUNK - 1) / TOPK_CHUNK);
-
-    KernelModule topk = context.module("topk");
-    KernelModule mfac = context.module("sparse_mfac");
-    this.efHist = topk.kernel("topk_ef_hist");
-    this.hist = topk.kernel("topk_hist");
-    this.count = topk.kernel("topk_count");
-    this.write = topk.kernel("topk_write");
-    this.dots = mfac.kernel("mfac_dots");
-    this.scatter = mfac.kernel("mfac_scatter");
-
-    this.stream = context.createStream();
-    this.error = allocate(8L * d);
-    this.histogram = allocate(4L * HISTOGRAM_BINS);
-    this.topkState = allocate(8L * 4);
-    this.blockCounts = allocate(8L * topkBlocks);
-    this.windowIndices = allocate(4L * m * k);
-    this.windowValues = allocate(4L * m * k);
-    this.supportBits = allocate(4L * ((d + 31L) / 32));
-    this.supportValues = allocate(8L * d);
-    for (DeviceBuffer b : owned) {
-      b.zero(stream);
-    }
-    // Waits for the zeroing above, too.
-    this.state = new GpuMfacState(context, stream, m, invDamping);
-  }
-
-  /** d, the gradient length. */
-  public int dimension() {
-    return d;
-  }
-
-  /** m, the window size. */
-  public int window() {
-    return m;
+    return context;
   }
 
   /** k, the entries kept per step. */
@@ -159,71 +127,7 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     return k;
   }
 
-  /** The damping λ. */
-  public double damping() {
-    return damping;
-  }
-
-  /** The stream every step is queued on (blocking with respect to the legacy default stream). */
-  public GpuStream stream() {
-    return stream;
-  }
-
-  /** Steps taken so far. */
-  public long stepCount() {
-    return state.steps();
-  }
-
-  /** How many times B was rebuilt exactly on the host because its drift exceeded {@link #DRIFT_TOLERANCE}. */
-  public long refreshCount() {
-    return state.refreshCount();
-  }
-
-  /** The last drift value read back (the largest since the last refresh), 0 before any. */
-  public double lastDrift() {
-    return state.lastDrift();
-  }
-
-  /**
-   * One step from host memory: uploads g, runs {@link #directionDevice} and downloads u (blocks until done).
-   *
-   * @param g the raw gradient, length d, every entry finite (not modified)
-   * @param uOut receives u, length d
-   * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
-   */
-  public void direction(double[] g, double[] uOut) {
-    checkOpen();
-    if (g.length != d) {
-      throw new IllegalArgumentException("gradient: expected d = " + d + ", got length " + g.length);
-    }
-    for (int i = 0; i < d; i++) {
-      if (!Double.isFinite(g[i])) {
-        throw new IllegalArgumentException("gradient: entry " + i + " is " + g[i]);
-      }
-    }
-    if (uOut.length != d) {
-      throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
-    }
-    if (gradientStaging == null) {
-      gradientStaging = allocate(8L * d);
-      directionStaging = allocate(8L * d);
-    }
-    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
-    // pipeline's blocking stream.
-    gradientStaging.copyFrom(g, 0, d, 0);
-    directionDevice(gradientStaging, directionStaging);
-    directionStaging.copyTo(uOut, 0, d, 0);
-  }
-
-  /**
-   * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
-   * drift read-back lags {@value GpuMfacState#MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
-   *
-   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
-   *     not modified
-   * @param u receives u (its first d doubles), valid once the stream has passed this step
-   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
-   */
+  @Override
   public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
     checkOpen();
     requireDoubles("g", g);
@@ -280,34 +184,11 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     return out;
   }
 
-  /** Device bytes this pipeline holds: state, window, scratch and the host-API staging once allocated. */
-  public long memoryBytes() {
-    long sum = state.memoryBytes();
-    for (DeviceBuffer b : owned) {
-      sum += b.bytes();
-    }
-    return sum;
-  }
-
-  /** Waits for queued work, then returns every device buffer to the pool and frees the pinned memory. */
+  /** Destroys the timing events, if any, between the state and the stream in {@link #close()}. */
   @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    try {
-      stream.synchronize();
-    } finally {
-      for (DeviceBuffer b : owned) {
-        b.close();
-      }
-      owned.clear();
-      state.close();
-      if (stageEvents != null) {
-        destroyStageEvents();
-      }
-      stream.close();
+  void releaseExtras() {
+    if (stageEvents != null) {
+      destroyStageEvents();
     }
   }
 
@@ -362,36 +243,8 @@ public final class GpuSparseMfacPipeline implements AutoCloseable {
     stageEvents = null;
   }
 
-  /**
-   * B = A⁻¹ exactly (host LAPACK) from the current K and resets the drift maximum; waits for queued work. Runs by
-   * itself when the drift is too large; package-private so that tests can force one.
-   */
-  void refresh() {
-    state.refresh();
-  }
-
   private int lastSlot() {
     checkOpen();
     return state.lastSlot();
-  }
-
-  private DeviceBuffer allocate(long bytes) {
-    DeviceBuffer b = context.allocate(bytes);
-    owned.add(b);
-    return b;
-  }
-
-  private void requireDoubles(String name, DeviceBuffer b) {
-    Objects.requireNonNull(b, name);
-    if (b.bytes() < 8L * d) {
-      throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
-          + b.bytes() + " bytes");
-    }
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("pipeline: used after close");
-    }
   }
 }
