@@ -23,6 +23,19 @@ final class ModelChecks {
     return new DenseBlock(rows, features, x, y, w);
   }
 
+  /** −log softmax(z)[label] by plain loops (log-sum-exp with the maximum subtracted): the tests' reference. */
+  static double crossEntropy(double[] z, int label) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : z) {
+      max = Math.max(max, v);
+    }
+    double sum = 0;
+    for (double v : z) {
+      sum += Math.exp(v - max);
+    }
+    return max + Math.log(sum) - z[label];
+  }
+
   static double[] gaussian(Random rnd, int n, double scale) {
     double[] v = new double[n];
     for (int k = 0; k < n; k++) {

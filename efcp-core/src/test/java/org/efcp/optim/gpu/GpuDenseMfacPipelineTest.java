@@ -1,9 +1,9 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -85,19 +85,8 @@ class GpuDenseMfacPipelineTest {
   @Test
   void undersizedBuffersAreRejected() {
     GpuContext ctx = checkedContext();
-    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, 100, 4, 1e-3);
-        DeviceBuffer small = ctx.allocate(8L * 99);
-        DeviceBuffer ok = ctx.allocate(8L * 100)) {
-      IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(small, ok));
-      assertTrue(g.getMessage().startsWith("g:"), g.getMessage());
-      IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(ok, small));
-      assertTrue(u.getMessage().startsWith("u:"), u.getMessage());
-      assertThrows(IllegalStateException.class, p::lastInserted);
-      assertThrows(IllegalArgumentException.class, () -> p.direction(new double[100], new double[99]));
-      double[] bad = new double[100];
-      bad[7] = Double.NaN;
-      assertThrows(IllegalArgumentException.class, () -> p.direction(bad, new double[100]));
-      assertEquals(0, p.stepCount());
+    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, 100, 4, 1e-3)) {
+      assertRejectsBadArguments(ctx, p, p::lastInserted);
     }
   }
 

@@ -1,11 +1,16 @@
 package org.efcp.optim.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
+import org.junit.jupiter.api.function.Executable;
 
-/** Shared helpers of the GPU pipeline tests: a checked device context and the max-norm comparison of u. */
+/** Shared helpers of the GPU pipeline tests: a checked device context, argument checks and the comparison of u. */
 final class GpuPipelineTesting {
   private GpuPipelineTesting() {
   }
@@ -32,6 +37,27 @@ final class GpuPipelineTesting {
     if (diff > tolerance * norm) {
       fail("step " + step + ": max |u_gpu - u_cpu| = " + diff + " at " + worst + " (gpu " + actual[worst] + ", cpu "
           + expected[worst] + "), max |u_cpu| = " + norm + ", relative " + diff / norm + " > " + tolerance);
+    }
+  }
+
+  /**
+   * A fresh pipeline of dimension 100 rejects buffers and arrays of the wrong size and a NaN gradient, takes no
+   * step doing so, and {@code lastResult} (a "last step" accessor) throws IllegalStateException before any step.
+   */
+  static void assertRejectsBadArguments(GpuContext ctx, GpuMfacPipelineBase p, Executable lastResult) {
+    assertEquals(100, p.dimension());
+    try (DeviceBuffer small = ctx.allocate(8L * 99);
+        DeviceBuffer ok = ctx.allocate(8L * 100)) {
+      IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(small, ok));
+      assertTrue(g.getMessage().startsWith("g:"), g.getMessage());
+      IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> p.directionDevice(ok, small));
+      assertTrue(u.getMessage().startsWith("u:"), u.getMessage());
+      assertThrows(IllegalStateException.class, lastResult);
+      assertThrows(IllegalArgumentException.class, () -> p.direction(new double[100], new double[99]));
+      double[] bad = new double[100];
+      bad[7] = Double.NaN;
+      assertThrows(IllegalArgumentException.class, () -> p.direction(bad, new double[100]));
+      assertEquals(0, p.stepCount());
     }
   }
 }
