@@ -1,0 +1,177 @@
+package org.efcp.ml.classification;
+
+import org.apache.spark.ml.linalg.DenseMatrix;
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.Matrix;
+import org.apache.spark.ml.linalg.SparseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.Identifiable$;
+
+/**
+ * A logistic-regression model trained by {@link EFCPLogisticRegression}, in MLlib's conventions: multinomial
+ * models have a C × F coefficient matrix and C intercepts, raw predictions are the C margins and probabilities
+ * their softmax; binomial models have a 1 × F matrix and one intercept, raw predictions (−z, z) and
+ * probabilities (σ(−z), σ(z)) for the margin z = β·x + b. Coefficients are in the original feature space.
+ */
+public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLogisticRegressionModel> {
+  private static final long serialVersionUID = 1L;
+
+  private final int numFeatures;
+  private final int numClasses;
+  private final boolean multinomial;
+  /** Row-major rows × numFeatures, rows = numClasses (multinomial) or 1 (binomial). */
+  private final double[] coefficients;
+  private final double[] intercepts;
+
+  /**
+   * @param coefficients row-major (multinomial ? numClasses : 1) × numFeatures
+   * @param intercepts numClasses (multinomial) or 1 (binomial) values
+   */
+  public EFCPLogisticRegressionModel(String uid, int numFeatures, int numClasses, boolean multinomial,
+      double[] coefficients, double[] intercepts) {
+    super(uid);
+    int rows = multinomial ? numClasses : 1;
+    if (numFeatures < 1 || numClasses < 2 || (!multinomial && numClasses != 2)) {
+      throw new IllegalArgumentException("numClasses: " + numClasses + " classes with " + numFeatures
+          + " features and multinomial=" + multinomial + " is not a logistic-regression model");
+    }
+    if (coefficients.length != rows * numFeatures || intercepts.length != rows) {
+      throw new IllegalArgumentException("coefficients: expected " + rows + " x " + numFeatures + " and " + rows
+          + " intercepts, got " + coefficients.length + " and " + intercepts.length);
+    }
+    this.numFeatures = numFeatures;
+    this.numClasses = numClasses;
+    this.multinomial = multinomial;
+    this.coefficients = coefficients.clone();
+    this.intercepts = intercepts.clone();
+  }
+
+  @Override
+  public int numFeatures() {
+    return numFeatures;
+  }
+
+  @Override
+  public int numClasses() {
+    return numClasses;
+  }
+
+  /** Whether this is a multinomial (softmax) model; false for a binomial one. */
+  public boolean isMultinomial() {
+    return multinomial;
+  }
+
+  /** C × F (multinomial) or 1 × F (binomial) coefficients. */
+  public Matrix coefficientMatrix() {
+    int rows = multinomial ? numClasses : 1;
+    return new DenseMatrix(rows, numFeatures, coefficients.clone(), true);
+  }
+
+  /** C (multinomial) or 1 (binomial) intercepts. */
+  public Vector interceptVector() {
+    return Vectors.dense(intercepts.clone());
+  }
+
+  /**
+   * The coefficients of a binomial model.
+   *
+   * @throws IllegalStateException for a multinomial model (use {@link #coefficientMatrix()})
+   */
+  public Vector coefficients() {
+    requireBinomial("coefficients");
+    return Vectors.dense(coefficients.clone());
+  }
+
+  /** The intercept of a binomial model; see {@link #coefficients()}. */
+  public double intercept() {
+    requireBinomial("intercept");
+    return intercepts[0];
+  }
+
+  private void requireBinomial(String what) {
+    if (multinomial) {
+      throw new IllegalStateException(what + ": a multinomial model has a coefficient matrix and an intercept "
+          + "vector; use coefficientMatrix() and interceptVector()");
+    }
+  }
+
+  @Override
+  public Vector predictRaw(Vector features) {
+    if (features.size() != numFeatures) {
+      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
+          + features.size() + ", the model expects " + numFeatures);
+    }
+    int rows = multinomial ? numClasses : 1;
+    double[] z = intercepts.clone();
+    if (features instanceof SparseVector sv) {
+      int[] idx = sv.indices();
+      double[] val = sv.values();
+      for (int c = 0; c < rows; c++) {
+        int base = c * numFeatures;
+        double acc = z[c];
+        for (int k = 0; k < idx.length; k++) {
+          acc += coefficients[base + idx[k]] * val[k];
+        }
+        z[c] = acc;
+      }
+    } else {
+      double[] x = features.toArray();
+      for (int c = 0; c < rows; c++) {
+        int base = c * numFeatures;
+        double acc = z[c];
+        for (int j = 0; j < numFeatures; j++) {
+          acc += coefficients[base + j] * x[j];
+        }
+        z[c] = acc;
+      }
+    }
+    return multinomial ? Vectors.dense(z) : Vectors.dense(-z[0], z[0]);
+  }
+
+  @Override
+  public Vector raw2probabilityInPlace(Vector rawPrediction) {
+    double[] v = ((DenseVector) rawPrediction).values();
+    if (!multinomial) {
+      double p1 = 1.0 / (1.0 + Math.exp(-v[1]));
+      v[0] = 1.0 - p1;
+      v[1] = p1;
+      return rawPrediction;
+    }
+    double max = Double.NEGATIVE_INFINITY;
+    for (double x : v) {
+      max = Math.max(max, x);
+    }
+    double sum = 0;
+    for (int c = 0; c < v.length; c++) {
+      v[c] = Math.exp(v[c] - max);
+      sum += v[c];
+    }
+    for (int c = 0; c < v.length; c++) {
+      v[c] /= sum;
+    }
+    return rawPrediction;
+  }
+
+  @Override
+  public EFCPLogisticRegressionModel copy(ParamMap extra) {
+    EFCPLogisticRegressionModel m = copyValues(
+        new EFCPLogisticRegressionModel(uid(), numFeatures, numClasses, multinomial, coefficients, intercepts),
+        extra);
+    if (hasSummary()) {
+      m.setSummary(summary());
+    }
+    return m.setParent(parent());
+  }
+
+  @Override
+  public String toString() {
+    return "EFCPLogisticRegressionModel: uid=" + uid() + ", numClasses=" + numClasses + ", numFeatures="
+        + numFeatures + (multinomial ? ", multinomial" : ", binomial");
+  }
+
+  static String newUid() {
+    return Identifiable$.MODULE$.randomUID("efcpLogreg");
+  }
+}

@@ -1,0 +1,132 @@
+package org.efcp.ml.classification;
+
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.Identifiable$;
+import org.efcp.model.Activation;
+import org.efcp.model.DenseBlock;
+import org.efcp.model.MultilayerPerceptron;
+
+/**
+ * A feed-forward classifier trained by {@link EFCPMultilayerPerceptronClassifier}: layers [F, h₁, …, C], the
+ * hidden layers' activation, softmax output. Raw predictions are the C output logits, probabilities their
+ * softmax. {@link #weights()} is the flat parameter vector: per layer l the weight matrix W_l (s_{l+1} × s_l,
+ * row-major) then the bias b_l (PyTorch's {@code nn.Linear} order).
+ */
+public class EFCPMultilayerPerceptronClassificationModel
+    extends EfcpClassificationModel<EFCPMultilayerPerceptronClassificationModel> {
+  private static final long serialVersionUID = 1L;
+
+  private final int[] layers;
+  private final String activation;
+  private final double[] weights;
+  /** The network with per-thread scratch buffers (one instance per thread: it is not thread-safe). */
+  private transient ThreadLocal<MultilayerPerceptron> network;
+
+  /**
+   * @param layers [F, h₁, …, C]
+   * @param activation relu, sigmoid or tanh
+   * @param weights the flat parameters, length as the layers imply
+   */
+  public EFCPMultilayerPerceptronClassificationModel(String uid, int[] layers, String activation,
+      double[] weights) {
+    super(uid);
+    MultilayerPerceptron net = new MultilayerPerceptron(layers, Activation.parse(activation));
+    if (weights.length != net.numParameters()) {
+      throw new IllegalArgumentException("weights: expected " + net.numParameters() + " values for layers "
+          + java.util.Arrays.toString(layers) + ", got " + weights.length);
+    }
+    this.layers = layers.clone();
+    this.activation = activation;
+    this.weights = weights.clone();
+  }
+
+  /** [F, h₁, …, C] (a copy). */
+  public int[] layers() {
+    return layers.clone();
+  }
+
+  /** The hidden layers' activation: relu, sigmoid or tanh. */
+  public String activation() {
+    return activation;
+  }
+
+  /** The flat parameters (a copy); see the class comment for the layout. */
+  public Vector weights() {
+    return Vectors.dense(weights.clone());
+  }
+
+  @Override
+  public int numFeatures() {
+    return layers[0];
+  }
+
+  @Override
+  public int numClasses() {
+    return layers[layers.length - 1];
+  }
+
+  private MultilayerPerceptron network() {
+    if (network == null) {
+      synchronized (this) {
+        if (network == null) {
+          network = ThreadLocal.withInitial(
+              () -> new MultilayerPerceptron(layers, Activation.parse(activation)));
+        }
+      }
+    }
+    return network.get();
+  }
+
+  @Override
+  public Vector predictRaw(Vector features) {
+    if (features.size() != layers[0]) {
+      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
+          + features.size() + ", the model expects " + layers[0]);
+    }
+    double[] out = new double[numClasses()];
+    DenseBlock row = new DenseBlock(1, layers[0], features.toArray(), new double[1]);
+    network().predictRaw(row, weights, out);
+    return Vectors.dense(out);
+  }
+
+  @Override
+  public Vector raw2probabilityInPlace(Vector rawPrediction) {
+    double[] v = ((DenseVector) rawPrediction).values();
+    double max = Double.NEGATIVE_INFINITY;
+    for (double x : v) {
+      max = Math.max(max, x);
+    }
+    double sum = 0;
+    for (int c = 0; c < v.length; c++) {
+      v[c] = Math.exp(v[c] - max);
+      sum += v[c];
+    }
+    for (int c = 0; c < v.length; c++) {
+      v[c] /= sum;
+    }
+    return rawPrediction;
+  }
+
+  @Override
+  public EFCPMultilayerPerceptronClassificationModel copy(ParamMap extra) {
+    EFCPMultilayerPerceptronClassificationModel m = copyValues(
+        new EFCPMultilayerPerceptronClassificationModel(uid(), layers, activation, weights), extra);
+    if (hasSummary()) {
+      m.setSummary(summary());
+    }
+    return m.setParent(parent());
+  }
+
+  @Override
+  public String toString() {
+    return "EFCPMultilayerPerceptronClassificationModel: uid=" + uid() + ", layers="
+        + java.util.Arrays.toString(layers) + ", activation=" + activation;
+  }
+
+  static String newUid() {
+    return Identifiable$.MODULE$.randomUID("efcpMlpc");
+  }
+}

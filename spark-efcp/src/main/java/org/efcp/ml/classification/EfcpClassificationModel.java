@@ -1,0 +1,95 @@
+package org.efcp.ml.classification;
+
+import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.efcp.ml.util.PendingUid;
+
+/**
+ * What every EFCP classification model shares: the uid hand-over for Java subclasses, {@code weightCol}, the
+ * training summary and {@link #evaluate(Dataset)}.
+ *
+ * @param <M> the concrete model
+ */
+public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<M>>
+    extends ProbabilisticClassificationModel<Vector, M> {
+  private static final long serialVersionUID = 1L;
+
+  private final String uid;
+  private transient EFCPTrainingSummary trainingSummary;
+
+  private final Param<String> weightCol = new Param<>(this, "weightCol",
+      "column of non-negative row weights used by summaries (empty or unset: every row has weight 1)");
+
+  /** Constructor chain of subclasses: {@code super(uid)}; see {@link PendingUid}. */
+  protected EfcpClassificationModel(String uid) {
+    this(PendingUid.stash(uid), true);
+  }
+
+  private EfcpClassificationModel(String uid, boolean stashed) {
+    super();
+    this.uid = uid;
+    PendingUid.clear();
+  }
+
+  @Override
+  public String uid() {
+    return uid != null ? uid : PendingUid.current();
+  }
+
+  public Param<String> weightCol() {
+    return weightCol;
+  }
+
+  /** The weight column, or "" for unweighted summaries. */
+  public String getWeightCol() {
+    return isDefined(weightCol) ? $(weightCol) : "";
+  }
+
+  @SuppressWarnings("unchecked")
+  public M setWeightCol(String value) {
+    set(weightCol, value);
+    return (M) this;
+  }
+
+  /** Whether this model came from a fit in this JVM (summaries are not saved). */
+  public boolean hasSummary() {
+    return trainingSummary != null;
+  }
+
+  /**
+   * The summary of the fit that produced this model.
+   *
+   * @throws IllegalStateException when there is none ({@link #hasSummary()} is false)
+   */
+  public EFCPTrainingSummary summary() {
+    if (trainingSummary == null) {
+      throw new IllegalStateException("summary: this model has no training summary (it was loaded or copied)");
+    }
+    return trainingSummary;
+  }
+
+  void setSummary(EFCPTrainingSummary summary) {
+    this.trainingSummary = summary;
+  }
+
+  /** Classification metrics of this model on {@code dataset} (which needs the label column). */
+  public EFCPClassificationSummary evaluate(Dataset<?> dataset) {
+    M copy = copy(org.apache.spark.ml.param.ParamMap.empty());
+    // Only the prediction, under a fresh name: the dataset may already hold columns of a transform.
+    copy.setPredictionCol("prediction_" + java.util.UUID.randomUUID().toString().replace('-', '_'));
+    copy.setRawPredictionCol("");
+    copy.setProbabilityCol("");
+    Dataset<Row> predictions = copy.transform(dataset);
+    return new EFCPClassificationSummary(predictions, copy.getPredictionCol(), getLabelCol(), getWeightCol());
+  }
+
+  // javac sees findSummaryModel() twice (ProbabilisticClassificationModel and ClassificationModel).
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  @Override
+  public scala.Tuple3 findSummaryModel() {
+    return super.findSummaryModel();
+  }
+}

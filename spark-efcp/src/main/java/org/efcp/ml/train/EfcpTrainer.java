@@ -1,0 +1,240 @@
+package org.efcp.ml.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.efcp.model.DenseBlock;
+import org.efcp.model.DifferentiableModel;
+import org.efcp.optim.EfcpOptimizer;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.StepResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The distributed training loop: per step, broadcast the weights, let every partition compute its share of the
+ * global mini-batch gradient, sum the shares with {@code treeAggregate} in a fixed order
+ * ({@link GradientPartial}), and let the driver's {@link EfcpOptimizer} turn the mean gradient into new weights.
+ *
+ * <p>Mini-batches: epoch e visits the rows in the order of a seeded permutation ({@link EpochPermutation} of the
+ * global row index = partition offset + position in the partition); step s takes the rows at positions
+ * [sB, (s+1)B). Every row is used once per epoch, and the same seed and partitioning give the same model on any
+ * cluster: each partition's share is computed in row order and the shares are summed along a fixed tree.
+ */
+public final class EfcpTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(EfcpTrainer.class);
+
+  private EfcpTrainer() {}
+
+  /** Steps per epoch: ⌈rows / batchSize⌉. */
+  public static long stepsPerEpoch(DatasetSummary summary, int batchSize) {
+    return (summary.numRows() + batchSize - 1) / batchSize;
+  }
+
+  /**
+   * Trains {@code model} from {@code initial}.
+   *
+   * @param data the prepared rows (not unpersisted here)
+   * @param featureScale per-feature multipliers applied to the rows of every mini-batch (standardization), or null
+   * @throws IllegalStateException on divergence: names the step and the last finite loss
+   */
+  public static TrainingResult train(TrainingData data, DifferentiableModel model, double[] initial,
+      OptimizerConfig config, TrainingPlan plan, double[] featureScale) {
+    long start = System.nanoTime();
+    JavaRDD<TrainingBlock> blocks = data.blocks();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(blocks.context());
+    DatasetSummary summary = data.summary();
+    int d = model.numParameters();
+    if (initial.length != d) {
+      throw new IllegalArgumentException("initial: expected " + d + " parameters, got " + initial.length);
+    }
+    long numRows = summary.numRows();
+    int batchSize = plan.batchSize();
+    long stepsPerEpoch = stepsPerEpoch(summary, batchSize);
+    int numPartitions = blocks.getNumPartitions();
+    long[] offsets = summary.partitionOffsets();
+    String fingerprint = fingerprint(plan, summary, model, numPartitions);
+
+    EfcpOptimizer optimizer = new EfcpOptimizer(config);
+    double[] theta = initial.clone();
+    List<StepRecord> records = new ArrayList<>();
+    List<Double> history = new ArrayList<>();
+    int firstEpoch = 1;
+    long firstStepInEpoch = 0;
+    double epochLoss = 0;
+    double epochWeight = 0;
+    long resumedFrom = -1;
+    if (plan.checkpointing()) {
+      TrainingCheckpoint c = TrainingCheckpoint.latest(plan.checkpointDir(), fingerprint, jsc.hadoopConfiguration());
+      if (c != null) {
+        optimizer = c.optimizer();
+        theta = c.theta.clone();
+        records.addAll(c.records);
+        for (double h : c.objectiveHistory) {
+          history.add(h);
+        }
+        firstEpoch = c.epoch;
+        firstStepInEpoch = c.nextStepInEpoch;
+        epochLoss = c.epochLoss;
+        epochWeight = c.epochWeight;
+        resumedFrom = c.nextStep;
+        LOG.info("EFCP resuming from checkpoint at step {} (epoch {}) in {}", c.nextStep, c.epoch,
+            plan.checkpointDir());
+      }
+    }
+
+    Broadcast<double[]> scaleBc = featureScale == null ? null : jsc.broadcast(featureScale);
+    long seed = plan.seed();
+    int depth = plan.aggregationDepth();
+    double lastFiniteLoss = Double.NaN;
+    long lastFiniteStep = -1;
+    if (!records.isEmpty()) {
+      lastFiniteLoss = records.get(records.size() - 1).loss();
+      lastFiniteStep = records.get(records.size() - 1).step();
+    }
+    boolean converged = history.size() >= 2 && converged(history, plan.tol());
+    long rowsSinceLog = 0;
+    long logStart = System.nanoTime();
+    String savedDescription = jsc.getLocalProperty("spark.job.description");
+    try {
+      for (int epoch = firstEpoch; epoch <= plan.numEpochs() && !converged; epoch++) {
+        for (long s = epoch == firstEpoch ? firstStepInEpoch : 0; s < stepsPerEpoch; s++) {
+          jsc.setJobDescription(String.format(Locale.ROOT, "EFCP epoch %d/%d step %d/%d", epoch,
+              plan.numEpochs(), s + 1, stepsPerEpoch));
+          long t0 = System.nanoTime();
+          Broadcast<double[]> weights = jsc.broadcast(theta.clone());
+          long t1 = System.nanoTime();
+          GradientPartial sum = gradient(blocks, weights, scaleBc, model, offsets, numRows, seed, epoch, s,
+              batchSize, numPartitions, depth);
+          long t2 = System.nanoTime();
+          weights.destroy();
+          double weight = sum.weight();
+          if (!(weight > 0)) {
+            continue; // every row of this mini-batch has weight 0: nothing to learn from
+          }
+          double loss = sum.loss() / weight;
+          double[] g = sum.gradient();
+          double inv = 1.0 / weight;
+          boolean finite = Double.isFinite(loss);
+          for (int i = 0; i < d; i++) {
+            g[i] *= inv;
+            finite &= Double.isFinite(g[i]);
+          }
+          long globalStep = optimizer.stepCount();
+          if (!finite) {
+            throw divergence(globalStep, epoch, "the loss or gradient is not finite (loss " + loss + ")",
+                lastFiniteLoss, lastFiniteStep);
+          }
+          boolean withMetrics = plan.metricsInterval() > 0 && globalStep % plan.metricsInterval() == 0;
+          StepResult r = optimizer.step(theta, g, withMetrics);
+          long t3 = System.nanoTime();
+          for (double v : theta) {
+            if (!Double.isFinite(v)) {
+              throw divergence(globalStep, epoch, "the weights became non-finite", loss, globalStep);
+            }
+          }
+          lastFiniteLoss = loss;
+          lastFiniteStep = globalStep;
+          epochLoss += sum.loss();
+          epochWeight += weight;
+          StepRecord record = StepRecord.of(epoch, (int) s, sum.rows(), loss, r, millis(t0, t1), millis(t1, t2),
+              millis(t2, t3));
+          records.add(record);
+          for (TrainingListener l : plan.listeners()) {
+            l.onStep(record);
+          }
+          rowsSinceLog += sum.rows();
+          if (plan.metricsInterval() > 0 && (globalStep + 1) % plan.metricsInterval() == 0) {
+            long now = System.nanoTime();
+            LOG.info(String.format(Locale.ROOT, "EFCP epoch %d/%d step %d/%d loss %.6g rows/s %.0f", epoch,
+                plan.numEpochs(), s + 1, stepsPerEpoch, loss, rowsSinceLog / ((now - logStart) * 1e-9)));
+            rowsSinceLog = 0;
+            logStart = now;
+          }
+          if (plan.checkpointing() && optimizer.stepCount() % plan.checkpointInterval() == 0) {
+            double[] h = history.stream().mapToDouble(Double::doubleValue).toArray();
+            new TrainingCheckpoint(fingerprint, optimizer.stepCount(), epoch, (int) s + 1, theta, optimizer,
+                epochLoss, epochWeight, h, records).write(plan.checkpointDir(), jsc.hadoopConfiguration());
+          }
+        }
+        double objective = epochLoss / epochWeight;
+        history.add(objective);
+        epochLoss = 0;
+        epochWeight = 0;
+        for (TrainingListener l : plan.listeners()) {
+          l.onEpochEnd(epoch, objective);
+        }
+        LOG.info(String.format(Locale.ROOT, "EFCP epoch %d/%d done: objective %.6g, %d steps", epoch,
+            plan.numEpochs(), objective, optimizer.stepCount()));
+        converged = converged(history, plan.tol());
+      }
+    } finally {
+      jsc.setJobDescription(savedDescription);
+      if (scaleBc != null) {
+        scaleBc.destroy();
+      }
+    }
+    double[] objectiveHistory = history.stream().mapToDouble(Double::doubleValue).toArray();
+    return new TrainingResult(theta, objectiveHistory, List.copyOf(records), optimizer.stepCount(),
+        optimizer.memoryBytes(), (System.nanoTime() - start) * 1e-9, resumedFrom, "cpu");
+  }
+
+  /** One step's gradient job: every partition's share of mini-batch {@code step}, summed in a fixed order. */
+  private static GradientPartial gradient(JavaRDD<TrainingBlock> blocks, Broadcast<double[]> weights,
+      Broadcast<double[]> scaleBc, DifferentiableModel model, long[] offsets, long numRows, long seed, int epoch,
+      long step, int batchSize, int numPartitions, int depth) {
+    return blocks.mapPartitionsWithIndex((p, it) -> {
+      double[] theta = weights.value();
+      double[] scale = scaleBc == null ? null : scaleBc.value();
+      EpochPermutation permutation = new EpochPermutation(numRows, seed, epoch);
+      double[] grad = new double[theta.length];
+      double loss = 0;
+      double weight = 0;
+      long rows = 0;
+      while (it.hasNext()) {
+        TrainingBlock block = it.next();
+        DenseBlock batch = block.batch(permutation, epoch, offsets[block.partition()], step, batchSize, scale);
+        if (batch != null) {
+          loss += model.addLossAndGradient(batch, theta, grad);
+          weight += batch.totalWeight();
+          rows += batch.numRows();
+        }
+      }
+      return List.of(GradientPartial.leaf(p, numPartitions, grad, loss, weight, rows)).iterator();
+    }, false).treeAggregate(GradientPartial.empty(), GradientPartial::merge, GradientPartial::merge, depth);
+  }
+
+  private static boolean converged(List<Double> history, double tol) {
+    int n = history.size();
+    if (tol <= 0 || n < 2) {
+      return false;
+    }
+    double prev = history.get(n - 2);
+    double cur = history.get(n - 1);
+    return Math.abs(prev - cur) < tol * Math.max(1.0, Math.abs(cur));
+  }
+
+  private static IllegalStateException divergence(long step, int epoch, String what, double lastLoss,
+      long lastStep) {
+    String last = lastStep < 0 ? "no finite loss before it"
+        : String.format(Locale.ROOT, "last finite loss %.6g at step %d", lastLoss, lastStep);
+    return new IllegalStateException(String.format(Locale.ROOT,
+        "EFCP training diverged at step %d (epoch %d): %s; %s. No model is returned: lower stepSize, raise "
+            + "damping or set clipNorm.", step, epoch, what, last));
+  }
+
+  private static String fingerprint(TrainingPlan plan, DatasetSummary s, DifferentiableModel model,
+      int numPartitions) {
+    return plan.fingerprint() + ";model=" + model.getClass().getSimpleName() + "/" + model.numParameters()
+        + ";rows=" + s.numRows() + ";features=" + s.numFeatures() + ";partitions=" + numPartitions
+        + ";weightSum=" + Double.toHexString(s.weightSum()) + ";batchSize=" + plan.batchSize()
+        + ";numEpochs=" + plan.numEpochs() + ";seed=" + plan.seed() + ";tol=" + plan.tol();
+  }
+
+  private static double millis(long from, long to) {
+    return (to - from) * 1e-6;
+  }
+}
