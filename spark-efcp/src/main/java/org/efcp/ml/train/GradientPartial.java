@@ -21,9 +21,10 @@ import java.util.TreeMap;
  * as given.
  *
  * <p>Ownership: {@link #leaf} keeps the gradient array it is given, and {@link #merge} takes over the arrays of
- * its argument and adds into them, so merging never allocates. A partial that was passed to {@code merge} (or
- * an array passed to {@code leaf}) must not be used again; this is how Spark's aggregate functions treat their
- * arguments. Do not merge a partial that something else still holds, such as an element of a cached RDD.
+ * its argument and adds into them, so merging allocates no arrays. A partial that was passed to {@code merge} (or
+ * an array passed to {@code leaf}) must not be used again. That holds in {@code treeAggregate}, which drops
+ * both arguments of its functions after the call, as long as the partials are not also kept elsewhere (for
+ * example as elements of a cached RDD).
  *
  * <p>Typical use: one {@link #leaf} per partition from {@code mapPartitionsWithIndex}, then
  * {@code treeAggregate(GradientPartial.empty(), GradientPartial::merge, GradientPartial::merge, depth)}.
@@ -116,17 +117,29 @@ public final class GradientPartial implements Serializable {
     return root().gradient;
   }
 
-  /** The summed loss. @throws IllegalStateException if the partial is not complete */
+  /**
+   * The summed loss.
+   *
+   * @throws IllegalStateException naming the missing partitions if the partial is not complete
+   */
   public double loss() {
     return root().loss;
   }
 
-  /** The summed example weight. @throws IllegalStateException if the partial is not complete */
+  /**
+   * The summed example weight.
+   *
+   * @throws IllegalStateException naming the missing partitions if the partial is not complete
+   */
   public double weight() {
     return root().weight;
   }
 
-  /** The summed row count. @throws IllegalStateException if the partial is not complete */
+  /**
+   * The summed row count.
+   *
+   * @throws IllegalStateException naming the missing partitions if the partial is not complete
+   */
   public long rows() {
     return root().rows;
   }
@@ -198,7 +211,7 @@ public final class GradientPartial implements Serializable {
       Node sibling = null;
       // Descend from the root to n's parent; its other child is n's sibling.
       while (hi - lo >= 2) {
-        int mid = (lo + hi + 1) >>> 1;
+        int mid = (lo + hi) >>> 1;
         if (n.lo == lo && n.hi == mid) {
           sibling = nodes.get(mid);
           sibling = sibling != null && sibling.hi == hi ? sibling : null;
