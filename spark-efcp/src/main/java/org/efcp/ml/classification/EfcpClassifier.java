@@ -207,7 +207,7 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   /** m, gradients kept by the M-FAC/GGT window, >= 1 (default 32). */
   public E setGradientWindow(int value) { set(gradientWindow, value); return self(); }
 
-  /** Top-k fraction k/d in (0, 1] (default 0.1; the paper uses 0.01 at d = 769k with m = 1024). */
+  /** Top-k fraction in (0, 1]: k = max(1, ⌊density·d⌋) (default 0.1; the paper uses 0.01 at d = 769k). */
   public E setDensity(double value) { set(density, value); return self(); }
 
   /** Low-rank compressor rank, >= 1 (default 4). */
@@ -296,11 +296,20 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
         .damping(getDamping())
         .ggtEpsilon(getGgtEpsilon())
         .rank(getRank())
-        .density(getDensity());
+        .density(topKCount(getDensity(), layout.dimension()));
     if (method.hasWindow()) {
       b.window(getGradientWindow());
     }
     return b.build();
+  }
+
+  /**
+   * k = max(1, ⌊density·d⌋) as the count the core's density argument takes (a value &gt; 1 is read as a count and
+   * truncated, so k + 0.5 means exactly k; 1.0 means all d): small models keep at least one coordinate.
+   */
+  private static double topKCount(double density, int d) {
+    int k = Math.max(1, (int) (density * d));
+    return k >= d ? 1.0 : k + 0.5;
   }
 
   /** The training-loop settings of these params, for a model with {@code numParameters} parameters. */

@@ -21,6 +21,8 @@ final class PartitionStats implements Serializable {
   double[] m2;
   double[] classWeights = new double[0];
   long[] classCounts = new long[0];
+  /** Largest label seen, −1 before the first row; the class arrays grow by doubling beyond it. */
+  int maxLabel = -1;
 
   PartitionStats(int partition) {
     this.partition = partition;
@@ -34,6 +36,7 @@ final class PartitionStats implements Serializable {
       classWeights = Arrays.copyOf(classWeights, n);
       classCounts = Arrays.copyOf(classCounts, n);
     }
+    maxLabel = Math.max(maxLabel, label);
     classWeights[label] += w;
     classCounts[label]++;
     if (mean == null) {
@@ -71,6 +74,7 @@ final class PartitionStats implements Serializable {
       }
     }
     rows += other.rows;
+    maxLabel = Math.max(maxLabel, other.maxLabel);
     weightSum = total;
     weightSquareSum += other.weightSquareSum;
     int n = Math.max(classWeights.length, other.classWeights.length);
