@@ -12,6 +12,8 @@ import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.classification.EFCPLogisticRegression;
+import org.efcp.ml.classification.EFCPLogisticRegressionModel;
 
 /**
  * The CLIP-shaped linear-probe benchmark (baselines.md §3b): one {@code local[*]} session generates
@@ -44,12 +46,24 @@ public final class ClipProbeBenchmark {
     defaults.put("--partitions", "2");
     defaults.put("--max-iter", "100");
     defaults.put("--mllib-iters", "");
+    defaults.put("--mllib", "on");
+    defaults.put("--target", "0");
+    defaults.put("--efcp-epochs", "1,2,3,5,10");
+    defaults.put("--efcp-optimizer", "sparse-mfac");
+    defaults.put("--efcp-batch", "0");
+    defaults.put("--efcp-window", "0");
+    defaults.put("--efcp-density", "0");
+    defaults.put("--efcp-step", "0");
+    defaults.put("--efcp-damping", "0");
     long trainRows;
     long testRows;
     int partitions;
     int maxIter;
     List<Integer> refitIters;
     SyntheticClipFeatures.Options opts;
+    EfcpSettings efcp;
+    boolean mllib;
+    double target;
     try {
       CommandLine cl = CommandLine.parse(args, defaults);
       trainRows = cl.positiveLong("--train");
@@ -63,6 +77,15 @@ public final class ClipProbeBenchmark {
           .withNumClasses(cl.positiveInt("--classes"))
           .withNoise(cl.nonNegativeDouble("--noise"));
       opts.check();
+      mllib = !cl.string("--mllib").equals("off");
+      target = cl.nonNegativeDouble("--target");
+      if (!mllib && target == 0) {
+        throw new IllegalArgumentException("--target: give the accuracy to reach when --mllib is off");
+      }
+      efcp = new EfcpSettings(cl.string("--efcp-optimizer"), cl.positiveIntList("--efcp-epochs"),
+          (int) cl.nonNegativeDouble("--efcp-batch"), (int) cl.nonNegativeDouble("--efcp-window"),
+          cl.nonNegativeDouble("--efcp-density"), cl.nonNegativeDouble("--efcp-step"),
+          cl.nonNegativeDouble("--efcp-damping"));
     } catch (IllegalArgumentException e) {
       System.err.println("ClipProbeBenchmark: " + e.getMessage());
       System.exit(2);
@@ -70,14 +93,15 @@ public final class ClipProbeBenchmark {
     }
     SparkSession spark = LoopbackSession.start("ClipProbeBenchmark", partitions);
     try {
-      run(spark, trainRows, testRows, partitions, opts, maxIter, refitIters);
+      run(spark, trainRows, testRows, partitions, opts, maxIter, refitIters, mllib, target, efcp);
     } finally {
       spark.stop();
     }
   }
 
   private static void run(SparkSession spark, long trainRows, long testRows, int partitions,
-      SyntheticClipFeatures.Options opts, int maxIter, List<Integer> refitIters) {
+      SyntheticClipFeatures.Options opts, int maxIter, List<Integer> refitIters, boolean mllib, double target,
+      EfcpSettings efcp) {
     long t0 = System.nanoTime();
     Dataset<Row> train = SyntheticClipFeatures
         .generate(spark, trainRows, partitions, SyntheticClipFeatures.TRAIN_SEED, opts).cache();
@@ -88,21 +112,40 @@ public final class ClipProbeBenchmark {
     double prepSeconds = seconds(t0);
 
     List<FitReport> fits = new ArrayList<>();
-    fits.add(emit(runMllib(train, test, maxIter), nTrain, nTest));
-    for (int k : refitIters) {
-      fits.add(emit(runMllib(train, test, k), nTrain, nTest));
-    }
-    FitReport best = fits.get(0);
-    for (FitReport f : fits) {
-      if (f.testAccuracy() > best.testAccuracy()
-          || (f.testAccuracy() == best.testAccuracy() && f.fitSeconds() < best.fitSeconds())) {
-        best = f;
+    if (mllib) {
+      fits.add(emit(runMllib(train, test, maxIter), nTrain, nTest));
+      for (int k : refitIters) {
+        fits.add(emit(runMllib(train, test, k), nTrain, nTest));
       }
     }
-    // EFCP goes here, once org.efcp.ml.classification.EFCPLogisticRegression exists: a method
-    // runEfcp(train, test, targetAccuracy) returning a FitReport, called with best.testAccuracy() as the target
-    // (MLlib's best time-to-accuracy point) and reported through emit(...) like the MLlib fits.
-
+    // The goal: MLlib's final test accuracy (its maxIter fit), unless --target overrides it.
+    double goal = target > 0 ? target : fits.get(0).testAccuracy();
+    FitReport mllibFinal = mllib ? fits.get(0) : null;
+    FitReport reached = null;
+    EfcpStepTimes times = new EfcpStepTimes();
+    spark.sparkContext().addSparkListener(times);
+    for (int epochs : efcp.epochs()) {
+      times.reset();
+      EFCPLogisticRegression estimator = efcp.estimator(epochs);
+      long t1 = System.nanoTime();
+      EFCPLogisticRegressionModel model = estimator.fit(train);
+      double fitSeconds = seconds(t1);
+      double[] history = model.summary().objectiveHistory();
+      FitReport fit = emit(new FitReport("efcp-" + estimator.getOptimizer(), epochs,
+          (int) model.summary().totalIterations(), fitSeconds, accuracy(model.transform(test)),
+          history[history.length - 1]), nTrain, nTest);
+      fits.add(fit);
+      System.out.printf(Locale.ROOT, "  %s: %s; batch %d, window %d, density %.3g, stepSize %.3g, damping %.3g,"
+          + " optimizer state %d bytes, objective %s%n", fit.method(), times.describe(model.summary().steps()),
+          estimator.getBatchSize(), estimator.getGradientWindow(), estimator.getDensity(), estimator.getStepSize(),
+          estimator.getDamping(), model.summary().optimizerMemoryBytes(),
+          java.util.Arrays.toString(history));
+      if (fit.testAccuracy() >= goal) {
+        reached = fit;
+        break;
+      }
+    }
+    spark.sparkContext().removeSparkListener(times);
     System.out.println();
     System.out.printf(Locale.ROOT, "ClipProbeBenchmark: %d train / %d test rows, %s, %d partitions;"
         + " generated and cached in %.1f s%n", nTrain, nTest, opts, partitions, prepSeconds);
@@ -112,8 +155,42 @@ public final class ClipProbeBenchmark {
       System.out.printf(Locale.ROOT, "%-10s %8d %10d %9.1f %9.4f %11.4g%n",
           f.method(), f.maxIter(), f.iterations(), f.fitSeconds(), f.testAccuracy(), f.finalLoss());
     }
-    System.out.printf(Locale.ROOT, "best test accuracy %.4f: %s with maxIter %d, fit in %.1f s%n",
-        best.testAccuracy(), best.method(), best.maxIter(), best.fitSeconds());
+    System.out.printf(Locale.ROOT, "goal: test accuracy %.4f%s%n", goal,
+        target > 0 ? " (--target)" : " (MLlib's final, maxIter " + maxIter + ")");
+    if (reached == null) {
+      System.out.println("EFCP did not reach the goal with epochs " + efcp.epochs());
+    } else if (mllibFinal != null) {
+      System.out.printf(Locale.ROOT, "EFCP reached it in %.1f s (%d epochs) vs MLlib %.1f s: ratio %.3f%n",
+          reached.fitSeconds(), reached.maxIter(), mllibFinal.fitSeconds(),
+          reached.fitSeconds() / mllibFinal.fitSeconds());
+    } else {
+      System.out.printf(Locale.ROOT, "EFCP reached it in %.1f s (%d epochs)%n", reached.fitSeconds(),
+          reached.maxIter());
+    }
+  }
+
+  /** The EFCP estimator's settings on the command line; 0 keeps the estimator's default. */
+  private record EfcpSettings(String optimizer, List<Integer> epochs, int batch, int window, double density,
+      double stepSize, double damping) {
+    EFCPLogisticRegression estimator(int numEpochs) {
+      EFCPLogisticRegression e = new EFCPLogisticRegression().setOptimizer(optimizer).setNumEpochs(numEpochs);
+      if (batch > 0) {
+        e.setBatchSize(batch);
+      }
+      if (window > 0) {
+        e.setGradientWindow(window);
+      }
+      if (density > 0) {
+        e.setDensity(density);
+      }
+      if (stepSize > 0) {
+        e.setStepSize(stepSize);
+      }
+      if (damping > 0) {
+        e.setDamping(damping);
+      }
+      return e;
+    }
   }
 
   /**
