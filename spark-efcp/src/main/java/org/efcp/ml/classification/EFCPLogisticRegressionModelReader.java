@@ -8,7 +8,8 @@ import org.apache.spark.ml.util.MLReader;
 final class EFCPLogisticRegressionModelReader extends MLReader<EFCPLogisticRegressionModel> {
   @Override
   public EFCPLogisticRegressionModel load(String path) {
-    SavedModel saved = SavedModel.load(path, sparkSession(), EFCPLogisticRegressionModel.class);
+    SavedModel saved = SavedModel.load(path, sparkSession(), EFCPLogisticRegressionModel.class,
+        EFCPLogisticRegressionModelWriter.SCHEMA);
     Matrix m = saved.get("coefficientMatrix");
     // The model keeps its coefficients row-major; the saved matrix may be stored either way.
     double[] coefficients = new double[m.numRows() * m.numCols()];

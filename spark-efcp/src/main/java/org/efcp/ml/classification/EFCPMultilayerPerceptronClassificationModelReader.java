@@ -9,7 +9,8 @@ final class EFCPMultilayerPerceptronClassificationModelReader
     extends MLReader<EFCPMultilayerPerceptronClassificationModel> {
   @Override
   public EFCPMultilayerPerceptronClassificationModel load(String path) {
-    SavedModel saved = SavedModel.load(path, sparkSession(), EFCPMultilayerPerceptronClassificationModel.class);
+    SavedModel saved = SavedModel.load(path, sparkSession(), EFCPMultilayerPerceptronClassificationModel.class,
+        EFCPMultilayerPerceptronClassificationModelWriter.SCHEMA);
     List<Integer> layerList = saved.getList("layers");
     int[] layers = layerList.stream().mapToInt(Integer::intValue).toArray();
     String activation = saved.get("activation");

@@ -10,8 +10,10 @@ import org.apache.spark.ml.util.ReadWriteUtils;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.UserDefinedType;
 import scala.Option;
 
 /**
@@ -21,7 +23,9 @@ import scala.Option;
  *
  * <p>The data row goes through Spark's {@code ReadWriteUtils} (Spark-internal, public in bytecode), as MLlib's
  * own models do: it writes Parquet, except when Spark Connect's model cache offloads a model to the driver's
- * local disk ({@code MLWriter.saveToLocal}), where it writes an Arrow file next to the local metadata.
+ * local disk ({@code MLWriter.saveToLocal}), where it writes an Arrow file next to the local metadata. An Arrow
+ * file keeps a vector or matrix column as its underlying struct; {@link #get(String)} turns it back through
+ * the column's UDT (with the Spark-internal {@code CatalystTypeConverters}).
  */
 final class SavedModel {
   /** The data-row layout this code writes and the only one it reads. */
@@ -30,10 +34,12 @@ final class SavedModel {
 
   private final DefaultParamsReader.Metadata metadata;
   private final Row data;
+  private final StructType schema;
 
-  private SavedModel(DefaultParamsReader.Metadata metadata, Row data) {
+  private SavedModel(DefaultParamsReader.Metadata metadata, Row data, StructType schema) {
     this.metadata = metadata;
     this.data = data;
+    this.schema = schema;
   }
 
   static String dataPath(String path) {
@@ -54,12 +60,12 @@ final class SavedModel {
   }
 
   /**
-   * Reads the metadata and the data row saved under {@code path}.
+   * Reads the metadata and the data row saved under {@code path} by a writer of {@code schema}.
    *
    * @throws IllegalArgumentException "path ..." when the path holds another class or not exactly one data row,
    *     "formatVersion: ..." when the row has a layout this code does not know
    */
-  static SavedModel load(String path, SparkSession spark, Class<?> expected) {
+  static SavedModel load(String path, SparkSession spark, Class<?> expected, StructType schema) {
     DefaultParamsReader.Metadata metadata = DefaultParamsReader.loadMetadata(path, spark, "");
     if (!expected.getName().equals(metadata.className())) {
       throw new IllegalArgumentException("path '" + path + "': holds a " + metadata.className() + ", not a "
@@ -81,7 +87,7 @@ final class SavedModel {
           + " is not supported; this version of " + expected.getSimpleName() + " reads format "
           + FORMAT_VERSION + " (was the model saved by a newer EFCP?)");
     }
-    return new SavedModel(metadata, row);
+    return new SavedModel(metadata, row, schema);
   }
 
   /** The uid the model was saved with. */
@@ -89,9 +95,14 @@ final class SavedModel {
     return metadata.uid();
   }
 
-  /** The value of the data column {@code name}. */
+  /** The value of the data column {@code name}, a {@code Vector} or {@code Matrix} for such a column. */
+  @SuppressWarnings("unchecked")
   <T> T get(String name) {
-    return data.getAs(name);
+    Object value = data.getAs(name);
+    if (value instanceof Row struct && schema.apply(name).dataType() instanceof UserDefinedType<?> udt) {
+      return (T) udt.deserialize(CatalystTypeConverters.convertToCatalyst(struct));
+    }
+    return (T) value;
   }
 
   /** The elements of the array column {@code name}. */

@@ -173,6 +173,23 @@ class EFCPModelPersistenceTest {
   }
 
   @Test
+  void modelsSurviveTheLocalFileRoundTripSparkConnectUsesToOffloadCachedModels() throws IOException {
+    String lr = pathFor("lrLocal");
+    String mlp = pathFor("mlpLocal");
+    multinomial.write().saveToLocal(lr);
+    perceptron.write().saveToLocal(mlp);
+
+    EFCPLogisticRegressionModel lrLoaded = EFCPLogisticRegressionModel.read().loadFromLocal(lr);
+    EFCPMultilayerPerceptronClassificationModel mlpLoaded =
+        EFCPMultilayerPerceptronClassificationModel.read().loadFromLocal(mlp);
+
+    assertSameMatrix(multinomial.coefficientMatrix(), lrLoaded.coefficientMatrix());
+    assertArrayEquals(perceptron.weights().toArray(), mlpLoaded.weights().toArray(), 0.0);
+    assertSameParams(multinomial, lrLoaded);
+    assertSameParams(perceptron, mlpLoaded);
+  }
+
+  @Test
   void saveRefusesAnExistingPathUnlessOverwriteIsAsked() throws IOException {
     String path = pathFor("twice");
     multinomial.write().save(path);
