@@ -4,6 +4,7 @@ import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.sql.Dataset;
 import org.efcp.ml.train.DatasetSummary;
 import org.efcp.ml.train.EfcpTrainer;
@@ -149,6 +150,16 @@ public class EFCPLogisticRegression
     for (int c = 0; c < numClasses; c++) {
       theta[at + c] = Math.log(w[c]) - mean;
     }
+  }
+
+  /** The reader of saved estimators (found by reflection when a Pipeline or CrossValidator loads). */
+  public static DefaultParamsReader<EFCPLogisticRegression> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** Loads an estimator saved by {@code write().save(path)}, with all its params. */
+  public static EFCPLogisticRegression load(String path) {
+    return read().load(path);
   }
 
   @Override

@@ -8,14 +8,21 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
 
 /**
  * A logistic-regression model trained by {@link EFCPLogisticRegression}, in MLlib's conventions: multinomial
  * models have a C × F coefficient matrix and C intercepts, raw predictions are the C margins and probabilities
  * their softmax; binomial models have a 1 × F matrix and one intercept, raw predictions (−z, z) and
  * probabilities (σ(−z), σ(z)) for the margin z = β·x + b. Coefficients are in the original feature space.
+ *
+ * <p>Saved as MLlib saves its models ({@code model.write().overwrite().save(path)}, {@link #load(String)}): the
+ * params as JSON metadata and the coefficients as one Parquet row under {@code path/data}.
  */
-public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLogisticRegressionModel> {
+public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLogisticRegressionModel>
+    implements MLWritable {
   private static final long serialVersionUID = 1L;
 
   private final int numFeatures;
@@ -46,6 +53,20 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
     this.multinomial = multinomial;
     this.coefficients = coefficients.clone();
     this.intercepts = intercepts.clone();
+  }
+
+  /**
+   * An empty model (no features, no classes) for {@link java.util.ServiceLoader}: Spark Connect ML finds its
+   * transformers there, which requires a public no-arg constructor. Real models come from fit or
+   * {@link #load(String)}.
+   */
+  public EFCPLogisticRegressionModel() {
+    super(newUid());
+    this.numFeatures = 0;
+    this.numClasses = 0;
+    this.multinomial = true;
+    this.coefficients = new double[0];
+    this.intercepts = new double[0];
   }
 
   @Override
@@ -169,6 +190,27 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
   public String toString() {
     return "EFCPLogisticRegressionModel: uid=" + uid() + ", numClasses=" + numClasses + ", numFeatures="
         + numFeatures + (multinomial ? ", multinomial" : ", binomial");
+  }
+
+  /** Writes the params and the coefficients; see the class comment. */
+  @Override
+  public MLWriter write() {
+    return new EFCPLogisticRegressionModelWriter(this);
+  }
+
+  /** The reader of saved models (found by reflection when a PipelineModel or CrossValidatorModel loads). */
+  public static MLReader<EFCPLogisticRegressionModel> read() {
+    return new EFCPLogisticRegressionModelReader();
+  }
+
+  /**
+   * Loads a model saved by {@link #write()}.
+   *
+   * @throws IllegalArgumentException "path ..." when {@code path} holds another kind of stage, "formatVersion:
+   *     ..." when its data was written in a layout this version does not read
+   */
+  public static EFCPLogisticRegressionModel load(String path) {
+    return read().load(path);
   }
 
   static String newUid() {

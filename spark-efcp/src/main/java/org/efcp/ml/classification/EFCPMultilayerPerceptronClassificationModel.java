@@ -5,6 +5,9 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
 import org.efcp.model.Activation;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.MultilayerPerceptron;
@@ -14,9 +17,12 @@ import org.efcp.model.MultilayerPerceptron;
  * hidden layers' activation, softmax output. Raw predictions are the C output logits, probabilities their
  * softmax. {@link #weights()} is the flat parameter vector: per layer l the weight matrix W_l (s_{l+1} × s_l,
  * row-major) then the bias b_l (PyTorch's {@code nn.Linear} order).
+ *
+ * <p>Saved as MLlib saves its models ({@code model.write().overwrite().save(path)}, {@link #load(String)}): the
+ * params as JSON metadata and layers, activation and weights as one Parquet row under {@code path/data}.
  */
 public class EFCPMultilayerPerceptronClassificationModel
-    extends EfcpClassificationModel<EFCPMultilayerPerceptronClassificationModel> {
+    extends EfcpClassificationModel<EFCPMultilayerPerceptronClassificationModel> implements MLWritable {
   private static final long serialVersionUID = 1L;
 
   private final int[] layers;
@@ -41,6 +47,18 @@ public class EFCPMultilayerPerceptronClassificationModel
     this.layers = layers.clone();
     this.activation = activation;
     this.weights = weights.clone();
+  }
+
+  /**
+   * An empty model (layers [0, 0], no weights) for {@link java.util.ServiceLoader}: Spark Connect ML finds its
+   * transformers there, which requires a public no-arg constructor. Real models come from fit or
+   * {@link #load(String)}.
+   */
+  public EFCPMultilayerPerceptronClassificationModel() {
+    super(newUid());
+    this.layers = new int[] {0, 0};
+    this.activation = "relu";
+    this.weights = new double[0];
   }
 
   /** [F, h₁, …, C] (a copy). */
@@ -124,6 +142,27 @@ public class EFCPMultilayerPerceptronClassificationModel
   public String toString() {
     return "EFCPMultilayerPerceptronClassificationModel: uid=" + uid() + ", layers="
         + java.util.Arrays.toString(layers) + ", activation=" + activation;
+  }
+
+  /** Writes the params, layers, activation and weights; see the class comment. */
+  @Override
+  public MLWriter write() {
+    return new EFCPMultilayerPerceptronClassificationModelWriter(this);
+  }
+
+  /** The reader of saved models (found by reflection when a PipelineModel or CrossValidatorModel loads). */
+  public static MLReader<EFCPMultilayerPerceptronClassificationModel> read() {
+    return new EFCPMultilayerPerceptronClassificationModelReader();
+  }
+
+  /**
+   * Loads a model saved by {@link #write()}.
+   *
+   * @throws IllegalArgumentException "path ..." when {@code path} holds another kind of stage, "formatVersion:
+   *     ..." when its data was written in a layout this version does not read
+   */
+  public static EFCPMultilayerPerceptronClassificationModel load(String path) {
+    return read().load(path);
   }
 
   static String newUid() {

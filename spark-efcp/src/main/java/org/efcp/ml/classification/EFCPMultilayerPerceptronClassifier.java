@@ -7,6 +7,7 @@ import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.sql.Dataset;
 import org.efcp.ml.train.DatasetSummary;
 import org.efcp.ml.train.EfcpTrainer;
@@ -121,6 +122,16 @@ public class EFCPMultilayerPerceptronClassifier
       attachSummary(m, dataset, result, start);
       return m;
     }
+  }
+
+  /** The reader of saved estimators (found by reflection when a Pipeline or CrossValidator loads). */
+  public static DefaultParamsReader<EFCPMultilayerPerceptronClassifier> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** Loads an estimator saved by {@code write().save(path)}, with all its params. */
+  public static EFCPMultilayerPerceptronClassifier load(String path) {
+    return read().load(path);
   }
 
   @Override

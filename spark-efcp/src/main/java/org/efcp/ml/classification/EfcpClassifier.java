@@ -14,6 +14,7 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.sql.Dataset;
 import org.efcp.ml.train.DatasetSummary;
 import org.efcp.cuda.DevicePreference;
@@ -34,11 +35,14 @@ import org.efcp.optim.TensorLayout;
  * {@link #batchSize} rows of the whole dataset; one mini-batch is one optimizer step (one Spark job). The
  * defaults were chosen on the tests' and the benchmark's data (see BENCHMARKS.md) and need no tuning there.
  *
+ * <p>Estimators are saved with their params only ({@code write().save(path)}, MLlib's JSON metadata); listeners
+ * are not saved. Each concrete estimator has a static {@code read()} and {@code load(path)}.
+ *
  * @param <E> the concrete estimator
  * @param <M> its model
  */
 public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends EfcpClassificationModel<M>>
-    extends ProbabilisticClassifier<Vector, E, M> {
+    extends ProbabilisticClassifier<Vector, E, M> implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
 
   private static final String[] OPTIMIZERS = {
