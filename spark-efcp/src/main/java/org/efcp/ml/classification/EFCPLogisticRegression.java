@@ -61,7 +61,7 @@ public class EFCPLogisticRegression
 
   /** auto (default), binomial or multinomial. */
   public EFCPLogisticRegression setFamily(String value) {
-    set(family, value == null ? null : value.trim().toLowerCase(java.util.Locale.ROOT));
+    set(family, valid(family, value == null ? null : value.trim().toLowerCase(java.util.Locale.ROOT)));
     return this;
   }
 
