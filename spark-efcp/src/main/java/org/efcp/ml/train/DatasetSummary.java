@@ -1,6 +1,7 @@
 package org.efcp.ml.train;
 
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
  * What the one summarizer pass learned about the training rows.
@@ -62,7 +63,12 @@ public record DatasetSummary(
       double var = denominator > 0 ? all.m2[j] / denominator : 0;
       std[j] = var > 0 ? Math.sqrt(var) : 0;
     }
-    return new DatasetSummary(all.rows, numFeatures, all.weightSum, all.classWeights, all.classCounts,
-        all.mean == null ? new double[0] : all.mean, std, partitionRows);
+    // The per-class arrays grow by doubling: cut them after the largest label seen.
+    int labels = all.classCounts.length;
+    while (labels > 0 && all.classCounts[labels - 1] == 0) {
+      labels--;
+    }
+    return new DatasetSummary(all.rows, numFeatures, all.weightSum, Arrays.copyOf(all.classWeights, labels),
+        Arrays.copyOf(all.classCounts, labels), all.mean == null ? new double[0] : all.mean, std, partitionRows);
   }
 }

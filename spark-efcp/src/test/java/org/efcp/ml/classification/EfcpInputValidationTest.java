@@ -115,11 +115,12 @@ class EfcpInputValidationTest {
   }
 
   @Test
-  void validDataTrainsWithoutLeavingCachedRdds() {
+  void validDataWithLabelsBelowThreeTrainsThreeClassModelsWithoutLeavingCachedRdds() {
     Set<Integer> cachedBefore = new HashSet<>(jsc.getPersistentRDDs().keySet());
     try (SparkJobRecorder recorder = SparkJobRecorder.attach(spark.sparkContext())) {
-      logisticRegression().fit(data(rows -> { }));
-      assertEquals(3, recorder.trainingJobs(), "one training job per step: ⌈600/200⌉ steps");
+      assertEquals(3, logisticRegression().fit(data(rows -> { })).numClasses());
+      assertEquals(3, perceptron().fit(data(rows -> { })).numClasses());
+      assertEquals(2 * 3, recorder.trainingJobs(), "one training job per step: ⌈600/200⌉ steps per fit");
     }
     assertEquals(cachedBefore, new HashSet<>(jsc.getPersistentRDDs().keySet()));
   }
