@@ -141,13 +141,18 @@ public class EFCPLogisticRegression
       theta[at] = Math.log(w[1] / w[0]);
       return;
     }
+    // Logs of the class fractions, not of the weights: scaling every weight leaves the intercepts bit-identical.
+    double total = 0;
+    for (double v : w) {
+      total += v;
+    }
     double mean = 0;
     for (double v : w) {
-      mean += Math.log(v);
+      mean += Math.log(v / total);
     }
     mean /= numClasses;
     for (int c = 0; c < numClasses; c++) {
-      theta[at + c] = Math.log(w[c]) - mean;
+      theta[at + c] = Math.log(w[c] / total) - mean;
     }
   }
 
