@@ -247,13 +247,22 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   public E setSeed(long value) { set(seed, value); return self(); }
 
   /** treeAggregate depth, >= 2 (default 2). */
-  public E setAggregationDepth(int value) { set(aggregationDepth, valid(aggregationDepth, value)); return self(); }
+  public E setAggregationDepth(int value) {
+    set(aggregationDepth, valid(aggregationDepth, value));
+    return self();
+  }
 
   /** Steps between metrics records and progress lines, >= 0 (default 10; 0 = off). */
-  public E setMetricsInterval(int value) { set(metricsInterval, valid(metricsInterval, value)); return self(); }
+  public E setMetricsInterval(int value) {
+    set(metricsInterval, valid(metricsInterval, value));
+    return self();
+  }
 
   /** Steps between checkpoints, >= 1 (default 50). */
-  public E setCheckpointInterval(int value) { set(checkpointInterval, valid(checkpointInterval, value)); return self(); }
+  public E setCheckpointInterval(int value) {
+    set(checkpointInterval, valid(checkpointInterval, value));
+    return self();
+  }
 
   /** Hadoop directory for checkpoints ("" = off, the default). */
   public E setCheckpointDir(String value) { set(checkpointDir, value == null ? "" : value); return self(); }
