@@ -62,7 +62,7 @@ public class EFCPLogisticRegression
 
   /** auto (default), binomial or multinomial. */
   public EFCPLogisticRegression setFamily(String value) {
-    set(family, value == null ? null : value.trim().toLowerCase(java.util.Locale.ROOT));
+    set(family, valid(family, value == null ? null : value.trim().toLowerCase(java.util.Locale.ROOT)));
     return this;
   }
 
@@ -142,13 +142,18 @@ public class EFCPLogisticRegression
       theta[at] = Math.log(w[1] / w[0]);
       return;
     }
+    // Logs of the class fractions, not of the weights: scaling every weight leaves the intercepts bit-identical.
+    double total = 0;
+    for (double v : w) {
+      total += v;
+    }
     double mean = 0;
     for (double v : w) {
-      mean += Math.log(v);
+      mean += Math.log(v / total);
     }
     mean /= numClasses;
     for (int c = 0; c < numClasses; c++) {
-      theta[at + c] = Math.log(w[c]) - mean;
+      theta[at + c] = Math.log(w[c] / total) - mean;
     }
   }
 

@@ -58,8 +58,10 @@ public class EFCPMultilayerPerceptronClassifier
 
   /** [inputs, hidden…, classes]; required. */
   public EFCPMultilayerPerceptronClassifier setLayers(int[] value) {
-    if (value != null) {
-      new MultilayerPerceptron(value, Activation.RELU); // validates sizes, error names "layerSizes"
+    try {
+      new MultilayerPerceptron(value, Activation.RELU); // validates the sizes
+    } catch (IllegalArgumentException e) {
+      throw renamed("layers", e);
     }
     set(layers, value);
     return this;

@@ -16,8 +16,10 @@ import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.types.StructType;
 import org.efcp.ml.train.DatasetSummary;
 import org.efcp.cuda.DevicePreference;
+import org.efcp.ml.train.TrainingData;
 import org.efcp.ml.train.TrainingListener;
 import org.efcp.ml.train.TrainingPlan;
 import org.efcp.ml.train.TrainingResult;
@@ -195,39 +197,43 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
 
   /** sgd, adagrad-ef, dense-mfac, sparse-mfac (default), lowrank-mfac, dense-ggt or sparse-ggt. */
   public E setOptimizer(String value) {
-    set(optimizer, Method.fromName(value).cliName());
+    try {
+      set(optimizer, Method.fromName(value).cliName());
+    } catch (IllegalArgumentException e) {
+      throw renamed("optimizer", e);
+    }
     return self();
   }
 
   /** η₀ > 0 (default 0.1; M-FAC steps are ≈ g/λ where the window has no curvature, so keep η₀/λ ≈ 10–100). */
-  public E setStepSize(double value) { set(stepSize, value); return self(); }
+  public E setStepSize(double value) { set(stepSize, valid(stepSize, value)); return self(); }
 
   /** Passes over the data, >= 1 (default 10). */
-  public E setNumEpochs(int value) { set(numEpochs, value); return self(); }
+  public E setNumEpochs(int value) { set(numEpochs, valid(numEpochs, value)); return self(); }
 
   /** Rows per optimizer step over the whole cluster, >= 1 (default 1024). */
-  public E setBatchSize(int value) { set(batchSize, value); return self(); }
+  public E setBatchSize(int value) { set(batchSize, valid(batchSize, value)); return self(); }
 
   /** m, gradients kept by the M-FAC/GGT window, >= 1 (default 32). */
-  public E setGradientWindow(int value) { set(gradientWindow, value); return self(); }
+  public E setGradientWindow(int value) { set(gradientWindow, valid(gradientWindow, value)); return self(); }
 
   /** Top-k fraction in (0, 1]: k = max(1, ⌊density·d⌋) (default 0.1; the paper uses 0.01 at d = 769k). */
-  public E setDensity(double value) { set(density, value); return self(); }
+  public E setDensity(double value) { set(density, valid(density, value)); return self(); }
 
   /** Low-rank compressor rank, >= 1 (default 4). */
-  public E setRank(int value) { set(rank, value); return self(); }
+  public E setRank(int value) { set(rank, valid(rank, value)); return self(); }
 
   /** M-FAC damping λ > 0 (default 1e-2). */
-  public E setDamping(double value) { set(damping, value); return self(); }
+  public E setDamping(double value) { set(damping, valid(damping, value)); return self(); }
 
   /** GGT ε > 0 (default 1e-5). */
-  public E setGgtEpsilon(double value) { set(ggtEpsilon, value); return self(); }
+  public E setGgtEpsilon(double value) { set(ggtEpsilon, valid(ggtEpsilon, value)); return self(); }
 
   /** μ in [0, 1) (default 0). */
-  public E setMomentum(double value) { set(momentum, value); return self(); }
+  public E setMomentum(double value) { set(momentum, valid(momentum, value)); return self(); }
 
   /** Decoupled weight decay γ in [0, 1) per step (default 0). */
-  public E setWeightDecay(double value) { set(weightDecay, value); return self(); }
+  public E setWeightDecay(double value) { set(weightDecay, valid(weightDecay, value)); return self(); }
 
   /** constant, cosine (default), linear, step or step:F1,F2,...:GAMMA; decays over all steps of the fit. */
   public E setLrSchedule(String value) {
@@ -237,21 +243,30 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   }
 
   /** Largest ‖u‖₂, >= 0 (default 0 = off). */
-  public E setClipNorm(double value) { set(clipNorm, value); return self(); }
+  public E setClipNorm(double value) { set(clipNorm, valid(clipNorm, value)); return self(); }
 
   /** Relative change of the epoch objective below which training stops, >= 0 (default 1e-6). */
-  public E setTol(double value) { set(tol, value); return self(); }
+  public E setTol(double value) { set(tol, valid(tol, value)); return self(); }
 
   public E setSeed(long value) { set(seed, value); return self(); }
 
   /** treeAggregate depth, >= 2 (default 2). */
-  public E setAggregationDepth(int value) { set(aggregationDepth, value); return self(); }
+  public E setAggregationDepth(int value) {
+    set(aggregationDepth, valid(aggregationDepth, value));
+    return self();
+  }
 
   /** Steps between metrics records and progress lines, >= 0 (default 10; 0 = off). */
-  public E setMetricsInterval(int value) { set(metricsInterval, value); return self(); }
+  public E setMetricsInterval(int value) {
+    set(metricsInterval, valid(metricsInterval, value));
+    return self();
+  }
 
   /** Steps between checkpoints, >= 1 (default 50). */
-  public E setCheckpointInterval(int value) { set(checkpointInterval, value); return self(); }
+  public E setCheckpointInterval(int value) {
+    set(checkpointInterval, valid(checkpointInterval, value));
+    return self();
+  }
 
   /** Hadoop directory for checkpoints ("" = off, the default). */
   public E setCheckpointDir(String value) { set(checkpointDir, value == null ? "" : value); return self(); }
@@ -260,6 +275,35 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   public E setDevice(String value) {
     set(device, DevicePreference.parse(value).name().toLowerCase(Locale.ROOT));
     return self();
+  }
+
+  /**
+   * {@code value} when {@code param}'s validator accepts it. Setters check through this, so that a bad value
+   * fails with a message that starts with the param's name (Spark's own check starts with the uid).
+   *
+   * @throws IllegalArgumentException "name: value is out of range (doc)"
+   */
+  protected static <T> T valid(Param<T> param, T value) {
+    if (!(Boolean) param.isValid().apply(value)) {
+      throw new IllegalArgumentException(param.name() + ": " + value + " is out of range (" + param.doc() + ")");
+    }
+    return value;
+  }
+
+  /** {@code e} (whose message is "name: detail") with its message renamed to "{@code param}: detail". */
+  protected static IllegalArgumentException renamed(String param, IllegalArgumentException e) {
+    String m = String.valueOf(e.getMessage());
+    return new IllegalArgumentException(param + m.substring(Math.max(0, m.indexOf(':'))), e);
+  }
+
+  /**
+   * Checks the features, label and weight columns before Spark's own schema check, so that a missing or
+   * mistyped column fails before any job with a message that names the param and column.
+   */
+  @Override
+  public StructType transformSchema(StructType schema) {
+    TrainingData.checkSchema(schema, getFeaturesCol(), getLabelCol(), getWeightCol());
+    return super.transformSchema(schema);
   }
 
   /**

@@ -36,14 +36,20 @@ public record DatasetSummary(
     return offsets;
   }
 
-  static DatasetSummary of(PartitionStats[] perPartition) {
+  /**
+   * Merges the partitions' statistics in partition order.
+   *
+   * @param featuresName how errors name the features column, e.g. "featuresCol 'features'"
+   * @throws IllegalArgumentException when partitions hold vectors of different sizes
+   */
+  static DatasetSummary of(PartitionStats[] perPartition, String featuresName) {
     PartitionStats all = new PartitionStats(-1);
     long[] partitionRows = new long[perPartition.length];
     int numFeatures = -1;
     for (PartitionStats s : perPartition) {
       partitionRows[s.partition] = s.rows;
       if (s.rows > 0 && numFeatures >= 0 && s.numFeatures != numFeatures) {
-        throw new IllegalArgumentException("features: vectors have different sizes (" + numFeatures + " and "
+        throw new IllegalArgumentException(featuresName + ": vectors have different sizes (" + numFeatures + " and "
             + s.numFeatures + " in partition " + s.partition + ")");
       }
       if (s.rows > 0) {

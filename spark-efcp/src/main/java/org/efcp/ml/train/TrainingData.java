@@ -57,13 +57,8 @@ public final class TrainingData implements AutoCloseable {
    * @param weightCol "" for unweighted rows
    */
   public static TrainingData prepare(Dataset<?> dataset, String featuresCol, String labelCol, String weightCol) {
-    StructType schema = dataset.schema();
-    requireColumn(schema, "featuresCol", featuresCol, true);
-    requireColumn(schema, "labelCol", labelCol, false);
+    checkSchema(dataset.schema(), featuresCol, labelCol, weightCol);
     boolean weighted = weightCol != null && !weightCol.isEmpty();
-    if (weighted) {
-      requireColumn(schema, "weightCol", weightCol, false);
-    }
     Column w = weighted ? col(weightCol).cast("double") : lit(1.0);
     Dataset<Row> rows = dataset.select(col(featuresCol), col(labelCol).cast("double"), w);
     String fName = "featuresCol '" + featuresCol + "'";
@@ -82,7 +77,7 @@ public final class TrainingData implements AutoCloseable {
     }
     DatasetSummary summary;
     try {
-      summary = DatasetSummary.of(stats);
+      summary = DatasetSummary.of(stats, fName);
       if (summary.numRows() == 0) {
         throw new IllegalArgumentException("dataset: no rows to train on");
       }
@@ -94,6 +89,21 @@ public final class TrainingData implements AutoCloseable {
       throw e;
     }
     return new TrainingData(blocks, summary);
+  }
+
+  /**
+   * Checks, without running a job, that the features column is a vector and the label and weight columns are
+   * numeric.
+   *
+   * @param weightCol "" for unweighted rows
+   * @throws IllegalArgumentException "featuresCol 'name': ...", "labelCol 'name': ..." or "weightCol 'name': ..."
+   */
+  public static void checkSchema(StructType schema, String featuresCol, String labelCol, String weightCol) {
+    requireColumn(schema, "featuresCol", featuresCol, true);
+    requireColumn(schema, "labelCol", labelCol, false);
+    if (weightCol != null && !weightCol.isEmpty()) {
+      requireColumn(schema, "weightCol", weightCol, false);
+    }
   }
 
   private static void requireColumn(StructType schema, String param, String name, boolean vector) {
