@@ -17,18 +17,24 @@ import org.efcp.ml.classification.EFCPLogisticRegressionModel;
 
 /**
  * The CLIP-shaped linear-probe benchmark (baselines.md §3b): one {@code local[*]} session generates
- * {@link SyntheticClipFeatures} train/test splits, caches them, and fits MLlib's {@code LogisticRegression}
- * (defaults, regParam 0) with {@code --max-iter}. MLlib cannot report test accuracy per iteration, so
- * {@code --mllib-iters 5,10,25} refits from scratch with each of those caps (L-BFGS is deterministic, so a refit
- * repeats the long fit's first iterations); the (fit seconds, test accuracy) pairs are the time-to-accuracy curve.
+ * {@link SyntheticClipFeatures} train/test splits, caches them, fits MLlib's {@code LogisticRegression}
+ * (defaults, regParam 0) with {@code --max-iter}, then fits {@link EFCPLogisticRegression} with each number of
+ * epochs in {@code --efcp-epochs} until one reaches the goal: MLlib's final test accuracy (or {@code --target}).
+ * The time-to-accuracy ratio is EFCP's fit time over MLlib's. For every EFCP fit it prints where a step's time
+ * went (broadcast, gradient job = slowest task + Spark overhead, driver optimizer). {@code --mllib-iters 5,10}
+ * refits MLlib from scratch with those caps (L-BFGS is deterministic, so a refit repeats the long fit's first
+ * iterations): MLlib cannot report test accuracy per iteration.
  *
  * <p>Arguments (defaults): {@code --train 100000 --test 20000 --dim 768 --rank 64 --classes 1000 --noise 1.5
- * --partitions 2 --max-iter 100 --mllib-iters ""}. Bad arguments print one error line and exit 2.
+ * --partitions 2 --max-iter 100 --mllib-iters "" --mllib on --target 0 --efcp-epochs 1,2,3,5,10
+ * --efcp-optimizer sparse-mfac --efcp-batch 0 --efcp-window 0 --efcp-density 0 --efcp-step 0 --efcp-damping 0}
+ * (0 keeps the estimator's default; {@code --mllib off} needs {@code --target}). Bad arguments print one error
+ * line and exit 2.
  *
- * <p>Output on stdout: one JSON object per fit on its own line (fields method, train_rows, test_rows, max_iter,
- * iterations, fit_seconds, test_accuracy, final_loss; select them with {@code grep '^{'}), then a human summary.
- * Give the JVM Spark's flags ({@code spark.jvm.flags} in the parent pom) and enough heap: the cached 100k×768 split
- * alone is ≈ 0.6 GB.
+ * <p>Output on stdout: one JSON object per fit on its own line (fields method, train_rows, test_rows, max_iter —
+ * the epochs for EFCP —, iterations, fit_seconds, test_accuracy, final_loss; select them with {@code grep '^{'}),
+ * then a human summary. Give the JVM Spark's flags ({@code spark.jvm.flags} in the parent pom) and enough heap:
+ * the cached 100k×768 split alone is ≈ 0.6 GB.
  */
 public final class ClipProbeBenchmark {
 

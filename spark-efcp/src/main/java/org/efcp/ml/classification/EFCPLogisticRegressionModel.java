@@ -160,19 +160,7 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
       v[1] = p1;
       return rawPrediction;
     }
-    double max = Double.NEGATIVE_INFINITY;
-    for (double x : v) {
-      max = Math.max(max, x);
-    }
-    double sum = 0;
-    for (int c = 0; c < v.length; c++) {
-      v[c] = Math.exp(v[c] - max);
-      sum += v[c];
-    }
-    for (int c = 0; c < v.length; c++) {
-      v[c] /= sum;
-    }
-    return rawPrediction;
+    return softmaxInPlace(rawPrediction);
   }
 
   @Override

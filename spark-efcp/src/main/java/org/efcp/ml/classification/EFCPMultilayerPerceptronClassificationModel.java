@@ -1,6 +1,5 @@
 package org.efcp.ml.classification;
 
-import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
@@ -112,20 +111,7 @@ public class EFCPMultilayerPerceptronClassificationModel
 
   @Override
   public Vector raw2probabilityInPlace(Vector rawPrediction) {
-    double[] v = ((DenseVector) rawPrediction).values();
-    double max = Double.NEGATIVE_INFINITY;
-    for (double x : v) {
-      max = Math.max(max, x);
-    }
-    double sum = 0;
-    for (int c = 0; c < v.length; c++) {
-      v[c] = Math.exp(v[c] - max);
-      sum += v[c];
-    }
-    for (int c = 0; c < v.length; c++) {
-      v[c] /= sum;
-    }
-    return rawPrediction;
+    return softmaxInPlace(rawPrediction);
   }
 
   @Override

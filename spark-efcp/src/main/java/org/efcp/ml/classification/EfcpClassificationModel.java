@@ -86,6 +86,24 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
     return new EFCPClassificationSummary(predictions, copy.getPredictionCol(), getLabelCol(), getWeightCol());
   }
 
+  /** Replaces the logits in a dense {@code raw} vector by their softmax (shifted by the maximum: no overflow). */
+  protected static Vector softmaxInPlace(Vector raw) {
+    double[] v = ((org.apache.spark.ml.linalg.DenseVector) raw).values();
+    double max = Double.NEGATIVE_INFINITY;
+    for (double x : v) {
+      max = Math.max(max, x);
+    }
+    double sum = 0;
+    for (int c = 0; c < v.length; c++) {
+      v[c] = Math.exp(v[c] - max);
+      sum += v[c];
+    }
+    for (int c = 0; c < v.length; c++) {
+      v[c] /= sum;
+    }
+    return raw;
+  }
+
   // javac sees findSummaryModel() twice (ProbabilisticClassificationModel and ClassificationModel).
   @SuppressWarnings({"rawtypes", "unchecked"})
   @Override
