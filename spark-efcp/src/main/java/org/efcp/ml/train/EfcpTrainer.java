@@ -107,10 +107,14 @@ public final class EfcpTrainer {
           long t0 = System.nanoTime();
           Broadcast<double[]> weights = jsc.broadcast(theta.clone());
           long t1 = System.nanoTime();
-          GradientPartial sum = gradient(blocks, weights, scaleBc, model, offsets, numRows, seed, epoch, s,
-              batchSize, numPartitions, depth);
+          GradientPartial sum;
+          try {
+            sum = gradient(blocks, weights, scaleBc, model, offsets, numRows, seed, epoch, s, batchSize,
+                numPartitions, depth);
+          } finally {
+            weights.destroy();
+          }
           long t2 = System.nanoTime();
-          weights.destroy();
           double weight = sum.weight();
           if (!(weight > 0)) {
             continue; // every row of this mini-batch has weight 0: nothing to learn from
