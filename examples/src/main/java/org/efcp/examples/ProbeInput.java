@@ -125,37 +125,34 @@ final class ProbeInput {
    */
   Splits load(SparkSession spark, String featuresCol, String labelCol, int partitions, int expectedDim)
       throws IOException {
-    Splits splits = switch (source) {
-      case PARQUET -> new Splits(
-          parquet(spark, "--train", train, featuresCol, labelCol, partitions),
-          parquet(spark, "--test", test, featuresCol, labelCol, partitions), -1, -1, -1);
-      case NPY -> new Splits(
-          npy(spark, "--train-features", train, "--train-labels", trainLabels, featuresCol, labelCol, partitions),
-          npy(spark, "--test-features", test, "--test-labels", testLabels, featuresCol, labelCol, partitions),
-          -1, -1, -1);
-      case SYNTHETIC -> synthetic(spark, featuresCol, labelCol, partitions);
-    };
     String trainFlag = source == Source.NPY ? "--train-features" : "--train";
     String testFlag = source == Source.NPY ? "--test-features" : "--test";
-    long trainRows = splits.trainRows() >= 0 ? splits.trainRows() : splits.train().count();
-    long testRows = splits.testRows() >= 0 ? splits.testRows() : splits.test().count();
-    if (trainRows == 0) {
-      throw new IllegalArgumentException(trainFlag + ": no rows");
-    }
-    if (testRows == 0) {
-      throw new IllegalArgumentException(testFlag + ": no rows");
-    }
-    int trainDim = firstWidth(splits.train(), featuresCol);
-    int testDim = firstWidth(splits.test(), featuresCol);
-    if (expectedDim > 0 && trainDim != expectedDim) {
-      throw new IllegalArgumentException(trainFlag + ": column '" + featuresCol + "' has " + trainDim
+    Split trainSplit = switch (source) {
+      case PARQUET -> parquet(spark, trainFlag, train, featuresCol, labelCol, partitions);
+      case NPY -> npy(spark, trainFlag, train, "--train-labels", trainLabels, featuresCol, labelCol, partitions);
+      case SYNTHETIC -> synthetic(spark, syntheticTrainRows(spark), SyntheticClipFeatures.TRAIN_SEED, featuresCol,
+          labelCol, partitions);
+    };
+    if (expectedDim > 0 && trainSplit.width() != expectedDim) {
+      throw new IllegalArgumentException(trainFlag + ": column '" + featuresCol + "' has " + trainSplit.width()
           + " features per row, --expected-dim is " + expectedDim);
     }
-    if (testDim != trainDim) {
-      throw new IllegalArgumentException(testFlag + ": column '" + featuresCol + "' has " + testDim
-          + " features per row, the training rows have " + trainDim);
+    Split testSplit = switch (source) {
+      case PARQUET -> parquet(spark, testFlag, test, featuresCol, labelCol, partitions);
+      case NPY -> npy(spark, testFlag, test, "--test-labels", testLabels, featuresCol, labelCol, partitions);
+      case SYNTHETIC -> synthetic(spark, syntheticTest > 0 ? syntheticTest : Math.max(1, trainSplit.count() / 8),
+          SyntheticClipFeatures.TEST_SEED, featuresCol, labelCol, partitions);
+    };
+    if (testSplit.width() != trainSplit.width()) {
+      throw new IllegalArgumentException(testFlag + ": column '" + featuresCol + "' has " + testSplit.width()
+          + " features per row, the training rows have " + trainSplit.width());
     }
-    return new Splits(splits.train(), splits.test(), trainRows, testRows, trainDim);
+    return new Splits(trainSplit.rows(), testSplit.rows(), trainSplit.count(), testSplit.count(),
+        trainSplit.width());
+  }
+
+  /** One loaded split: its rows, their number and the feature width of its first row. */
+  private record Split(Dataset<Row> rows, long count, int width) {
   }
 
   /** The source and its settings, for the metrics file. */
@@ -186,21 +183,23 @@ final class ProbeInput {
     }
   }
 
-  private Splits synthetic(SparkSession spark, String featuresCol, String labelCol, int partitions) {
-    long trainRows = syntheticTrain > 0 ? syntheticTrain
+  private long syntheticTrainRows(SparkSession spark) {
+    return syntheticTrain > 0 ? syntheticTrain
         : Math.min(SYNTHETIC_MAX_ROWS, SYNTHETIC_ROWS_PER_CORE * spark.sparkContext().defaultParallelism());
-    long testRows = syntheticTest > 0 ? syntheticTest : Math.max(1, trainRows / 8);
-    Dataset<Row> trainDf = SyntheticClipFeatures
-        .generate(spark, trainRows, partitions, SyntheticClipFeatures.TRAIN_SEED, synthetic)
-        .toDF(labelCol, featuresCol);
-    Dataset<Row> testDf = SyntheticClipFeatures
-        .generate(spark, testRows, partitions, SyntheticClipFeatures.TEST_SEED, synthetic)
-        .toDF(labelCol, featuresCol);
-    return new Splits(trainDf, testDf, trainRows, testRows, synthetic.dim());
   }
 
-  /** Reads Parquet and converts the features (array of float/double, or vector) and the numeric label. */
-  private static Dataset<Row> parquet(SparkSession spark, String flag, String path, String featuresCol,
+  private Split synthetic(SparkSession spark, long rows, long seed, String featuresCol, String labelCol,
+      int partitions) {
+    Dataset<Row> df = SyntheticClipFeatures.generate(spark, rows, partitions, seed, synthetic)
+        .toDF(labelCol, featuresCol);
+    return new Split(df, rows, synthetic.dim());
+  }
+
+  /**
+   * Reads Parquet and converts the features (array of float/double, or vector) and the numeric label. Count and
+   * width come from the file as read (Parquet metadata and one row), before the repartitioning shuffle.
+   */
+  private static Split parquet(SparkSession spark, String flag, String path, String featuresCol,
       String labelCol, int partitions) {
     // Checked first: for a missing path Spark logs a stack trace (FileStreamSink) before its own error.
     org.apache.hadoop.fs.Path hadoopPath = new org.apache.hadoop.fs.Path(path);
@@ -238,7 +237,12 @@ final class ProbeInput {
           + label.simpleString() + "; expected integer or double class indices");
     }
     df = df.withColumn(labelCol, col(labelCol).cast(DataTypes.DoubleType));
-    return df.rdd().getNumPartitions() == partitions ? df : df.repartition(partitions);
+    long count = df.count();
+    if (count == 0) {
+      throw new IllegalArgumentException(flag + ": " + path + " has no rows");
+    }
+    int width = firstWidth(df, featuresCol);
+    return new Split(df.rdd().getNumPartitions() == partitions ? df : df.repartition(partitions), count, width);
   }
 
   private static DataType columnType(String flag, String path, StructType schema, String name, String nameFlag) {
@@ -255,7 +259,7 @@ final class ProbeInput {
    * Reads a features/labels {@code .npy} pair on the driver into a Dataset. The rows go through the driver's
    * heap twice (arrays, then Spark's local relation), so files larger than a quarter of the heap are refused.
    */
-  private static Dataset<Row> npy(SparkSession spark, String featuresFlag, String featuresPath, String labelsFlag,
+  private static Split npy(SparkSession spark, String featuresFlag, String featuresPath, String labelsFlag,
       String labelsPath, String featuresCol, String labelCol, int partitions) throws IOException {
     double[] labels;
     try {
@@ -264,7 +268,12 @@ final class ProbeInput {
       throw new IllegalArgumentException(labelsFlag + ": " + e.getMessage(), e);
     }
     List<Row> rows;
+    int width;
     try (NpyRowReader reader = Npy.openRows(Path.of(featuresPath))) {
+      if (reader.rows() == 0) {
+        throw new IllegalArgumentException(featuresFlag + ": " + featuresPath + " has no rows");
+      }
+      width = reader.cols();
       if (reader.rows() != labels.length) {
         throw new IllegalArgumentException(labelsFlag + ": " + labels.length + " labels in " + labelsPath + " for "
             + reader.rows() + " feature rows in " + featuresPath);
@@ -288,7 +297,7 @@ final class ProbeInput {
     StructType schema = new StructType()
         .add(labelCol, DataTypes.DoubleType, false)
         .add(featuresCol, SQLDataTypes.VectorType(), false);
-    return spark.createDataFrame(rows, schema).repartition(partitions);
+    return new Split(spark.createDataFrame(rows, schema).repartition(partitions), rows.size(), width);
   }
 
   /** Feature width of the first row (-1 for a null vector): one small job. */

@@ -21,6 +21,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * What a linear-probing run writes besides the model: {@code metrics.json} and the {@code loss.png} and
  * {@code accuracy.png} plots. Non-finite numbers (metrics not measured at a step) are written as JSON null.
+ *
+ * <p>{@code metrics.json} holds: {@code job}; {@code spark} (version, master, default_parallelism); {@code data}
+ * (source and paths or synthetic settings, train_rows, test_rows, num_features, num_classes, partitions);
+ * {@code estimator} (class name); {@code params} (every defined estimator param under its Spark name);
+ * {@code fit} (seconds, training_seconds, iterations, device, optimizer_memory_bytes, objective_history per
+ * epoch, steps: one object per optimizer step with the fields of {@code StepRecord} in snake_case);
+ * {@code train} (accuracy, sampled_fraction); {@code test} (accuracy, chance_accuracy, weighted precision, recall
+ * and F1, recall_by_class_quantiles, per_class labels/precision/recall/f1); {@code seconds} (load, fit, evaluate,
+ * write, total wall times of the job's phases).
  */
 final class ProbeReport {
 

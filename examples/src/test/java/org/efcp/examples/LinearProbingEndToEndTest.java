@@ -56,6 +56,11 @@ class LinearProbingEndToEndTest {
   /** Steps of a fit: ⌈2000 / 256⌉ per epoch. */
   private static final int STEPS = EPOCHS * ((TRAIN_ROWS + BATCH - 1) / BATCH);
   private static final long RUN_TIMEOUT_SECONDS = 300;
+  /**
+   * JIT tier 1 and the serial GC for the driver and executor JVMs: these runs are short, and the C2 and parallel
+   * GC threads would compete for the machine's two cores.
+   */
+  private static final String LIGHT_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
 
   private static Path dir;
   private static Path appJar;
@@ -253,11 +258,13 @@ class LinearProbingEndToEndTest {
     }
   }
 
-  /** bin/linear-probing with the test's application jar, UI off and a 1 GB driver heap. */
+  /** bin/linear-probing with the test's application jar, UI off, a 1 GB driver heap and {@link #LIGHT_JVM}. */
   private static Run submit(List<String> sparkArgs, List<String> jobArgs) throws IOException, InterruptedException {
     Path script = Path.of("..", "bin", "linear-probing").toAbsolutePath().normalize();
     List<String> command = new ArrayList<>(List.of("bash", script.toString(),
-        "--conf", "spark.ui.enabled=false", "--driver-memory", "1g"));
+        "--conf", "spark.ui.enabled=false", "--driver-memory", "1g",
+        "--conf", "spark.executor.extraJavaOptions=-XX:+IgnoreUnrecognizedVMOptions"
+            + " --add-modules=jdk.incubator.vector " + LIGHT_JVM));
     command.addAll(sparkArgs);
     command.addAll(jobArgs);
     Path stdout = Files.createTempFile(dir, "stdout", ".txt");
@@ -265,6 +272,7 @@ class LinearProbingEndToEndTest {
     ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
         .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
     builder.environment().put("LINEAR_PROBING_JAR", appJar.toString());
+    builder.environment().put("LINEAR_PROBING_JAVA_OPTS", LIGHT_JVM);
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
     builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     long start = System.nanoTime();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,13 +30,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ProbeInputTest {
 
   private static final Options SMALL = new Options().withDim(6).withRank(2).withNumClasses(3);
+  private static final int ROWS = 40;
   private static SparkSession spark;
 
   @TempDir
-  Path tmp;
+  static Path tmp;
+  /**
+   * 40 rows of 6 features as float32 arrays ({@code f32}), float64 arrays ({@code f64}) and vectors ({@code vec});
+   * labels as integers ({@code label}) and strings ({@code text_label}).
+   */
+  private static Path wide;
+  /** 10 rows of 5 features ({@code f32}) with integer labels. */
+  private static Path narrow;
 
   @BeforeAll
-  static void startSpark() {
+  static void writeFixtures() {
     spark = SparkSession.builder()
         .master("local[2]")
         .appName("ProbeInputTest")
@@ -44,6 +53,17 @@ class ProbeInputTest {
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .getOrCreate();
+    wide = tmp.resolve("wide");
+    SyntheticClipFeatures.generate(spark, ROWS, 2, SyntheticClipFeatures.TRAIN_SEED, SMALL)
+        .select(col("label").cast("int").as("label"), col("label").cast("string").as("text_label"),
+            functions.vector_to_array(col("features"), "float32").as("f32"),
+            functions.vector_to_array(col("features"), "float64").as("f64"),
+            col("features").as("vec"))
+        .write().parquet(wide.toString());
+    narrow = tmp.resolve("narrow");
+    SyntheticClipFeatures.generate(spark, 10, 1, SyntheticClipFeatures.TEST_SEED, SMALL.withDim(5))
+        .select(col("label").cast("int").as("label"), functions.vector_to_array(col("features"), "float32").as("f32"))
+        .write().parquet(narrow.toString());
   }
 
   @AfterAll
@@ -55,103 +75,84 @@ class ProbeInputTest {
     return ProbeInput.fromFlags(CommandLine.parse(args, LinearProbing.jobFlags()));
   }
 
-  /** 40 synthetic rows: integer label, features as {@code type} ("vector", "float32" or "float64" arrays). */
-  private Path parquet(String name, long seed, String type) {
-    Dataset<Row> df = SyntheticClipFeatures.generate(spark, 40, 2, seed, SMALL);
-    Dataset<Row> out = df.select(col("label").cast("int").as("label"), type.equals("vector") ? col("features")
-        : functions.vector_to_array(col("features"), type).as("features"));
-    Path p = tmp.resolve(name);
-    out.write().parquet(p.toString());
-    return p;
+  private static ProbeInput.Splits load(ProbeInput in, String featuresCol, String labelCol, int expectedDim) {
+    try {
+      return in.load(spark, featuresCol, labelCol, 3, expectedDim);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
-  private static double[] sortedFirstFeatures(Dataset<Row> df) {
-    return df.collectAsList().stream().mapToDouble(r -> ((Vector) r.getAs("features")).apply(0)).sorted().toArray();
+  private static double[] sortedFirstFeatures(Dataset<Row> df, String featuresCol) {
+    return df.collectAsList().stream().mapToDouble(r -> ((Vector) r.getAs(featuresCol)).apply(0)).sorted().toArray();
   }
 
   @Test
-  void floatAndDoubleArraysAndVectorsAllLoadAsVectorsWithDoubleLabels() throws IOException {
-    Path vectors = parquet("v", 2, "vector");
-    for (String type : List.of("float32", "float64")) {
-      Path arrays = parquet(type, 1, type);
-      ProbeInput.Splits s = input("--train", arrays.toString(), "--test", vectors.toString())
-          .load(spark, "features", "label", 3, 6);
+  void floatAndDoubleArraysAndVectorsAllLoadAsVectorsWithDoubleLabels() {
+    double[] expected = sortedFirstFeatures(
+        SyntheticClipFeatures.generate(spark, ROWS, 2, SyntheticClipFeatures.TRAIN_SEED, SMALL), "features");
+    for (String column : List.of("f32", "f64", "vec")) {
+      ProbeInput.Splits s = load(input("--train", wide.toString(), "--test", wide.toString()), column, "label", 6);
       for (Dataset<Row> d : List.of(s.train(), s.test())) {
-        assertEquals(SQLDataTypes.VectorType(), d.schema().apply("features").dataType());
-        assertEquals(DataTypes.DoubleType, d.schema().apply("label").dataType());
-        assertEquals(3, d.rdd().getNumPartitions());
+        assertEquals(SQLDataTypes.VectorType(), d.schema().apply(column).dataType(), column);
+        assertEquals(DataTypes.DoubleType, d.schema().apply("label").dataType(), column);
+        assertEquals(3, d.rdd().getNumPartitions(), column);
       }
-      assertEquals(40, s.trainRows());
-      assertEquals(40, s.testRows());
+      assertEquals(ROWS, s.trainRows());
+      assertEquals(ROWS, s.testRows());
       assertEquals(6, s.numFeatures());
-      double[] expected = sortedFirstFeatures(SyntheticClipFeatures.generate(spark, 40, 2, 1, SMALL));
-      double tolerance = type.equals("float32") ? 1e-7 : 0.0;
-      assertArrayEquals(expected, sortedFirstFeatures(s.train()), tolerance);
+      // float32 keeps 24 bits: |x| ≤ 1 rounds by at most 2^-25.
+      assertArrayEquals(expected, sortedFirstFeatures(s.train(), column), column.equals("f32") ? 3e-8 : 0.0, column);
     }
   }
 
   @Test
-  void npyPairsLoadWithTheirLabelsInFileOrder() throws IOException {
+  void npyPairsLoadWithTheirLabelsInFileOrder(@TempDir Path files) throws IOException {
     double[][] x = {{1, 2}, {3, 4}, {5, 6}};
     double[][] y = {{2}, {0}, {1}};
-    Path xf = tmp.resolve("x.npy");
-    Path yf = tmp.resolve("y.npy");
+    Path xf = files.resolve("x.npy");
+    Path yf = files.resolve("y.npy");
     Npy.write(xf, x);
     Npy.write(yf, y);
-    ProbeInput.Splits s = input("--train-features", xf.toString(), "--train-labels", yf.toString(),
-        "--test-features", xf.toString(), "--test-labels", yf.toString()).load(spark, "f", "y", 2, 0);
+    ProbeInput.Splits s = load(input("--train-features", xf.toString(), "--train-labels", yf.toString(),
+        "--test-features", xf.toString(), "--test-labels", yf.toString()), "f", "y", 0);
     List<String> rows = new ArrayList<>();
     for (Row r : s.train().collectAsList()) {
       rows.add(r.getDouble(r.fieldIndex("y")) + ":" + r.getAs("f"));
     }
     rows.sort(null);
     assertEquals(List.of("0.0:[3.0,4.0]", "1.0:[5.0,6.0]", "2.0:[1.0,2.0]"), rows);
+    assertEquals(3, s.trainRows());
     assertEquals(2, s.numFeatures());
   }
 
   @Test
-  void inputProblemsAreReportedUnderTheFlagAtFault() throws IOException {
-    Path six = parquet("six", 1, "float32");
-    Path other = tmp.resolve("other");
-    SyntheticClipFeatures.generate(spark, 10, 1, 2, SMALL.withDim(5)).write().parquet(other.toString());
-    Path textLabels = tmp.resolve("text-labels");
-    SyntheticClipFeatures.generate(spark, 10, 1, 2, SMALL).select(col("label").cast("string").as("label"),
-        col("features")).write().parquet(textLabels.toString());
+  void inputProblemsAreReportedUnderTheFlagAtFault() {
+    String w = wide.toString();
     Map<String, Runnable> cases = Map.of(
-        "--test: column 'features' has 5 features per row, the training rows have 6",
-        () -> load(input("--train", six.toString(), "--test", other.toString()), 0),
-        "--train: column 'features' has 6 features per row, --expected-dim is 768",
-        () -> load(input("--train", six.toString(), "--test", six.toString()), 768),
-        "--train: " + six + " has no column 'feats' (columns: label, features); name it with --features-col",
-        () -> loadColumns(input("--train", six.toString(), "--test", six.toString()), "feats"),
-        "--test: column 'label' in " + textLabels + " is string; expected integer or double class indices",
-        () -> load(input("--train", six.toString(), "--test", textLabels.toString()), 0),
+        "--test: column 'f32' has 5 features per row, the training rows have 6",
+        () -> load(input("--train", w, "--test", narrow.toString()), "f32", "label", 0),
+        "--train: column 'f64' has 6 features per row, --expected-dim is 768",
+        () -> load(input("--train", w, "--test", w), "f64", "label", 768),
+        "--train: " + w + " has no column 'feats' (columns: label, text_label, f32, f64, vec); name it with"
+            + " --features-col",
+        () -> load(input("--train", w, "--test", w), "feats", "label", 0),
+        "--train: column 'text_label' in " + w + " is string; expected integer or double class indices",
+        () -> load(input("--train", w, "--test", w), "vec", "text_label", 0),
+        "--train: column 'label' in " + w + " is int; expected array<float>, array<double> or an ML vector",
+        () -> load(input("--train", w, "--test", w), "label", "label", 0),
         "--test: no such file or directory: " + tmp.resolve("nope"),
-        () -> load(input("--train", six.toString(), "--test", tmp.resolve("nope").toString()), 0),
+        () -> load(input("--train", w, "--test", tmp.resolve("nope").toString()), "f32", "label", 0),
         "--test: required with --train, --test",
-        () -> input("--train", six.toString()),
+        () -> input("--train", w),
         "--train-features: no such file: x.npy",
         () -> input("--train-features", "x.npy", "--train-labels", "y.npy", "--test-features", "x.npy",
-            "--test-labels", "y.npy"));
+            "--test-labels", "y.npy"),
+        "--train: give either --train/--test (Parquet) or the four .npy flags",
+        () -> input("--train", w, "--test", w, "--train-features", "x.npy"));
     for (Map.Entry<String, Runnable> c : cases.entrySet()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c.getValue()::run, c.getKey());
       assertTrue(e.getMessage().startsWith(c.getKey()), e.getMessage());
-    }
-  }
-
-  private static void load(ProbeInput in, int expectedDim) {
-    try {
-      in.load(spark, "features", "label", 2, expectedDim);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static void loadColumns(ProbeInput in, String featuresCol) {
-    try {
-      in.load(spark, featuresCol, "label", 2, 0);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 }
