@@ -219,7 +219,7 @@ public final class LinearProbing {
   }
 
   private static String usage(EstimatorFlags params) {
-    return "Usage: bin/linear-probing [--master URL] [--conf K=V ...] [job flags]\n"
+    return "Usage: bin/linear-probing [--master URL] [--conf K=V ...] [other spark-submit options] [job flags]\n"
         + "   or: spark-submit --class " + LinearProbing.class.getName() + " examples/target/efcp-examples.jar"
         + " [job flags]\n\n"
         + "Input (none given: synthetic CLIP-shaped data):\n"
