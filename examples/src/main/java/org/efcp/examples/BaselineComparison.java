@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.expr;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.classification.LogisticRegression;
@@ -30,6 +30,7 @@ import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.efcp.ml.classification.EFCPLogisticRegressionModel;
 import org.efcp.ml.classification.EFCPMultilayerPerceptronClassificationModel;
 import org.efcp.ml.classification.EFCPMultilayerPerceptronClassifier;
+import org.efcp.optim.Method;
 
 /**
  * EFCP estimators against MLlib's {@code LogisticRegression} and {@code MultilayerPerceptronClassifier} on the
@@ -44,12 +45,13 @@ import org.efcp.ml.classification.EFCPMultilayerPerceptronClassifier;
  * {@code efcp-mlp:OPT} for {@link EFCPMultilayerPerceptronClassifier}, {@code mllib-lr} and {@code mllib-mlp}
  * (L-BFGS, blockSize 128, seed 1). The MLPs have the layers [features, {@code --hidden}…, classes] and relu
  * (EFCP) or sigmoid (MLlib, its only hidden activation). EFCP LR fits use the estimator's defaults, except the
- * step size: 0.1 for M-FAC, 1.0 for sgd and 0.1 for adagrad-ef unless {@code --lr-step-size} sets one for all.
+ * batch size (1024 for MNIST, 8192 for clip, or {@code --lr-batch-size}) and the step size: per optimizer from
+ * {@link #LR_STEP_SIZES} (tuned on MNIST) unless {@code --lr-step-size} sets one for all.
  * The EFCP MLP uses {@link MnistMlp}'s tuned defaults in a single fit (cosine schedule over all its steps).
  *
  * <p>Arguments (defaults): {@code --dataset mnist --data data/mnist --train 0 --test 0 (0 = all of MNIST;
  * 100000 / 20000 for clip) --classes 1000 --noise 1.5 (clip only) --partitions 2 --methods ALL --lr-epochs 5
- * --lr-batch-size 1024 --lr-step-size 0 --mlp-epochs (MnistMlp's) --hidden 256 --mllib-lr-iter 100
+ * --lr-batch-size 0 --lr-step-size 0 --mlp-epochs (MnistMlp's) --hidden 256 --mllib-lr-iter 100
  * --mllib-mlp-iter 100 --output target/baseline-comparison}. Bad arguments print one line
  * {@code BaselineComparison: ...} and exit 2.
  */
@@ -59,8 +61,13 @@ public final class BaselineComparison {
   static final List<String> ALL_METHODS = List.of("efcp-lr:sparse-mfac", "efcp-lr:dense-mfac", "efcp-lr:sgd",
       "efcp-lr:adagrad-ef", "efcp-mlp:sparse-mfac", "mllib-lr", "mllib-mlp");
 
-  private static final Set<String> EFCP_OPTIMIZERS = Set.of("sgd", "adagrad-ef", "dense-mfac", "sparse-mfac",
-      "lowrank-mfac", "dense-ggt", "sparse-ggt");
+  /**
+   * EFCP LR step sizes per optimizer: of the sizes tried in 3-epoch fits on MNIST (batch 1024; 0.03, 0.1, 0.3 and
+   * 3, and 1 for sgd) the one with the lowest training loss, chosen without looking at the test split. Other
+   * optimizers keep the estimator's default.
+   */
+  static final Map<String, Double> LR_STEP_SIZES = Map.of("sparse-mfac", 0.03, "dense-mfac", 0.1, "sgd", 0.3,
+      "adagrad-ef", 0.1);
   private static final double PROBABILITY_FLOOR = 1e-15;
 
   private BaselineComparison() {
@@ -73,9 +80,11 @@ public final class BaselineComparison {
 
     /** The EFCP logistic regression for {@code optimizer}. */
     EFCPLogisticRegression efcpLr(String optimizer) {
-      double step = lrStepSize > 0 ? lrStepSize : optimizer.equals("sgd") ? 1.0 : 0.1;
-      return new EFCPLogisticRegression().setOptimizer(optimizer).setNumEpochs(lrEpochs)
-          .setBatchSize(lrBatchSize).setStepSize(step);
+      int batch = lrBatchSize > 0 ? lrBatchSize : dataset.equals("clip") ? 8192 : 1024;
+      EFCPLogisticRegression e = new EFCPLogisticRegression().setOptimizer(optimizer).setNumEpochs(lrEpochs)
+          .setBatchSize(batch);
+      Double step = lrStepSize > 0 ? Double.valueOf(lrStepSize) : LR_STEP_SIZES.get(optimizer);
+      return step == null ? e : e.setStepSize(step);
     }
 
     /** The EFCP MLP for {@code optimizer}: MnistMlp's defaults, {@code --mlp-epochs}, layers of this data. */
@@ -104,7 +113,7 @@ public final class BaselineComparison {
     d.put("--partitions", "2");
     d.put("--methods", String.join(",", ALL_METHODS));
     d.put("--lr-epochs", "5");
-    d.put("--lr-batch-size", "1024");
+    d.put("--lr-batch-size", "0");
     d.put("--lr-step-size", "0");
     d.put("--mlp-epochs", MnistMlp.defaults().get("--epochs"));
     d.put("--hidden", "256");
@@ -141,14 +150,18 @@ public final class BaselineComparison {
       String name = m.trim();
       if (!isMethod(name)) {
         throw new IllegalArgumentException("--methods: unknown method '" + name + "'; known: mllib-lr, mllib-mlp,"
-            + " efcp-lr:OPT, efcp-mlp:OPT with OPT one of " + String.join(", ", EFCP_OPTIMIZERS.stream().sorted()
-            .toList()));
+            + " efcp-lr:OPT, efcp-mlp:OPT with OPT one of " + Arrays.stream(Method.values()).map(Method::cliName)
+            .toList());
       }
       methods.add(name);
     }
+    long lrBatch = nonNegativeLong(cl, "--lr-batch-size");
+    if (lrBatch > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("--lr-batch-size: " + lrBatch + " is too large");
+    }
     int[] hidden = cl.positiveIntList("--hidden").stream().mapToInt(Integer::intValue).toArray();
     return new Settings(dataset, Path.of(cl.string("--data")), train, test, classes, noise,
-        cl.positiveInt("--partitions"), methods, cl.positiveInt("--lr-epochs"), cl.positiveInt("--lr-batch-size"),
+        cl.positiveInt("--partitions"), methods, cl.positiveInt("--lr-epochs"), (int) lrBatch,
         cl.nonNegativeDouble("--lr-step-size"), cl.positiveInt("--mlp-epochs"), hidden,
         cl.positiveInt("--mllib-lr-iter"), cl.positiveInt("--mllib-mlp-iter"), Path.of(cl.string("--output")));
   }
@@ -159,6 +172,7 @@ public final class BaselineComparison {
     try {
       s = parse(args);
       mnist = s.dataset().equals("mnist") ? loadMnist(s) : null;
+      createOutput(s.output());
     } catch (IllegalArgumentException e) {
       System.err.println("BaselineComparison: " + e.getMessage());
       System.exit(2);
@@ -191,7 +205,7 @@ public final class BaselineComparison {
       train = mnist[0].toDataFrame(spark, s.partitions());
       test = mnist[1].toDataFrame(spark, s.partitions());
       numFeatures = mnist[0].numFeatures();
-      numClasses = 10;
+      numClasses = MnistIdx.NUM_CLASSES;
       data = "MNIST";
     } else {
       SyntheticClipFeatures.Options opts = new SyntheticClipFeatures.Options().withNumClasses(s.classes())
@@ -269,11 +283,21 @@ public final class BaselineComparison {
       return true;
     }
     for (String prefix : new String[] {"efcp-lr:", "efcp-mlp:"}) {
-      if (name.startsWith(prefix) && EFCP_OPTIMIZERS.contains(name.substring(prefix.length()))) {
-        return true;
+      if (name.startsWith(prefix)) {
+        String optimizer = name.substring(prefix.length());
+        return Arrays.stream(Method.values()).anyMatch(m -> m.cliName().equals(optimizer));
       }
     }
     return false;
+  }
+
+  /** Creates the output directory up front, so that a bad path fails before any training. */
+  private static void createOutput(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--output: cannot create " + dir + ": " + e, e);
+    }
   }
 
   /** The MNIST train and test splits, cut to their first {@code --train} / {@code --test} images (0 = all). */

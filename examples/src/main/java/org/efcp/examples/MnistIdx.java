@@ -48,9 +48,11 @@ public final class MnistIdx {
       .add("label", DataTypes.DoubleType, false)
       .add("features", SQLDataTypes.VectorType(), false);
 
+  /** Labels are the digits 0 … NUM_CLASSES − 1. */
+  public static final int NUM_CLASSES = 10;
+
   private static final int IMAGES_MAGIC = 0x00000803;
   private static final int LABELS_MAGIC = 0x00000801;
-  private static final int NUM_CLASSES = 10;
 
   private final byte[] pixels;
   private final byte[] labels;

@@ -33,8 +33,8 @@ import org.efcp.optim.LearningRateSchedule;
  * instead runs one fit of E epochs (schedule over all its steps, optimizer state kept throughout), prints the
  * training objective after each epoch and the test accuracy once at the end.
  *
- * <p>Arguments (defaults): {@code --data data/mnist --layers 784,256,10 --activation relu --epochs 12
- * --batch-size 1024 --optimizer sparse-mfac --step-size 0.05 --damping 1e-4 --density 0.05
+ * <p>Arguments (defaults): {@code --data data/mnist --layers 784,256,10 --activation relu --epochs 10
+ * --batch-size 512 --optimizer sparse-mfac --step-size 0.007 --damping 1e-4 --density 0.1
  * --gradient-window 64 --momentum 0 --weight-decay 0 --lr-schedule cosine --eval epoch --partitions 2
  * --seed 1}. Bad arguments, or missing or damaged data, print one line {@code MnistMlp: ...} and exit 2.
  *
@@ -66,12 +66,12 @@ public final class MnistMlp {
     d.put("--data", "data/mnist");
     d.put("--layers", "784,256,10");
     d.put("--activation", "relu");
-    d.put("--epochs", "12");
-    d.put("--batch-size", "1024");
+    d.put("--epochs", "10");
+    d.put("--batch-size", "512");
     d.put("--optimizer", "sparse-mfac");
-    d.put("--step-size", "0.05");
+    d.put("--step-size", "0.007");
     d.put("--damping", "1e-4");
-    d.put("--density", "0.05");
+    d.put("--density", "0.1");
     d.put("--gradient-window", "64");
     d.put("--momentum", "0");
     d.put("--weight-decay", "0");
@@ -114,7 +114,6 @@ public final class MnistMlp {
     as("--momentum", () -> est.setMomentum(cl.nonNegativeDouble("--momentum")));
     as("--weight-decay", () -> est.setWeightDecay(cl.nonNegativeDouble("--weight-decay")));
     as("--lr-schedule", () -> est.setLrSchedule(schedule));
-    as("--lr-schedule", () -> LearningRateSchedule.parse(schedule, epochs));
     est.setNumEpochs(epochs).setSeed(seed);
     return new Settings(Path.of(cl.string("--data")), est, epochs, schedule, eval.equals("epoch"),
         cl.positiveInt("--partitions"), seed);
@@ -130,10 +129,14 @@ public final class MnistMlp {
       Path dir = s.data();
       trainIdx = as("--data", () -> MnistIdx.train(dir));
       testIdx = as("--data", () -> MnistIdx.test(dir));
-      int inputs = s.estimator().getLayers()[0];
-      if (inputs != trainIdx.numFeatures() || testIdx.numFeatures() != trainIdx.numFeatures()) {
-        throw new IllegalArgumentException("--layers: the input layer has " + inputs + " units but the images have "
-            + trainIdx.numFeatures() + " (train) and " + testIdx.numFeatures() + " (test) pixels");
+      int[] layers = s.estimator().getLayers();
+      if (layers[0] != trainIdx.numFeatures() || testIdx.numFeatures() != trainIdx.numFeatures()) {
+        throw new IllegalArgumentException("--layers: the input layer has " + layers[0] + " units but the images"
+            + " have " + trainIdx.numFeatures() + " (train) and " + testIdx.numFeatures() + " (test) pixels");
+      }
+      if (layers[layers.length - 1] < MnistIdx.NUM_CLASSES) {
+        throw new IllegalArgumentException("--layers: the output layer has " + layers[layers.length - 1]
+            + " units but there are " + MnistIdx.NUM_CLASSES + " digits");
       }
     } catch (IllegalArgumentException e) {
       System.err.println("MnistMlp: " + e.getMessage());

@@ -61,10 +61,14 @@ class BaselineComparisonTest {
   }
 
   @Test
-  void efcpStepSizesArePerOptimizerUnlessOneIsGiven() {
+  void efcpLrStepAndBatchSizesHaveDefaultsPerOptimizerAndDataset() {
     BaselineComparison.Settings s = BaselineComparison.parse(new String[0]);
-    assertEquals(1.0, s.efcpLr("sgd").getStepSize(), 0.0);
-    assertEquals(0.1, s.efcpLr("sparse-mfac").getStepSize(), 0.0);
+    assertEquals(0.3, s.efcpLr("sgd").getStepSize(), 0.0);
+    assertEquals(0.03, s.efcpLr("sparse-mfac").getStepSize(), 0.0);
+    assertEquals(0.1, s.efcpLr("lowrank-mfac").getStepSize(), 0.0);
+    assertEquals(1024, s.efcpLr("sgd").getBatchSize());
+    assertEquals(8192, BaselineComparison.parse(new String[] {"--dataset", "clip"}).efcpLr("sgd").getBatchSize());
+    assertEquals(64, BaselineComparison.parse(new String[] {"--lr-batch-size", "64"}).efcpLr("sgd").getBatchSize());
     s = BaselineComparison.parse(new String[] {"--lr-step-size", "0.3"});
     assertEquals(0.3, s.efcpLr("sgd").getStepSize(), 0.0);
     assertEquals(0.3, s.efcpLr("adagrad-ef").getStepSize(), 0.0);

@@ -24,12 +24,15 @@ class MnistMlpTest {
     assertArrayEquals(new int[] {784, 256, 10}, e.getLayers());
     assertEquals("sparse-mfac", e.getOptimizer());
     assertEquals("relu", e.getActivation());
-    assertEquals(Integer.parseInt(MnistMlp.defaults().get("--epochs")), s.epochs());
-    assertEquals(Integer.parseInt(MnistMlp.defaults().get("--batch-size")), e.getBatchSize());
-    assertEquals(Double.parseDouble(MnistMlp.defaults().get("--step-size")), e.getStepSize(), 0.0);
-    assertEquals(Double.parseDouble(MnistMlp.defaults().get("--damping")), e.getDamping(), 0.0);
-    assertEquals(Double.parseDouble(MnistMlp.defaults().get("--density")), e.getDensity(), 0.0);
-    assertEquals(Integer.parseInt(MnistMlp.defaults().get("--gradient-window")), e.getGradientWindow());
+    // The setting tuned on MNIST (98.5 % test accuracy after 10 epochs), as the class Javadoc states it.
+    assertEquals(10, s.epochs());
+    assertEquals(512, e.getBatchSize());
+    assertEquals(0.007, e.getStepSize(), 0.0);
+    assertEquals(1e-4, e.getDamping(), 0.0);
+    assertEquals(0.1, e.getDensity(), 0.0);
+    assertEquals(64, e.getGradientWindow());
+    assertEquals(0.0, e.getMomentum(), 0.0);
+    assertEquals("cosine", e.getLrSchedule());
     assertTrue(s.evalEveryEpoch());
     assertEquals(2, s.partitions());
   }
@@ -93,6 +96,7 @@ class MnistMlpTest {
     assertMessageStarts("--gradient-window", "--gradient-window", "0");
     assertMessageStarts("--momentum", "--momentum", "1");
     assertMessageStarts("--lr-schedule", "--lr-schedule", "exponential");
+    assertMessageStarts("--lr-schedule", "--lr-schedule", "step:0.5:0", "--epochs", "4");
     assertMessageStarts("--eval", "--eval", "never");
     assertMessageStarts("--seed", "--seed", "1.5");
     assertMessageStarts("--partitions", "--partitions", "0");
