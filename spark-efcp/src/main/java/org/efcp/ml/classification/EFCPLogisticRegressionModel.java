@@ -3,11 +3,13 @@ package org.efcp.ml.classification;
 import org.apache.spark.ml.linalg.DenseMatrix;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Matrix;
-import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable$;
+import org.efcp.model.BinomialLogisticRegression;
+import org.efcp.model.DifferentiableModel;
+import org.efcp.model.MultinomialLogisticRegression;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
@@ -28,9 +30,11 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
   private final int numFeatures;
   private final int numClasses;
   private final boolean multinomial;
-  /** Row-major rows × numFeatures, rows = numClasses (multinomial) or 1 (binomial). */
-  private final double[] coefficients;
-  private final double[] intercepts;
+  /**
+   * θ in the efcp-core model's layout: the row-major rows × numFeatures coefficients (rows = numClasses or 1),
+   * then the rows intercepts.
+   */
+  private final double[] parameters;
 
   /**
    * @param coefficients row-major (multinomial ? numClasses : 1) × numFeatures
@@ -51,8 +55,9 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
     this.numFeatures = numFeatures;
     this.numClasses = numClasses;
     this.multinomial = multinomial;
-    this.coefficients = coefficients.clone();
-    this.intercepts = intercepts.clone();
+    this.parameters = new double[coefficients.length + intercepts.length];
+    System.arraycopy(coefficients, 0, parameters, 0, coefficients.length);
+    System.arraycopy(intercepts, 0, parameters, coefficients.length, intercepts.length);
   }
 
   /**
@@ -65,8 +70,7 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
     this.numFeatures = 0;
     this.numClasses = 0;
     this.multinomial = true;
-    this.coefficients = new double[0];
-    this.intercepts = new double[0];
+    this.parameters = new double[0];
   }
 
   @Override
@@ -86,13 +90,14 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
 
   /** C × F (multinomial) or 1 × F (binomial) coefficients. */
   public Matrix coefficientMatrix() {
-    int rows = multinomial ? numClasses : 1;
-    return new DenseMatrix(rows, numFeatures, coefficients.clone(), true);
+    int rows = rowCount();
+    return new DenseMatrix(rows, numFeatures, java.util.Arrays.copyOf(parameters, rows * numFeatures), true);
   }
 
   /** C (multinomial) or 1 (binomial) intercepts. */
   public Vector interceptVector() {
-    return Vectors.dense(intercepts.clone());
+    int n = parameters.length;
+    return Vectors.dense(java.util.Arrays.copyOfRange(parameters, n - rowCount(), n));
   }
 
   /**
@@ -102,13 +107,13 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
    */
   public Vector coefficients() {
     requireBinomial("coefficients");
-    return Vectors.dense(coefficients.clone());
+    return Vectors.dense(java.util.Arrays.copyOf(parameters, numFeatures));
   }
 
   /** The intercept of a binomial model; see {@link #coefficients()}. */
   public double intercept() {
     requireBinomial("intercept");
-    return intercepts[0];
+    return parameters[numFeatures];
   }
 
   private void requireBinomial(String what) {
@@ -118,37 +123,21 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
     }
   }
 
+  /** Coefficient rows: numClasses (multinomial) or 1 (binomial). */
+  private int rowCount() {
+    return multinomial ? numClasses : 1;
+  }
+
+  /** The efcp-core model whose raw scores are MLlib's: C margins, or (−z, z) for binomial. */
   @Override
-  public Vector predictRaw(Vector features) {
-    if (features.size() != numFeatures) {
-      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
-          + features.size() + ", the model expects " + numFeatures);
-    }
-    int rows = multinomial ? numClasses : 1;
-    double[] z = intercepts.clone();
-    if (features instanceof SparseVector sv) {
-      int[] idx = sv.indices();
-      double[] val = sv.values();
-      for (int c = 0; c < rows; c++) {
-        int base = c * numFeatures;
-        double acc = z[c];
-        for (int k = 0; k < idx.length; k++) {
-          acc += coefficients[base + idx[k]] * val[k];
-        }
-        z[c] = acc;
-      }
-    } else {
-      double[] x = features.toArray();
-      for (int c = 0; c < rows; c++) {
-        int base = c * numFeatures;
-        double acc = z[c];
-        for (int j = 0; j < numFeatures; j++) {
-          acc += coefficients[base + j] * x[j];
-        }
-        z[c] = acc;
-      }
-    }
-    return multinomial ? Vectors.dense(z) : Vectors.dense(-z[0], z[0]);
+  protected DifferentiableModel newScorer() {
+    return multinomial ? new MultinomialLogisticRegression(numFeatures, numClasses, true)
+        : new BinomialLogisticRegression(numFeatures, true);
+  }
+
+  @Override
+  protected double[] scorerParameters() {
+    return parameters;
   }
 
   @Override
@@ -166,7 +155,8 @@ public class EFCPLogisticRegressionModel extends EfcpClassificationModel<EFCPLog
   @Override
   public EFCPLogisticRegressionModel copy(ParamMap extra) {
     EFCPLogisticRegressionModel m = copyValues(
-        new EFCPLogisticRegressionModel(uid(), numFeatures, numClasses, multinomial, coefficients, intercepts),
+        new EFCPLogisticRegressionModel(uid(), numFeatures, numClasses, multinomial,
+            java.util.Arrays.copyOf(parameters, rowCount() * numFeatures), interceptVector().toArray()),
         extra);
     if (hasSummary()) {
       m.setSummary(summary());

@@ -8,7 +8,7 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
 import org.efcp.model.Activation;
-import org.efcp.model.DenseBlock;
+import org.efcp.model.DifferentiableModel;
 import org.efcp.model.MultilayerPerceptron;
 
 /**
@@ -27,8 +27,6 @@ public class EFCPMultilayerPerceptronClassificationModel
   private final int[] layers;
   private final String activation;
   private final double[] weights;
-  /** The network with per-thread scratch buffers (one instance per thread: it is not thread-safe). */
-  private transient ThreadLocal<MultilayerPerceptron> network;
 
   /**
    * @param layers [F, h₁, …, C]
@@ -85,28 +83,14 @@ public class EFCPMultilayerPerceptronClassificationModel
     return layers[layers.length - 1];
   }
 
-  private MultilayerPerceptron network() {
-    if (network == null) {
-      synchronized (this) {
-        if (network == null) {
-          network = ThreadLocal.withInitial(
-              () -> new MultilayerPerceptron(layers, Activation.parse(activation)));
-        }
-      }
-    }
-    return network.get();
+  @Override
+  protected DifferentiableModel newScorer() {
+    return new MultilayerPerceptron(layers, Activation.parse(activation));
   }
 
   @Override
-  public Vector predictRaw(Vector features) {
-    if (features.size() != layers[0]) {
-      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
-          + features.size() + ", the model expects " + layers[0]);
-    }
-    double[] out = new double[numClasses()];
-    DenseBlock row = new DenseBlock(1, layers[0], features.toArray(), new double[1]);
-    network().predictRaw(row, weights, out);
-    return Vectors.dense(out);
+  protected double[] scorerParameters() {
+    return weights;
   }
 
   @Override

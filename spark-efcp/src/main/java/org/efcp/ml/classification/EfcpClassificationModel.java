@@ -2,10 +2,13 @@ package org.efcp.ml.classification;
 
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.efcp.ml.util.PendingUid;
+import org.efcp.model.DenseBlock;
+import org.efcp.model.DifferentiableModel;
 
 /**
  * What every EFCP classification model shares: the uid hand-over for Java subclasses, {@code weightCol}, the
@@ -19,6 +22,8 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
 
   private final String uid;
   private transient EFCPTrainingSummary trainingSummary;
+  /** The efcp-core model that scores rows, one per thread: its scratch buffers are not thread-safe. */
+  private transient volatile ThreadLocal<DifferentiableModel> scorer;
 
   private final Param<String> weightCol = new Param<>(this, "weightCol",
       "column of non-negative row weights used by summaries (empty or unset: every row has weight 1)");
@@ -84,6 +89,36 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
     copy.setProbabilityCol("");
     Dataset<Row> predictions = copy.transform(dataset);
     return new EFCPClassificationSummary(predictions, copy.getPredictionCol(), getLabelCol(), getWeightCol());
+  }
+
+  /** A fresh efcp-core model with this model's architecture (its parameters are {@link #scorerParameters()}). */
+  protected abstract DifferentiableModel newScorer();
+
+  /** θ in the layout of {@link #newScorer()}. */
+  protected abstract double[] scorerParameters();
+
+  /**
+   * Raw scores of one row through the efcp-core model (the same code that trained it).
+   *
+   * @throws IllegalArgumentException "featuresCol ...: ..." for a vector of another size
+   */
+  @Override
+  public Vector predictRaw(Vector features) {
+    if (features.size() != numFeatures()) {
+      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
+          + features.size() + ", the model expects " + numFeatures());
+    }
+    if (scorer == null) {
+      synchronized (this) {
+        if (scorer == null) {
+          scorer = ThreadLocal.withInitial(this::newScorer);
+        }
+      }
+    }
+    double[] out = new double[numClasses()];
+    scorer.get().predictRaw(new DenseBlock(1, numFeatures(), features.toArray(), new double[1]),
+        scorerParameters(), out);
+    return Vectors.dense(out);
   }
 
   /** Replaces the logits in a dense {@code raw} vector by their softmax (shifted by the maximum: no overflow). */
