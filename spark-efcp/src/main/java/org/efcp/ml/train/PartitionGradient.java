@@ -18,7 +18,14 @@ public final class PartitionGradient implements Serializable {
   private final long seed;
   private final int batchSize;
 
-  PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize) {
+  /**
+   * @param model the model whose loss and gradient the rows give
+   * @param offsets global index of each partition's first row ({@link DatasetSummary#partitionOffsets()})
+   * @param numRows rows of the whole dataset
+   * @param seed seed of the per-epoch permutation
+   * @param batchSize rows per step over the whole dataset
+   */
+  public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize) {
     this.model = model;
     this.offsets = offsets;
     this.numRows = numRows;

@@ -16,7 +16,9 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.efcp.ml.train.PartitionShare;
@@ -38,11 +40,13 @@ final class StreamEndpoint implements AutoCloseable {
 
   private final EventLoopGroup group;
   private final Channel server;
+  private final Set<Channel> connections;
   private final InetSocketAddress address;
 
-  private StreamEndpoint(EventLoopGroup group, Channel server) {
+  private StreamEndpoint(EventLoopGroup group, Channel server, Set<Channel> connections) {
     this.group = group;
     this.server = server;
+    this.connections = connections;
     this.address = (InetSocketAddress) server.localAddress();
   }
 
@@ -61,6 +65,7 @@ final class StreamEndpoint implements AutoCloseable {
       long authTimeoutMillis, BlockingQueue<StreamEvent> events) {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(THREAD_PREFIX, true),
         NioIoHandler.newFactory());
+    Set<Channel> connections = ConcurrentHashMap.newKeySet();
     try {
       Channel server = new ServerBootstrap()
           .group(group)
@@ -69,13 +74,15 @@ final class StreamEndpoint implements AutoCloseable {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+              connections.add(ch);
+              ch.closeFuture().addListener(f -> connections.remove(ch));
               FrameDecoder decoder = new FrameDecoder(StreamProtocol.HELLO_LENGTH);
               ch.pipeline().addLast(decoder, new Connection(decoder, token, numPartitions, dimension,
                   authTimeoutMillis, events));
             }
           })
           .bind(host, port).syncUninterruptibly().channel();
-      return new StreamEndpoint(group, server);
+      return new StreamEndpoint(group, server, connections);
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
       throw e;
@@ -91,7 +98,9 @@ final class StreamEndpoint implements AutoCloseable {
   @Override
   public void close() {
     server.close().syncUninterruptibly();
-    // Shutting the event loop down closes every channel registered with it.
+    for (Channel c : connections) {
+      c.close().syncUninterruptibly();
+    }
     group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
   }
 

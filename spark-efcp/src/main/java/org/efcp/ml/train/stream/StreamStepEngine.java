@@ -81,12 +81,18 @@ public final class StreamStepEngine implements StepEngine {
    */
   public static StreamStepEngine start(JavaRDD<TrainingBlock> blocks, PartitionGradient kernel,
       double[] featureScale, StreamSettings settings) throws StreamUnavailableException {
+    byte[] token = new byte[StreamProtocol.TOKEN_BYTES];
+    new SecureRandom().nextBytes(token);
+    return start(blocks, kernel, featureScale, settings, token);
+  }
+
+  /** {@link #start(JavaRDD, PartitionGradient, double[], StreamSettings)} with a given secret (tests). */
+  static StreamStepEngine start(JavaRDD<TrainingBlock> blocks, PartitionGradient kernel, double[] featureScale,
+      StreamSettings settings, byte[] token) throws StreamUnavailableException {
     SparkContext sc = blocks.context();
     int numPartitions = blocks.getNumPartitions();
     int d = kernel.dimension();
     StreamProtocol.shareLength(d);
-    byte[] token = new byte[StreamProtocol.TOKEN_BYTES];
-    new SecureRandom().nextBytes(token);
     BlockingQueue<StreamEvent> events = new LinkedBlockingQueue<>();
     StreamEndpoint endpoint = StreamEndpoint.open(settings.bindHost(), settings.port(), token, numPartitions, d,
         Math.min(settings.timeoutMillis(), 10_000), events);
