@@ -296,9 +296,9 @@ public final class StepEngineBenchmark {
             double wall = (fit.clock().endNanos(total - 1) - fit.clock().endNanos(warmup - 1)) * 1e-6;
             pools.computeIfAbsent(engine, e -> new Pool()).add(ran, steps, wall);
             for (StepRecord r : steps) {
-              csv.append(String.format(Locale.ROOT, "%s,%s,%d,%s,%s,%d,%s,%d,%.3f,%.3f,%.3f%n", master, w.name(),
-                  model.numParameters(), variant, engine, round, ran, r.step(), r.broadcastMillis(),
-                  r.aggregateMillis(), r.optimizerMillis()));
+              csv.append(String.format(Locale.ROOT, "%s,%s,%d,%s,%s,%d,%s,%d,%.3f,%.3f,%.3f%n", csvField(master),
+                  csvField(w.name()), model.numParameters(), variant, engine, round, ran, r.step(),
+                  r.broadcastMillis(), r.aggregateMillis(), r.optimizerMillis()));
             }
             System.out.printf(Locale.ROOT, "  round %d %s (ran %s): transport %s ms (median), step wall %s ms%n",
                 round, engine, ran, StepEngineTable.ms(StepTimings.of(ran, steps, wall).transport()),
@@ -449,6 +449,14 @@ public final class StepEngineBenchmark {
       sb.append("\nerror: ").append(e).append('\n');
     }
     return sb.toString();
+  }
+
+  /** An RFC 4180 CSV field: quoted when it holds a comma, quote or line break. */
+  static String csvField(String s) {
+    if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
+      return '"' + s.replace("\"", "\"\"") + '"';
+    }
+    return s;
   }
 
   static String blasName() {

@@ -98,4 +98,11 @@ class StepEngineBenchmarkTest {
     assertTrue(report.indexOf("- BLAS") < report.indexOf(StepEngineTable.HEADER), report);
     assertTrue(report.endsWith("\nerror: cluster: IllegalStateException: no Worker\n"), report);
   }
+
+  @Test
+  void csvFieldsWithCommasOrQuotesAreQuoted() {
+    assertEquals("\"standalone, 2 executors\"", StepEngineBenchmark.csvField("standalone, 2 executors"));
+    assertEquals("\"say \"\"hi\"\"\"", StepEngineBenchmark.csvField("say \"hi\""));
+    assertEquals("local[2]", StepEngineBenchmark.csvField("local[2]"));
+  }
 }
