@@ -98,7 +98,6 @@ public final class EfcpTrainer {
     long logStart = System.nanoTime();
     String savedDescription = jsc.getLocalProperty("spark.job.description");
     PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize);
-    float[] shipped = new float[d];
     long exchange = 0;
     String engineName;
     try (StepEngine engine = StepEngines.open(plan.stepEngine(), blocks, kernel, featureScale,
@@ -108,18 +107,15 @@ public final class EfcpTrainer {
         for (long s = epoch == firstEpoch ? firstStepInEpoch : 0; s < stepsPerEpoch; s++) {
           jsc.setJobDescription(String.format(Locale.ROOT, "EFCP epoch %d/%d step %d/%d", epoch,
               plan.numEpochs(), s + 1, stepsPerEpoch));
-          for (int i = 0; i < d; i++) {
-            shipped[i] = (float) theta[i];
-          }
-          StepEngine.StepGradient step = engine.gradient(shipped, epoch, s, exchange++);
-          GradientPartial sum = step.sum();
+          StepEngine.StepGradient step = engine.gradient(theta, epoch, s, exchange++);
+          BatchTotals sum = step.totals();
           long t2 = System.nanoTime();
           double weight = sum.weight();
           if (!(weight > 0)) {
             continue; // every row of this mini-batch has weight 0: nothing to learn from
           }
           double loss = sum.loss() / weight;
-          double[] g = sum.gradient();
+          double[] g = step.gradient();
           double inv = 1.0 / weight;
           boolean finite = Double.isFinite(loss);
           for (int i = 0; i < d; i++) {

@@ -32,23 +32,33 @@ final class JobStepEngine implements StepEngine {
   }
 
   @Override
-  public StepGradient gradient(float[] theta, int epoch, long step, long globalStep) {
+  public StepGradient gradient(double[] theta, int epoch, long step, long globalStep) {
     long t0 = System.nanoTime();
-    Broadcast<float[]> weights = jsc.broadcast(theta);
+    float[] shipped = new float[theta.length];
+    for (int i = 0; i < shipped.length; i++) {
+      shipped[i] = (float) theta[i];
+    }
+    Broadcast<float[]> weights = jsc.broadcast(shipped);
     long t1 = System.nanoTime();
     Broadcast<double[]> scaleBc = scale;
     PartitionGradient k = kernel;
     int numPartitions = blocks.getNumPartitions();
     try {
       GradientPartial sum = blocks.mapPartitionsWithIndex((p, it) -> {
-        int d = k.dimension();
+        float[] w = weights.value();
+        double[] widened = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+          widened[i] = w[i];
+        }
         List<TrainingBlock> list = new java.util.ArrayList<>();
         it.forEachRemaining(list::add);
-        PartitionShare share = k.compute(list, weights.value(), new double[d],
-            scaleBc == null ? null : scaleBc.value(), epoch, step, new double[d]);
-        return List.of(share.leaf(p, numPartitions)).iterator();
+        double[] gradient = new double[w.length];
+        BatchTotals totals = k.compute(list, widened, scaleBc == null ? null : scaleBc.value(), epoch, step,
+            gradient);
+        return List.of(PartitionShare.of(gradient, totals).leaf(p, numPartitions)).iterator();
       }, false).treeAggregate(GradientPartial.empty(), GradientPartial::merge, GradientPartial::merge, depth);
-      return new StepGradient(sum, (t1 - t0) * 1e-6, (System.nanoTime() - t1) * 1e-6);
+      return new StepGradient(sum.gradient(), new BatchTotals(sum.loss(), sum.weight(), sum.rows()),
+          (t1 - t0) * 1e-6, (System.nanoTime() - t1) * 1e-6);
     } finally {
       weights.destroy();
     }

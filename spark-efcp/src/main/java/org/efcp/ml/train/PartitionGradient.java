@@ -39,17 +39,15 @@ public final class PartitionGradient implements Serializable {
   }
 
   /**
-   * The share of the blocks of one partition.
+   * The loss gradient of one partition's rows of mini-batch (epoch, step), summed (not averaged) in double into
+   * {@code gradient} (overwritten, length d); callers round it to float32 for the trip to the driver.
    *
-   * @param theta θ as shipped (float32), widened into {@code work} (length d, overwritten)
+   * @param theta θ as shipped: float32 values widened to double, length d
    * @param scale per-feature multipliers, or null
-   * @param gradient accumulator of length d, overwritten
+   * @return the batch totals of these rows
    */
-  public PartitionShare compute(Iterable<TrainingBlock> blocks, float[] theta, double[] work, double[] scale,
-      int epoch, long step, double[] gradient) {
-    for (int i = 0; i < theta.length; i++) {
-      work[i] = theta[i];
-    }
+  public BatchTotals compute(Iterable<TrainingBlock> blocks, double[] theta, double[] scale, int epoch, long step,
+      double[] gradient) {
     java.util.Arrays.fill(gradient, 0.0);
     EpochPermutation permutation = new EpochPermutation(numRows, seed, epoch);
     double loss = 0;
@@ -58,15 +56,11 @@ public final class PartitionGradient implements Serializable {
     for (TrainingBlock block : blocks) {
       DenseBlock batch = block.batch(permutation, epoch, offsets[block.partition()], step, batchSize, scale);
       if (batch != null) {
-        loss += model.addLossAndGradient(batch, work, gradient);
+        loss += model.addLossAndGradient(batch, theta, gradient);
         weight += batch.totalWeight();
         rows += batch.numRows();
       }
     }
-    float[] share = new float[gradient.length];
-    for (int i = 0; i < share.length; i++) {
-      share[i] = (float) gradient[i];
-    }
-    return new PartitionShare(share, loss, weight, rows);
+    return new BatchTotals(loss, weight, rows);
   }
 }

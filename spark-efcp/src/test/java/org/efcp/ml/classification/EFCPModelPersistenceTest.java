@@ -292,7 +292,7 @@ class EFCPModelPersistenceTest {
         .setGradientWindow(9).setDensity(0.25).setRank(3).setDamping(0.02).setGgtEpsilon(2e-5).setMomentum(0.5)
         .setWeightDecay(0.01).setLrSchedule("step:0.5,0.75:0.1").setClipNorm(2.5).setTol(1e-4).setSeed(42L)
         .setAggregationDepth(3).setMetricsInterval(0).setCheckpointInterval(7).setCheckpointDir("target/ckpt")
-        .setDevice("cpu");
+        .setDevice("cpu").setStepEngine("jobs");
   }
 
   /** Same param names, and each is set/has a default/has a value alike in both. */

@@ -79,7 +79,7 @@ class EfcpDivergenceTest {
   @Test
   void perceptronWhoseLossOverflowsNamesTheStepAndTheLastFiniteLoss() {
     int epochs = 8;
-    Failure f = failingFit(new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {4, 8, 3})
+    Failure f = failingFit(new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {4, 8, 3}).setStepEngine("jobs")
         .setOptimizer("sgd").setStepSize(1e6).setLrSchedule("constant").setNumEpochs(epochs).setBatchSize(BATCH));
     int steps = f.records().size();
     assertTrue(steps >= 2 && steps < epochs * 3, "diverges after some finite steps, before the end: " + steps);
@@ -100,7 +100,7 @@ class EfcpDivergenceTest {
   @Test
   void logisticRegressionWhoseFirstUpdateOverflowsNamesStepZeroAndTheInitialLoss() {
     Failure f = failingFit(new EFCPLogisticRegression().setStandardization(false).setOptimizer("sgd")
-        .setStepSize(1e308).setLrSchedule("constant").setNumEpochs(2).setBatchSize(ROWS));
+        .setStepEngine("jobs").setStepSize(1e308).setLrSchedule("constant").setNumEpochs(2).setBatchSize(ROWS));
     // Full batch, zero coefficients and intercepts at the log priors: the first loss is the label entropy.
     double[] counts = new double[3];
     for (Row r : rows) {

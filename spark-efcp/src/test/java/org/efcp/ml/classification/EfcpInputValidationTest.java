@@ -54,12 +54,12 @@ class EfcpInputValidationTest {
   }
 
   private static EFCPLogisticRegression logisticRegression() {
-    return new EFCPLogisticRegression().setOptimizer("sgd").setNumEpochs(1).setBatchSize(200);
+    return new EFCPLogisticRegression().setOptimizer("sgd").setNumEpochs(1).setBatchSize(200).setStepEngine("jobs");
   }
 
   private static EFCPMultilayerPerceptronClassifier perceptron() {
     return new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {FEATURES, 5, 3}).setOptimizer("sgd")
-        .setNumEpochs(1).setBatchSize(200);
+        .setNumEpochs(1).setBatchSize(200).setStepEngine("jobs");
   }
 
   /** Valid rows (3 classes, 2 partitions of 300) with {@code edit} applied to the row list. */

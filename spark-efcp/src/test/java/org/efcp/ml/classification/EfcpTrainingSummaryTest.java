@@ -62,7 +62,7 @@ class EfcpTrainingSummaryTest {
     train = GaussianClasses.frame(spark, rows.subList(0, ROWS), 2);
     test = GaussianClasses.frame(spark, rows.subList(ROWS, rows.size()), 2);
 
-    estimator = new EFCPLogisticRegression().setNumEpochs(EPOCHS).setBatchSize(BATCH).setTol(0)
+    estimator = new EFCPLogisticRegression().setNumEpochs(EPOCHS).setBatchSize(BATCH).setTol(0).setStepEngine("jobs")
         .setGradientWindow(8).setMetricsInterval(METRICS_INTERVAL)
         .addListener(new TrainingListener() {
           @Override

@@ -33,7 +33,9 @@ final class FrameDecoder extends ByteToMessageDecoder {
       throw new ProtocolException("frame length " + Integer.toUnsignedString(length) + " outside [1, "
           + maxLength + "]");
     }
-    if (in.readableBytes() < StreamProtocol.LENGTH_BYTES + length) {
+    int missing = StreamProtocol.LENGTH_BYTES + length - in.readableBytes();
+    if (missing > 0) {
+      in.ensureWritable(missing); // one allocation for a large frame instead of repeated growth and copies
       return;
     }
     in.skipBytes(StreamProtocol.LENGTH_BYTES);

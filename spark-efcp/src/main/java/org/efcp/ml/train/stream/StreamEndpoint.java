@@ -14,14 +14,13 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
-import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import org.efcp.ml.train.PartitionShare;
+import org.efcp.ml.train.BatchTotals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -185,10 +184,8 @@ final class StreamEndpoint implements AutoCloseable {
       double loss = b.readDoubleLE();
       double weight = b.readDoubleLE();
       long rows = b.readLongLE();
-      float[] gradient = new float[dimension];
-      b.nioBuffer(b.readerIndex(), 4 * dimension).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(gradient);
-      events.add(new StreamEvent.Share(partition, attempt, ctx.channel(), step,
-          new PartitionShare(gradient, loss, weight, rows)));
+      events.add(new StreamEvent.Share(partition, attempt, ctx.channel(), step, new BatchTotals(loss, weight, rows),
+          b.retainedSlice(b.readerIndex(), 4 * dimension)));
     }
 
     @Override

@@ -1,7 +1,8 @@
 package org.efcp.ml.train.stream;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import org.efcp.ml.train.PartitionShare;
+import org.efcp.ml.train.BatchTotals;
 
 /** What the endpoint's I/O thread tells the driver's training thread, in arrival order. */
 sealed interface StreamEvent {
@@ -9,8 +10,11 @@ sealed interface StreamEvent {
   /** A task authenticated as {@code partition} of stage attempt {@code attempt}. */
   record Connected(int partition, int attempt, Channel channel) implements StreamEvent {}
 
-  /** An authenticated task's share for {@code globalStep}. */
-  record Share(int partition, int attempt, Channel channel, long globalStep, PartitionShare share)
+  /**
+   * An authenticated task's share for {@code globalStep}: its totals, and its float32 gradient still in the
+   * received frame ({@code 4·d} little-endian bytes, retained: whoever takes the event releases it).
+   */
+  record Share(int partition, int attempt, Channel channel, long globalStep, BatchTotals totals, ByteBuf gradient)
       implements StreamEvent {}
 
   /** An authenticated task's connection closed. */

@@ -16,7 +16,8 @@ import org.apache.spark.HashPartitioner;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaRDD;
-import org.efcp.ml.train.GradientPartial;
+import org.efcp.ml.train.BatchTotals;
+import org.efcp.ml.train.FixedOrderSum;
 import org.efcp.ml.train.PartitionGradient;
 import org.efcp.ml.train.StepEngine;
 import org.efcp.ml.train.TrainingBlock;
@@ -28,7 +29,7 @@ import scala.reflect.ClassTag$;
 /**
  * One long-lived task per partition in a barrier stage keeps its cached blocks and, for every step, receives θ
  * from the driver's {@link StreamEndpoint}, computes its {@code PartitionShare} and sends it back; the driver sums
- * the shares along the fixed tree of {@link GradientPartial}, so the result equals the jobs engine's.
+ * the shares along the fixed tree of {@link FixedOrderSum}, so the result equals the jobs engine's.
  *
  * <p>Faults: when a task's connection closes in the middle of the fit (executor lost, task failed), the barrier
  * stage fails and Spark reruns all its tasks as a new stage attempt (the stage is a shuffle-map stage, which
@@ -60,6 +61,10 @@ public final class StreamStepEngine implements StepEngine {
   private int attempt = -1;
   private int connected;
   private ByteBuf stepFrame;
+  private final FixedOrderSum summer;
+  /** Per partition: the float32 share of the running step, reused every step. */
+  private float[][] shares;
+  private double[] sum;
   /** False once a step failed: close() then cancels the tasks instead of stopping them. */
   private boolean healthy = true;
 
@@ -72,6 +77,7 @@ public final class StreamStepEngine implements StepEngine {
     this.events = events;
     this.endpoint = endpoint;
     this.channels = new Channel[numPartitions];
+    this.summer = new FixedOrderSum(numPartitions);
   }
 
   /**
@@ -139,31 +145,44 @@ public final class StreamStepEngine implements StepEngine {
   }
 
   @Override
-  public StepGradient gradient(float[] theta, int epoch, long step, long globalStep) {
+  public StepGradient gradient(double[] theta, int epoch, long step, long globalStep) {
+    if (shares == null) {
+      shares = new float[numPartitions][dimension];
+      sum = new double[dimension];
+    }
     try {
       long t0 = System.nanoTime();
       encode(theta, epoch, step, globalStep);
       send();
       long t1 = System.nanoTime();
-      GradientPartial sum = GradientPartial.empty();
       final boolean[] received = new boolean[numPartitions];
+      double[] loss = new double[numPartitions];
+      double[] weight = new double[numPartitions];
+      long rows = 0;
       int count = 0;
       long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
       while (count < numPartitions) {
         StreamEvent e = next(deadline, () -> "no gradient share for step " + globalStep + " from partitions "
             + missing(received) + " within " + timeoutMillis + " ms (spark.efcp.stream.timeout)");
         if (e instanceof StreamEvent.Share s) {
-          if (s.attempt() != attempt || s.channel() != channels[s.partition()]) {
-            continue; // a share a dropped connection sent before it closed
-          }
-          if (s.globalStep() != globalStep || received[s.partition()]) {
-            s.channel().close();
-            throw new StreamFailure("partition " + s.partition() + " sent a share for step " + s.globalStep()
-                + (received[s.partition()] ? " twice" : " while step " + globalStep + " was running"), null);
+          try {
+            if (s.attempt() != attempt || s.channel() != channels[s.partition()]) {
+              continue; // a share a dropped connection sent before it closed
+            }
+            if (s.globalStep() != globalStep || received[s.partition()]) {
+              s.channel().close();
+              throw new StreamFailure("partition " + s.partition() + " sent a share for step " + s.globalStep()
+                  + (received[s.partition()] ? " twice" : " while step " + globalStep + " was running"), null);
+            }
+            s.gradient().nioBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(shares[s.partition()]);
+          } finally {
+            s.gradient().release();
           }
           received[s.partition()] = true;
           count++;
-          sum.merge(s.share().leaf(s.partition(), numPartitions));
+          loss[s.partition()] = s.totals().loss();
+          weight[s.partition()] = s.totals().weight();
+          rows += s.totals().rows();
         } else if (lost(e)) {
           LOG.warn("EFCP stream engine: lost the tasks of stage attempt {} at step {}; waiting for Spark to rerun "
               + "the barrier stage", attempt, globalStep);
@@ -175,13 +194,15 @@ public final class StreamStepEngine implements StepEngine {
           awaitTasks(newer);
           LOG.info("EFCP stream engine: stage attempt {} connected; repeating step {}", attempt, globalStep);
           send();
-          sum = GradientPartial.empty();
           java.util.Arrays.fill(received, false);
+          rows = 0;
           count = 0;
           deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         }
       }
-      return new StepGradient(sum, (t1 - t0) * 1e-6, (System.nanoTime() - t1) * 1e-6);
+      summer.sum(shares, sum);
+      BatchTotals totals = new BatchTotals(summer.sum(loss), summer.sum(weight), rows);
+      return new StepGradient(sum, totals, (t1 - t0) * 1e-6, (System.nanoTime() - t1) * 1e-6);
     } catch (StreamFailure e) {
       healthy = false;
       throw new IllegalStateException("stepEngine stream: " + e.getMessage(), e.getCause());
@@ -202,8 +223,11 @@ public final class StreamStepEngine implements StepEngine {
     return false;
   }
 
-  /** θ as one STEP frame; reuses the previous frame's buffer once every write of it has completed. */
-  private void encode(float[] theta, int epoch, long step, long globalStep) {
+  /**
+   * θ rounded to float32 as one STEP frame; reuses the previous frame's buffer once every write of it has
+   * completed.
+   */
+  private void encode(double[] theta, int epoch, long step, long globalStep) {
     int length = StreamProtocol.stepLength(dimension);
     if (stepFrame != null && stepFrame.refCnt() > 1) {
       stepFrame.release();
@@ -215,8 +239,11 @@ public final class StreamStepEngine implements StepEngine {
     stepFrame.clear();
     stepFrame.writeIntLE(length).writeByte(StreamProtocol.STEP).writeLongLE(globalStep).writeIntLE(epoch)
         .writeLongLE(step);
-    stepFrame.nioBuffer(stepFrame.writerIndex(), 4 * dimension).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-        .put(theta);
+    java.nio.FloatBuffer out = stepFrame.nioBuffer(stepFrame.writerIndex(), 4 * dimension)
+        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    for (int i = 0; i < dimension; i++) {
+      out.put(i, (float) theta[i]);
+    }
     stepFrame.writerIndex(stepFrame.writerIndex() + 4 * dimension);
   }
 
@@ -247,6 +274,8 @@ public final class StreamStepEngine implements StepEngine {
         } else {
           register(c);
         }
+      } else if (e instanceof StreamEvent.Share s) {
+        s.gradient().release(); // sent by a connection already dropped
       } else if (e instanceof StreamEvent.Closed c && c.attempt() == attempt
           && c.channel() == channels[c.partition()]) {
         dropConnections(); // this attempt is failing too; wait for the next
@@ -352,6 +381,11 @@ public final class StreamStepEngine implements StepEngine {
       }
     } finally {
       endpoint.close();
+      for (StreamEvent e; (e = events.poll()) != null; ) {
+        if (e instanceof StreamEvent.Share s) {
+          s.gradient().release();
+        }
+      }
       if (stepFrame != null) {
         stepFrame.release();
         stepFrame = null;

@@ -11,11 +11,12 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.TaskContext;
 import org.efcp.ml.train.PartitionGradient;
-import org.efcp.ml.train.PartitionShare;
+import org.efcp.ml.train.BatchTotals;
 import org.efcp.ml.train.TrainingBlock;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
@@ -82,8 +83,11 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
       ByteBuffer stepView = ByteBuffer.wrap(step).order(ByteOrder.LITTLE_ENDIAN);
       byte[] share = new byte[StreamProtocol.LENGTH_BYTES + StreamProtocol.shareLength(d)];
       ByteBuffer shareView = ByteBuffer.wrap(share).order(ByteOrder.LITTLE_ENDIAN);
-      float[] theta = new float[d];
-      double[] work = new double[d];
+      FloatBuffer thetaIn = ByteBuffer.wrap(step, StreamProtocol.STEP_HEADER - 1, 4 * d).slice()
+          .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      FloatBuffer shareOut = ByteBuffer.wrap(share, StreamProtocol.LENGTH_BYTES + StreamProtocol.SHARE_HEADER, 4 * d)
+          .slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      double[] theta = new double[d];
       double[] gradient = new double[d];
       long served = 0;
       while (true) {
@@ -103,13 +107,17 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
         long globalStep = stepView.getLong();
         int epoch = stepView.getInt();
         long stepInEpoch = stepView.getLong();
-        stepView.asFloatBuffer().get(theta);
+        for (int i = 0; i < d; i++) {
+          theta[i] = thetaIn.get(i);
+        }
 
-        PartitionShare s = kernel.compute(blocks, theta, work, scale, epoch, stepInEpoch, gradient);
+        BatchTotals s = kernel.compute(blocks, theta, scale, epoch, stepInEpoch, gradient);
         shareView.clear();
         shareView.putInt(StreamProtocol.shareLength(d)).put(StreamProtocol.SHARE).putLong(globalStep)
             .putDouble(s.loss()).putDouble(s.weight()).putLong(s.rows());
-        shareView.asFloatBuffer().put(s.gradient());
+        for (int i = 0; i < d; i++) {
+          shareOut.put(i, (float) gradient[i]);
+        }
         out.write(share);
         out.flush();
         served++;

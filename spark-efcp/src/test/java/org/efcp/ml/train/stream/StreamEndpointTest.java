@@ -98,10 +98,13 @@ class StreamEndpointTest {
       StreamEvent.Share sh = assertInstanceOf(StreamEvent.Share.class, event());
       assertEquals(7, sh.globalStep());
       assertEquals(1, sh.partition());
-      assertEquals(0.5, sh.share().loss());
-      assertEquals(2.0, sh.share().weight());
-      assertEquals(3, sh.share().rows());
-      assertArrayEquals(g, sh.share().gradient());
+      assertEquals(0.5, sh.totals().loss());
+      assertEquals(2.0, sh.totals().weight());
+      assertEquals(3, sh.totals().rows());
+      float[] got = new float[D];
+      sh.gradient().nioBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(got);
+      sh.gradient().release();
+      assertArrayEquals(g, got);
     }
     assertInstanceOf(StreamEvent.Closed.class, event());
   }

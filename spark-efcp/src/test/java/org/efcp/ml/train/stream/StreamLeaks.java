@@ -2,7 +2,6 @@ package org.efcp.ml.train.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -27,27 +26,26 @@ final class StreamLeaks {
 
   /** No endpoint thread, no listening port among {@code ports}, no running job. */
   static void assertNothingLeft(SparkContext sc, List<Integer> ports) {
-    long threads = Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith(StreamEndpoint.THREAD_PREFIX)).count();
-    assertEquals(0, threads, "endpoint threads left");
+    // the I/O thread's termination is signalled just before the thread itself ends
+    long end = System.nanoTime() + 5_000_000_000L;
+    while (endpointThreads() > 0 && System.nanoTime() < end) {
+      Thread.onSpinWait();
+    }
+    assertEquals(0, endpointThreads(), "endpoint threads left");
     for (int port : ports) {
       assertThrows(ConnectException.class, () -> connect(port), "port " + port + " still accepts connections");
     }
     assertEquals(0, sc.statusTracker().getActiveJobIds().length, "jobs still running");
   }
 
+  private static long endpointThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().startsWith(StreamEndpoint.THREAD_PREFIX)).count();
+  }
+
   private static void connect(int port) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
     }
-  }
-
-  static void assertTrueWithin(long millis, java.util.function.BooleanSupplier condition, String what)
-      throws InterruptedException {
-    long end = System.nanoTime() + millis * 1_000_000L;
-    while (!condition.getAsBoolean() && System.nanoTime() < end) {
-      Thread.sleep(20);
-    }
-    assertTrue(condition.getAsBoolean(), what);
   }
 }

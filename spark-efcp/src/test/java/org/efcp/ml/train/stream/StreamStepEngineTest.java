@@ -14,6 +14,7 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.efcp.ml.CapturedLog;
 import org.efcp.ml.TestData;
+import org.efcp.ml.train.BatchTotals;
 import org.efcp.ml.train.DatasetSummary;
 import org.efcp.ml.train.GradientPartial;
 import org.efcp.ml.train.PartitionGradient;
@@ -60,9 +61,10 @@ class StreamStepEngineTest {
     return new StreamSettings("127.0.0.1", "127.0.0.1", 0, 20_000);
   }
 
-  private static float[] theta(int seed) {
+  /** Weights that float32 represents exactly, so the engine ships them unchanged. */
+  private static double[] theta(int seed) {
     java.util.Random r = new java.util.Random(seed);
-    float[] t = new float[kernel.dimension()];
+    double[] t = new double[kernel.dimension()];
     for (int i = 0; i < t.length; i++) {
       t[i] = (float) (0.1 * r.nextGaussian());
     }
@@ -70,13 +72,14 @@ class StreamStepEngineTest {
   }
 
   /** The fixed-order sum of the shares computed on the driver from the collected blocks. */
-  private static GradientPartial direct(float[] theta, int epoch, long step) {
+  private static GradientPartial direct(double[] theta, int epoch, long step) {
     List<TrainingBlock> blocks = collected;
     GradientPartial sum = GradientPartial.empty();
     int d = kernel.dimension();
     for (TrainingBlock b : blocks) {
-      PartitionShare s = kernel.compute(List.of(b), theta, new double[d], null, epoch, step, new double[d]);
-      sum.merge(s.leaf(b.partition(), blocks.size()));
+      double[] g = new double[d];
+      BatchTotals totals = kernel.compute(List.of(b), theta, null, epoch, step, g);
+      sum.merge(PartitionShare.of(g, totals).leaf(b.partition(), blocks.size()));
     }
     return sum;
   }
@@ -88,12 +91,13 @@ class StreamStepEngineTest {
     try (CapturedLog log = CapturedLog.of(StreamStepEngine.class);
         StreamStepEngine engine = StreamStepEngine.start(data.blocks(), kernel, null, settings(), token)) {
       for (int step = 0; step < 7; step++) {
-        float[] theta = theta(step);
+        double[] theta = theta(step);
         StepEngine.StepGradient g = engine.gradient(theta, 1 + step / 4, step % 4, step);
         GradientPartial expected = direct(theta, 1 + step / 4, step % 4);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.gradient(), g.sum().gradient(), 0.0);
-        assertEquals(expected.loss(), g.sum().loss(), 0.0);
-        assertEquals(expected.rows(), g.sum().rows());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.gradient(), g.gradient(), 0.0);
+        assertEquals(expected.loss(), g.totals().loss(), 0.0);
+        assertEquals(expected.rows(), g.totals().rows());
+        assertEquals(expected.weight(), g.totals().weight(), 0.0);
         assertTrue(g.shipMillis() >= 0 && g.gatherMillis() > 0);
       }
       ports = StreamLeaks.announcedPorts(log.messages());
@@ -149,9 +153,9 @@ class StreamStepEngineTest {
         rogue.setSoTimeout(5000);
         assertEquals(-1, rogue.getInputStream().read());
       }
-      float[] theta = theta(3);
+      double[] theta = theta(3);
       StepEngine.StepGradient g = engine.gradient(theta, 2, 1, 0);
-      org.junit.jupiter.api.Assertions.assertArrayEquals(direct(theta, 2, 1).gradient(), g.sum().gradient(), 0.0);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(direct(theta, 2, 1).gradient(), g.gradient(), 0.0);
     }
     StreamLeaks.assertNothingLeft(spark.sparkContext(), ports);
   }
@@ -173,5 +177,24 @@ class StreamStepEngineTest {
       assertEquals(1L, sleeper.get());
       StreamLeaks.assertNothingLeft(spark.sparkContext(), StreamLeaks.announcedPorts(log.messages()));
     }
+  }
+
+  @Test
+  void tasksThatHearNothingTimeOutAndTheRerunStageServesTheNextStep() throws Exception {
+    byte[] token = new byte[StreamProtocol.TOKEN_BYTES];
+    List<Integer> ports;
+    try (CapturedLog log = CapturedLog.of(StreamStepEngine.class);
+        StreamStepEngine engine = StreamStepEngine.start(data.blocks(), kernel, null,
+            new StreamSettings("127.0.0.1", "127.0.0.1", 0, 3_000), token)) {
+      // the tasks of attempt 0 give up after 3 s without a step; Spark reruns the stage as attempt 1
+      Thread.sleep(4_500);
+      double[] theta = theta(4);
+      StepEngine.StepGradient g = engine.gradient(theta, 1, 2, 0);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(direct(theta, 1, 2).gradient(), g.gradient(), 0.0);
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("stage attempt 1 connected; repeating step 0")),
+          log.messages().toString());
+      ports = StreamLeaks.announcedPorts(log.messages());
+    }
+    StreamLeaks.assertNothingLeft(spark.sparkContext(), ports);
   }
 }

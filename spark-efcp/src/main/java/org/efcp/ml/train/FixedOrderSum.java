@@ -1,0 +1,67 @@
+package org.efcp.ml.train;
+
+/**
+ * The sum of P float32 gradient shares along the canonical tree of {@link GradientPartial} (node [lo, hi) =
+ * [lo, mid) + [mid, hi), mid = (lo + hi) >>> 1, leaves widened to double), computed block by block into a
+ * caller's array: bit-identical to merging {@code GradientPartial} leaves, without allocating d-sized arrays.
+ */
+public final class FixedOrderSum {
+  private static final int BLOCK = 2048;
+
+  private final int numPartitions;
+  private final double[][] levels;
+
+  /** A summer for {@code numPartitions} shares. */
+  public FixedOrderSum(int numPartitions) {
+    if (numPartitions < 1) {
+      throw new IllegalArgumentException("numPartitions must be at least 1, got " + numPartitions);
+    }
+    this.numPartitions = numPartitions;
+    int depth = 33 - Integer.numberOfLeadingZeros(numPartitions);
+    this.levels = new double[depth][BLOCK];
+  }
+
+  /** {@code out} = the tree sum of {@code shares[0..P)}, each of length {@code out.length}. */
+  public void sum(float[][] shares, double[] out) {
+    if (shares.length != numPartitions) {
+      throw new IllegalArgumentException("expected " + numPartitions + " shares, got " + shares.length);
+    }
+    for (int b = 0; b < out.length; b += BLOCK) {
+      int n = Math.min(BLOCK, out.length - b);
+      double[] root = levels[0];
+      node(shares, 0, numPartitions, root, 1, b, n);
+      System.arraycopy(root, 0, out, b, n);
+    }
+  }
+
+  /** The tree sum of {@code values[0..P)} (loss, weight), in the same order. */
+  public double sum(double[] values) {
+    return scalar(values, 0, numPartitions);
+  }
+
+  private static double scalar(double[] v, int lo, int hi) {
+    if (hi - lo == 1) {
+      return v[lo];
+    }
+    int mid = (lo + hi) >>> 1;
+    return scalar(v, lo, mid) + scalar(v, mid, hi);
+  }
+
+  /** Node [lo, hi) over elements [b, b + n) into {@code dst}; right children use {@code levels[level]}. */
+  private void node(float[][] shares, int lo, int hi, double[] dst, int level, int b, int n) {
+    if (hi - lo == 1) {
+      float[] s = shares[lo];
+      for (int j = 0; j < n; j++) {
+        dst[j] = s[b + j];
+      }
+      return;
+    }
+    int mid = (lo + hi) >>> 1;
+    node(shares, lo, mid, dst, level + 1, b, n);
+    double[] right = levels[level];
+    node(shares, mid, hi, right, level + 1, b, n);
+    for (int j = 0; j < n; j++) {
+      dst[j] += right[j];
+    }
+  }
+}
