@@ -27,10 +27,7 @@ public final class FixedOrderSum {
       throw new IllegalArgumentException("expected " + numPartitions + " shares, got " + shares.length);
     }
     for (int b = 0; b < out.length; b += BLOCK) {
-      int n = Math.min(BLOCK, out.length - b);
-      double[] root = levels[0];
-      node(shares, 0, numPartitions, root, 1, b, n);
-      System.arraycopy(root, 0, out, b, n);
+      node(shares, 0, numPartitions, out, b, 1, b, Math.min(BLOCK, out.length - b));
     }
   }
 
@@ -47,21 +44,32 @@ public final class FixedOrderSum {
     return scalar(v, lo, mid) + scalar(v, mid, hi);
   }
 
-  /** Node [lo, hi) over elements [b, b + n) into {@code dst}; right children use {@code levels[level]}. */
-  private void node(float[][] shares, int lo, int hi, double[] dst, int level, int b, int n) {
+  /**
+   * Node [lo, hi) over elements [b, b + n) into {@code dst} from {@code at}; right children use
+   * {@code levels[level]}. Two leaves are summed in one pass; the arithmetic is the tree's either way.
+   */
+  private void node(float[][] shares, int lo, int hi, double[] dst, int at, int level, int b, int n) {
     if (hi - lo == 1) {
       float[] s = shares[lo];
       for (int j = 0; j < n; j++) {
-        dst[j] = s[b + j];
+        dst[at + j] = s[b + j];
+      }
+      return;
+    }
+    if (hi - lo == 2) {
+      float[] l = shares[lo];
+      float[] r = shares[lo + 1];
+      for (int j = 0; j < n; j++) {
+        dst[at + j] = (double) l[b + j] + (double) r[b + j];
       }
       return;
     }
     int mid = (lo + hi) >>> 1;
-    node(shares, lo, mid, dst, level + 1, b, n);
+    node(shares, lo, mid, dst, at, level + 1, b, n);
     double[] right = levels[level];
-    node(shares, mid, hi, right, level + 1, b, n);
+    node(shares, mid, hi, right, 0, level + 1, b, n);
     for (int j = 0; j < n; j++) {
-      dst[j] += right[j];
+      dst[at + j] += right[j];
     }
   }
 }

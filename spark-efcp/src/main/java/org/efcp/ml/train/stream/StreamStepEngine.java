@@ -65,6 +65,7 @@ public final class StreamStepEngine implements StepEngine {
   /** Per partition: the float32 share of the running step, reused every step. */
   private float[][] shares;
   private double[] sum;
+  private float[] rounded;
   /** False once a step failed: close() then cancels the tasks instead of stopping them. */
   private boolean healthy = true;
 
@@ -239,11 +240,14 @@ public final class StreamStepEngine implements StepEngine {
     stepFrame.clear();
     stepFrame.writeIntLE(length).writeByte(StreamProtocol.STEP).writeLongLE(globalStep).writeIntLE(epoch)
         .writeLongLE(step);
-    java.nio.FloatBuffer out = stepFrame.nioBuffer(stepFrame.writerIndex(), 4 * dimension)
-        .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    for (int i = 0; i < dimension; i++) {
-      out.put(i, (float) theta[i]);
+    if (rounded == null) {
+      rounded = new float[dimension];
     }
+    for (int i = 0; i < dimension; i++) {
+      rounded[i] = (float) theta[i];
+    }
+    stepFrame.nioBuffer(stepFrame.writerIndex(), 4 * dimension).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+        .put(rounded); // a plain loop and a bulk copy beat per-element puts into the direct buffer
     stepFrame.writerIndex(stepFrame.writerIndex() + 4 * dimension);
   }
 

@@ -87,6 +87,7 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
           .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
       FloatBuffer shareOut = ByteBuffer.wrap(share, StreamProtocol.LENGTH_BYTES + StreamProtocol.SHARE_HEADER, 4 * d)
           .slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      float[] floats = new float[d];
       double[] theta = new double[d];
       double[] gradient = new double[d];
       long served = 0;
@@ -107,8 +108,9 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
         long globalStep = stepView.getLong();
         int epoch = stepView.getInt();
         long stepInEpoch = stepView.getLong();
+        thetaIn.get(0, floats); // bulk copies and plain array loops: the fastest passes over d
         for (int i = 0; i < d; i++) {
-          theta[i] = thetaIn.get(i);
+          theta[i] = floats[i];
         }
 
         BatchTotals s = kernel.compute(blocks, theta, scale, epoch, stepInEpoch, gradient);
@@ -116,8 +118,9 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
         shareView.putInt(StreamProtocol.shareLength(d)).put(StreamProtocol.SHARE).putLong(globalStep)
             .putDouble(s.loss()).putDouble(s.weight()).putLong(s.rows());
         for (int i = 0; i < d; i++) {
-          shareOut.put(i, (float) gradient[i]);
+          floats[i] = (float) gradient[i];
         }
+        shareOut.put(0, floats);
         out.write(share);
         out.flush();
         served++;
