@@ -76,6 +76,7 @@ public class EFCPLogisticRegression
   public EFCPLogisticRegressionModel train(Dataset<?> dataset) {
     long start = System.nanoTime();
     checkDevice();
+    checkStepEngine(dataset);
     int declared = declaredNumClasses(dataset);
     try (TrainingData data = TrainingData.prepare(dataset, getFeaturesCol(), getLabelCol(), getWeightCol())) {
       DatasetSummary s = data.summary();

@@ -83,6 +83,7 @@ public class EFCPMultilayerPerceptronClassifier
   public EFCPMultilayerPerceptronClassificationModel train(Dataset<?> dataset) {
     long start = System.nanoTime();
     checkDevice();
+    checkStepEngine(dataset);
     int[] sizes = getLayers();
     if (sizes == null) {
       throw new IllegalArgumentException("layers: must be set, e.g. [inputs, hidden, classes]");

@@ -70,4 +70,9 @@ public class EFCPTrainingSummary extends EFCPClassificationSummary {
   public String device() {
     return result.device();
   }
+
+  /** "jobs" or "stream": how the partitions' gradients reached the driver in this fit. */
+  public String stepEngine() {
+    return result.stepEngine();
+  }
 }

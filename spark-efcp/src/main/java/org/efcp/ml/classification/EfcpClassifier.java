@@ -21,6 +21,7 @@ import org.efcp.ml.train.DatasetSummary;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.ml.train.TrainingData;
 import org.efcp.ml.train.TrainingListener;
+import org.efcp.ml.train.StepEngines;
 import org.efcp.ml.train.TrainingPlan;
 import org.efcp.ml.train.TrainingResult;
 import org.efcp.ml.util.PendingUid;
@@ -99,6 +100,10 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   private final Param<String> device = new Param<>(this, "device",
       "where the driver's optimizer runs: auto (GPU when CUDA is available), cpu or gpu",
       ParamValidators.inArray(new String[] {"auto", "cpu", "gpu"}));
+  private final Param<String> stepEngine = new Param<>(this, "stepEngine",
+      "how partition gradients reach the driver each step: jobs (one Spark job per step), stream (one long-lived "
+          + "barrier task per partition streaming to the driver) or auto (stream when every partition gets a "
+          + "task slot)", ParamValidators.inArray(StepEngines.MODES));
 
   /** Constructor chain of subclasses: {@code super(uid)}; see {@link PendingUid}. */
   protected EfcpClassifier(String uid) {
@@ -129,6 +134,7 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
     setDefault(checkpointInterval, 50);
     setDefault(checkpointDir, "");
     setDefault(device, "auto");
+    setDefault(stepEngine, "auto");
   }
 
   @Override
@@ -164,6 +170,7 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   public IntParam checkpointInterval() { return checkpointInterval; }
   public Param<String> checkpointDir() { return checkpointDir; }
   public Param<String> device() { return device; }
+  public Param<String> stepEngine() { return stepEngine; }
 
   // ---- getters ----
 
@@ -189,6 +196,7 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   public int getCheckpointInterval() { return (Integer) $(checkpointInterval); }
   public String getCheckpointDir() { return $(checkpointDir); }
   public String getDevice() { return $(device); }
+  public String getStepEngine() { return $(stepEngine); }
 
   // ---- setters (each validates at once; the error names the param) ----
 
@@ -274,6 +282,18 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   /** auto (default), cpu or gpu: where the driver's optimizer runs. */
   public E setDevice(String value) {
     set(device, DevicePreference.parse(value).name().toLowerCase(Locale.ROOT));
+    return self();
+  }
+
+  /**
+   * auto (default), jobs or stream: how the partitions' gradients reach the driver. jobs runs one Spark job per
+   * step (broadcast θ + treeAggregate); stream keeps one barrier task per partition alive for the whole fit and
+   * exchanges θ and gradients with the driver over a socket, which saves the job's overhead every step (tens to
+   * hundreds of ms) but needs a free task slot for every partition. auto picks stream when there are enough slots
+   * (and barrier stages are possible), else jobs. Both give the same model.
+   */
+  public E setStepEngine(String value) {
+    set(stepEngine, valid(stepEngine, value == null ? null : value.trim().toLowerCase(Locale.ROOT)));
     return self();
   }
 
@@ -372,6 +392,7 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
         .checkpointInterval(getCheckpointInterval())
         .checkpointDir(getCheckpointDir())
         .device(DevicePreference.parse(getDevice()))
+        .stepEngine(getStepEngine())
         .listeners(listeners());
   }
 
@@ -385,6 +406,14 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
       throw new IllegalArgumentException("device: gpu is not available to the Spark estimators yet (the driver "
           + "optimizer runs on the CPU); use auto or cpu");
     }
+  }
+
+  /**
+   * Refuses {@code stepEngine=stream} before any job when the cluster has fewer task slots than the dataset has
+   * partitions (or cannot run barrier stages).
+   */
+  protected void checkStepEngine(org.apache.spark.sql.Dataset<?> dataset) {
+    StepEngines.check(getStepEngine(), dataset.sparkSession().sparkContext(), dataset.rdd().getNumPartitions());
   }
 
   /** The number of classes the label column's ML attribute metadata declares, or -1. */

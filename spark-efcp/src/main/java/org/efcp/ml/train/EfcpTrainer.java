@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.efcp.model.DenseBlock;
 import org.efcp.model.DifferentiableModel;
 import org.efcp.optim.EfcpOptimizer;
 import org.efcp.optim.OptimizerConfig;
@@ -15,9 +13,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The distributed training loop: per step, broadcast the weights, let every partition compute its share of the
- * global mini-batch gradient, sum the shares with {@code treeAggregate} in a fixed order
+ * The distributed training loop: per step, ship the weights to the partitions, let every partition compute its
+ * share of the global mini-batch gradient ({@link PartitionGradient}), sum the shares in a fixed order
  * ({@link GradientPartial}), and let the driver's {@link EfcpOptimizer} turn the mean gradient into new weights.
+ * A {@link StepEngine} does the shipping and summing: one Spark job per step, or long-lived streaming tasks
+ * ({@link StepEngines}). Weights travel as float32 and shares come back as float32 under both engines; the
+ * driver keeps θ, the sums and the optimizer in double.
  *
  * <p>Mini-batches: epoch e visits the rows in the order of a seeded permutation ({@link EpochPermutation} of the
  * global row index = partition offset + position in the partition); step s takes the rows at positions
@@ -86,9 +87,6 @@ public final class EfcpTrainer {
       }
     }
 
-    Broadcast<double[]> scaleBc = featureScale == null ? null : jsc.broadcast(featureScale);
-    long seed = plan.seed();
-    int depth = plan.aggregationDepth();
     double lastFiniteLoss = Double.NaN;
     long lastFiniteStep = -1;
     if (!records.isEmpty()) {
@@ -99,21 +97,22 @@ public final class EfcpTrainer {
     long rowsSinceLog = 0;
     long logStart = System.nanoTime();
     String savedDescription = jsc.getLocalProperty("spark.job.description");
-    try {
+    PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize);
+    float[] shipped = new float[d];
+    long exchange = 0;
+    String engineName;
+    try (StepEngine engine = StepEngines.open(plan.stepEngine(), blocks, kernel, featureScale,
+        plan.aggregationDepth())) {
+      engineName = engine.name();
       for (int epoch = firstEpoch; epoch <= plan.numEpochs() && !converged; epoch++) {
         for (long s = epoch == firstEpoch ? firstStepInEpoch : 0; s < stepsPerEpoch; s++) {
           jsc.setJobDescription(String.format(Locale.ROOT, "EFCP epoch %d/%d step %d/%d", epoch,
               plan.numEpochs(), s + 1, stepsPerEpoch));
-          long t0 = System.nanoTime();
-          Broadcast<double[]> weights = jsc.broadcast(theta.clone());
-          long t1 = System.nanoTime();
-          GradientPartial sum;
-          try {
-            sum = gradient(blocks, weights, scaleBc, model, offsets, numRows, seed, epoch, s, batchSize,
-                numPartitions, depth);
-          } finally {
-            weights.destroy();
+          for (int i = 0; i < d; i++) {
+            shipped[i] = (float) theta[i];
           }
+          StepEngine.StepGradient step = engine.gradient(shipped, epoch, s, exchange++);
+          GradientPartial sum = step.sum();
           long t2 = System.nanoTime();
           double weight = sum.weight();
           if (!(weight > 0)) {
@@ -144,8 +143,8 @@ public final class EfcpTrainer {
           lastFiniteStep = globalStep;
           epochLoss += sum.loss();
           epochWeight += weight;
-          StepRecord record = StepRecord.of(epoch, (int) s, sum.rows(), loss, r, millis(t0, t1), millis(t1, t2),
-              millis(t2, t3));
+          StepRecord record = StepRecord.of(epoch, (int) s, sum.rows(), loss, r, step.shipMillis(),
+              step.gatherMillis(), millis(t2, t3));
           records.add(record);
           for (TrainingListener l : plan.listeners()) {
             l.onStep(record);
@@ -177,38 +176,10 @@ public final class EfcpTrainer {
       }
     } finally {
       jsc.setJobDescription(savedDescription);
-      if (scaleBc != null) {
-        scaleBc.destroy();
-      }
     }
     double[] objectiveHistory = history.stream().mapToDouble(Double::doubleValue).toArray();
     return new TrainingResult(theta, objectiveHistory, List.copyOf(records), optimizer.stepCount(),
-        optimizer.memoryBytes(), (System.nanoTime() - start) * 1e-9, resumedFrom, "cpu");
-  }
-
-  /** One step's gradient job: every partition's share of mini-batch {@code step}, summed in a fixed order. */
-  private static GradientPartial gradient(JavaRDD<TrainingBlock> blocks, Broadcast<double[]> weights,
-      Broadcast<double[]> scaleBc, DifferentiableModel model, long[] offsets, long numRows, long seed, int epoch,
-      long step, int batchSize, int numPartitions, int depth) {
-    return blocks.mapPartitionsWithIndex((p, it) -> {
-      double[] theta = weights.value();
-      double[] scale = scaleBc == null ? null : scaleBc.value();
-      EpochPermutation permutation = new EpochPermutation(numRows, seed, epoch);
-      double[] grad = new double[theta.length];
-      double loss = 0;
-      double weight = 0;
-      long rows = 0;
-      while (it.hasNext()) {
-        TrainingBlock block = it.next();
-        DenseBlock batch = block.batch(permutation, epoch, offsets[block.partition()], step, batchSize, scale);
-        if (batch != null) {
-          loss += model.addLossAndGradient(batch, theta, grad);
-          weight += batch.totalWeight();
-          rows += batch.numRows();
-        }
-      }
-      return List.of(GradientPartial.leaf(p, numPartitions, grad, loss, weight, rows)).iterator();
-    }, false).treeAggregate(GradientPartial.empty(), GradientPartial::merge, GradientPartial::merge, depth);
+        optimizer.memoryBytes(), (System.nanoTime() - start) * 1e-9, resumedFrom, "cpu", engineName);
   }
 
   private static boolean converged(List<Double> history, double tol) {

@@ -59,6 +59,31 @@ public final class GradientPartial implements Serializable {
    */
   public static GradientPartial leaf(int partition, int numPartitions, double[] gradient, double loss,
                                      double weight, long rows) {
+    checkLeaf(partition, numPartitions, gradient);
+    GradientPartial p = new GradientPartial();
+    p.numPartitions = numPartitions;
+    p.dimension = gradient.length;
+    p.nodes.put(partition, new Node(partition, gradient, null, loss, weight, rows));
+    return p;
+  }
+
+  /**
+   * The value of one partition whose gradient share is float32, the precision shares travel in: kept as float
+   * (serialized at 4 bytes per entry) until it meets its sibling, then summed in double.
+   *
+   * @see #leaf(int, int, double[], double, double, long)
+   */
+  public static GradientPartial leaf(int partition, int numPartitions, float[] gradient, double loss,
+                                     double weight, long rows) {
+    checkLeaf(partition, numPartitions, gradient);
+    GradientPartial p = new GradientPartial();
+    p.numPartitions = numPartitions;
+    p.dimension = gradient.length;
+    p.nodes.put(partition, new Node(partition, null, gradient, loss, weight, rows));
+    return p;
+  }
+
+  private static void checkLeaf(int partition, int numPartitions, Object gradient) {
     if (numPartitions < 1) {
       throw new IllegalArgumentException("numPartitions must be at least 1, got " + numPartitions);
     }
@@ -69,11 +94,6 @@ public final class GradientPartial implements Serializable {
     if (gradient == null) {
       throw new IllegalArgumentException("gradient must not be null");
     }
-    GradientPartial p = new GradientPartial();
-    p.numPartitions = numPartitions;
-    p.dimension = gradient.length;
-    p.nodes.put(partition, new Node(partition, partition + 1, gradient, loss, weight, rows));
-    return p;
   }
 
   /**
@@ -114,7 +134,7 @@ public final class GradientPartial implements Serializable {
    * @throws IllegalStateException naming the missing partitions if the partial is not complete
    */
   public double[] gradient() {
-    return root().gradient;
+    return root().sum();
   }
 
   /**
@@ -243,26 +263,50 @@ public final class GradientPartial implements Serializable {
 
     private final int lo;
     private int hi;
-    private final double[] gradient;
+    /** The double sum, or null while the node is a float32 leaf. */
+    private double[] gradient;
+    /** A float32 leaf's share, null once widened. */
+    private float[] single;
     private double loss;
     private double weight;
     private long rows;
 
-    Node(int lo, int hi, double[] gradient, double loss, double weight, long rows) {
-      this.lo = lo;
-      this.hi = hi;
+    /** A leaf: exactly one of {@code gradient} and {@code single} is non-null. */
+    Node(int partition, double[] gradient, float[] single, double loss, double weight, long rows) {
+      this.lo = partition;
+      this.hi = partition + 1;
       this.gradient = gradient;
+      this.single = single;
       this.loss = loss;
       this.weight = weight;
       this.rows = rows;
     }
 
+    /** The gradient in double, widening a float32 leaf once. */
+    double[] sum() {
+      if (gradient == null) {
+        gradient = new double[single.length];
+        for (int i = 0; i < single.length; i++) {
+          gradient[i] = single[i];
+        }
+        single = null;
+      }
+      return gradient;
+    }
+
     /** Becomes the parent of this node and its right sibling: this + right, in this node's array. */
     Node absorb(Node right) {
-      double[] g = gradient;
-      double[] r = right.gradient;
-      for (int i = 0; i < g.length; i++) {
-        g[i] += r[i];
+      double[] g = sum();
+      if (right.gradient == null) {
+        float[] r = right.single;
+        for (int i = 0; i < g.length; i++) {
+          g[i] += r[i];
+        }
+      } else {
+        double[] r = right.gradient;
+        for (int i = 0; i < g.length; i++) {
+          g[i] += r[i];
+        }
       }
       loss += right.loss;
       weight += right.weight;

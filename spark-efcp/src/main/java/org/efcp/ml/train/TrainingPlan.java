@@ -16,13 +16,14 @@ import org.efcp.cuda.DevicePreference;
  * @param checkpointInterval steps between checkpoints
  * @param checkpointDir Hadoop path for checkpoints, "" = off
  * @param device where the driver's optimizer runs
+ * @param stepEngine auto, jobs or stream: how the partitions' gradients reach the driver ({@link StepEngines})
  * @param listeners receive step records and epoch ends
  * @param fingerprint identifies the fit's settings; a checkpoint written under another fingerprint is refused
  */
 public record TrainingPlan(
     int numEpochs, int batchSize, long seed, double tol, int aggregationDepth, int metricsInterval,
-    int checkpointInterval, String checkpointDir, DevicePreference device, List<TrainingListener> listeners,
-    String fingerprint) {
+    int checkpointInterval, String checkpointDir, DevicePreference device, String stepEngine,
+    List<TrainingListener> listeners, String fingerprint) {
 
   public static Builder builder() {
     return new Builder();
@@ -44,6 +45,7 @@ public record TrainingPlan(
     private int checkpointInterval = 50;
     private String checkpointDir = "";
     private DevicePreference device = DevicePreference.AUTO;
+    private String stepEngine = "auto";
     private List<TrainingListener> listeners = List.of();
     private String fingerprint = "";
 
@@ -56,12 +58,13 @@ public record TrainingPlan(
     public Builder checkpointInterval(int v) { checkpointInterval = v; return this; }
     public Builder checkpointDir(String v) { checkpointDir = v == null ? "" : v; return this; }
     public Builder device(DevicePreference v) { device = v; return this; }
+    public Builder stepEngine(String v) { stepEngine = v; return this; }
     public Builder listeners(List<TrainingListener> v) { listeners = v; return this; }
     public Builder fingerprint(String v) { fingerprint = v; return this; }
 
     public TrainingPlan build() {
       return new TrainingPlan(numEpochs, batchSize, seed, tol, aggregationDepth, metricsInterval,
-          checkpointInterval, checkpointDir, device, List.copyOf(listeners), fingerprint);
+          checkpointInterval, checkpointDir, device, stepEngine, List.copyOf(listeners), fingerprint);
     }
   }
 }

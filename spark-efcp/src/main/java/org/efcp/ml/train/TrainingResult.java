@@ -15,7 +15,8 @@ import java.util.List;
  * @param wallSeconds wall time of the training loop in this fit, s (excludes the data preparation pass)
  * @param resumedFromStep the checkpoint step this fit resumed from, or -1
  * @param device "cpu" or "gpu": where the driver's optimizer ran
+ * @param stepEngine "jobs" or "stream": how the partitions' gradients reached the driver
  */
 public record TrainingResult(
     double[] parameters, double[] objectiveHistory, List<StepRecord> steps, long totalIterations,
-    long optimizerMemoryBytes, double wallSeconds, long resumedFromStep, String device) implements Serializable {}
+    long optimizerMemoryBytes, double wallSeconds, long resumedFromStep, String device, String stepEngine) implements Serializable {}

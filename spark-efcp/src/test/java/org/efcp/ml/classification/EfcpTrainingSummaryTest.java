@@ -1,5 +1,6 @@
 package org.efcp.ml.classification;
 
+import org.efcp.ml.CapturedLog;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;

@@ -1,5 +1,6 @@
 package org.efcp.ml.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -323,7 +324,7 @@ class GradientPartialTest {
         () -> GradientPartial.leaf(0, 0, new double[1], 0, 0, 0));
     assertTrue(none.getMessage().startsWith("numPartitions"), none.getMessage());
     IllegalArgumentException nullGradient = assertThrows(IllegalArgumentException.class,
-        () -> GradientPartial.leaf(0, 1, null, 0, 0, 0));
+        () -> GradientPartial.leaf(0, 1, (double[]) null, 0, 0, 0));
     assertTrue(nullGradient.getMessage().startsWith("gradient"), nullGradient.getMessage());
   }
 
@@ -337,5 +338,33 @@ class GradientPartialTest {
     assertSame(g0, sum.gradient());
     assertEquals(111.0, g0[0]);
     assertEquals(222.0, g0[1]);
+  }
+
+  @Test
+  void float32LeavesSumLikeTheirExactDoubleValuesInEveryMergeOrder() {
+    java.util.Random r = new java.util.Random(5);
+    int parts = 5;
+    int d = 7;
+    float[][] shares = new float[parts][d];
+    for (float[] s : shares) {
+      for (int i = 0; i < d; i++) {
+        s[i] = (float) r.nextGaussian();
+      }
+    }
+    GradientPartial widened = GradientPartial.empty();
+    GradientPartial reversed = GradientPartial.empty();
+    for (int p = 0; p < parts; p++) {
+      double[] g = new double[d];
+      for (int i = 0; i < d; i++) {
+        g[i] = shares[p][i];
+      }
+      widened.merge(GradientPartial.leaf(p, parts, g, p, 1, 1));
+      int q = parts - 1 - p;
+      reversed.merge(GradientPartial.leaf(q, parts, shares[q].clone(), q, 1, 1));
+    }
+    assertArrayEquals(widened.gradient(), reversed.gradient(), 0.0);
+    assertEquals(widened.loss(), reversed.loss(), 0.0);
+    GradientPartial single = GradientPartial.leaf(0, 1, new float[] {1.5f, -2.25f}, 3, 2, 1);
+    assertArrayEquals(new double[] {1.5, -2.25}, single.gradient(), 0.0);
   }
 }

@@ -1,4 +1,4 @@
-package org.efcp.ml.classification;
+package org.efcp.ml;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,7 +15,7 @@ import org.apache.logging.log4j.core.config.Property;
  * Captures the formatted messages one log4j2 logger emits at INFO or above while attached (the test log
  * configuration keeps org.efcp at INFO).
  */
-final class CapturedLog extends AbstractAppender implements AutoCloseable {
+public final class CapturedLog extends AbstractAppender implements AutoCloseable {
   private final Logger logger;
   private final List<String> messages = Collections.synchronizedList(new ArrayList<>());
 
@@ -24,7 +24,7 @@ final class CapturedLog extends AbstractAppender implements AutoCloseable {
     this.logger = logger;
   }
 
-  static CapturedLog of(Class<?> source) {
+  public static CapturedLog of(Class<?> source) {
     CapturedLog log = new CapturedLog((Logger) LogManager.getLogger(source));
     log.start();
     log.logger.addAppender(log);
@@ -39,7 +39,7 @@ final class CapturedLog extends AbstractAppender implements AutoCloseable {
   }
 
   /** The messages so far, in order. */
-  List<String> messages() {
+  public List<String> messages() {
     synchronized (messages) {
       return List.copyOf(messages);
     }
