@@ -117,10 +117,20 @@ class MnistTimeToAccuracyTest {
     assertEquals(100, s.targetIter());
     assertEquals(List.of(5, 10, 15, 20, 25, 30, 40, 50, 70, 100), s.mllibIters());
     assertEquals(Path.of("target/mnist-time-to-accuracy"), s.output());
-    EFCPLogisticRegression e = s.efcpFit(3);
+    assertEquals(List.of("auto"), s.stepEngines());
+    EFCPLogisticRegression e = s.efcpFit(3, "jobs");
     assertEquals(3, e.getNumEpochs());
+    assertEquals("jobs", e.getStepEngine());
     assertEquals("sparse-mfac", e.getOptimizer());
     assertEquals(0, e.getMetricsInterval());
+    // The setting tuned on the validation split, as defaults() documents it.
+    assertEquals(1024, e.getBatchSize());
+    assertEquals(0.05, e.getStepSize(), 0.0);
+    assertEquals("cosine", e.getLrSchedule());
+    assertEquals(1e-3, e.getDamping(), 0.0);
+    assertEquals(32, e.getGradientWindow());
+    assertEquals(0.1, e.getDensity(), 0.0);
+    assertTrue(e.getStandardization());
     // The fit copies: the parsed settings keep their own epochs.
     assertEquals(10, s.efcp().getNumEpochs());
   }
@@ -129,8 +139,8 @@ class MnistTimeToAccuracyTest {
   void flagsReachTheEfcpEstimator() {
     MnistTimeToAccuracy.Settings s = MnistTimeToAccuracy.parse(new String[] {"--batch-size", "2048",
         "--step-size", "0.05", "--damping", "1e-4", "--gradient-window", "16", "--density", "0.2",
-        "--lr-schedule", "linear", "--standardization", "false", "--efcp-epochs", "1,3", "--target", "0.9"});
-    EFCPLogisticRegression e = s.efcpFit(1);
+        "--lr-schedule", "linear", "--standardization", "false", "--efcp-epochs", "1,3", "--target", "0.9", "--step-engines", "stream, jobs"});
+    EFCPLogisticRegression e = s.efcpFit(1, "auto");
     assertEquals(2048, e.getBatchSize());
     assertEquals(0.05, e.getStepSize(), 0.0);
     assertEquals(1e-4, e.getDamping(), 0.0);
@@ -139,6 +149,7 @@ class MnistTimeToAccuracyTest {
     assertEquals("linear", e.getLrSchedule());
     assertFalse(e.getStandardization());
     assertEquals(List.of(1, 3), s.efcpEpochs());
+    assertEquals(List.of("stream", "jobs"), s.stepEngines());
     assertEquals(0.9, s.target(), 0.0);
     assertEquals("batch 2048, stepSize 0.05 linear, damping 1.0E-4, window 16, density 0.2, standardization off",
         s.efcpSetting());
@@ -155,6 +166,7 @@ class MnistTimeToAccuracyTest {
     assertMessageStarts("--lr-schedule", "--lr-schedule", "exp");
     assertMessageStarts("--standardization", "--standardization", "yes");
     assertMessageStarts("--validation", "--validation", "-3");
+    assertMessageStarts("--step-engines", "--step-engines", "auto,spark");
   }
 
   @Test
@@ -179,8 +191,9 @@ class MnistTimeToAccuracyTest {
     Path dir = mnistDir("run", 300, 100);
     Path out = dir.resolve("out");
     MnistTimeToAccuracy.Settings s = MnistTimeToAccuracy.parse(new String[] {"--data", dir.toString(),
-        "--target-iter", "8", "--mllib-iters", "1,2,4,8", "--efcp-epochs", "1,2,3", "--warmup-rows", "50",
-        "--batch-size", "64", "--step-size", "0.1", "--output", out.toString()});
+        "--target-iter", "8", "--target", "0.94", "--mllib-iters", "1,2,4,8", "--efcp-epochs", "1,2,3,4",
+        "--warmup-rows", "50",
+        "--batch-size", "64", "--step-size", "0.1", "--step-engines", "auto,jobs", "--output", out.toString()});
     SparkSession spark = SparkSession.builder()
         .master("local[2]")
         .appName("MnistTimeToAccuracyTest")
@@ -199,16 +212,20 @@ class MnistTimeToAccuracyTest {
     assertTrue(md.contains("300 training / 100 test images"), md);
     assertTrue(md.contains("- BLAS: dev.ludovic.netlib.blas."), md);
     assertTrue(md.contains("| MLlib L-BFGS | defaults | maxIter 8 (target) |"), md);
-    // The data are separable: the ladders end at their first fit at or above the target, none below it after.
-    for (String ladder : List.of("MLlib L-BFGS", "EFCP sparse-mfac")) {
-      List<String> rows = md.lines().filter(l -> l.startsWith("| " + ladder + " |") && !l.contains("(target)"))
-          .toList();
+    assertTrue(md.contains("- target: test accuracy 0.9400, given (--target)"), md);
+    // The data are separable: every ladder reaches 0.94 within its rungs (EFCP after more than one epoch) and
+    // stops at its first fit at or above it.
+    for (String ladder : List.of("| MLlib L-BFGS |", "stepEngine auto → stream |", "stepEngine jobs |")) {
+      List<String> rows = md.lines().filter(l -> l.contains(ladder) && !l.contains("(target)")).toList();
       assertFalse(rows.isEmpty(), md);
       for (int i = 0; i < rows.size(); i++) {
         assertEquals(i == rows.size() - 1 ? "yes" : "no", lastCell(rows.get(i)), md);
       }
     }
-    assertTrue(md.contains("× MLlib"), md);
+    assertTrue(md.contains("- EFCP stepEngine=auto: "), md);
+    assertTrue(md.contains("- EFCP stepEngine=jobs: "), md);
+    assertFalse(md.contains("not reached"), md);
+    assertTrue(md.contains("| 2 epochs |"), md);
   }
 
   private static String lastCell(String row) {
