@@ -227,8 +227,8 @@ public final class MnistTimeToAccuracy {
       context.put("data", String.format(Locale.ROOT, "MNIST (%s), %d training / %d %s images, cached and counted"
           + " before timing", s.data(), nTrain, nTest, s.validation() > 0 ? "validation (the last training)"
           : "test"));
-      context.put("EFCP warm-up", s.warmupRows() > 0 ? "one untimed 1-epoch fit per step engine on " + s.warmupRows()
-          + " training images before the EFCP ladders" : "none");
+      context.put("EFCP warm-up", s.warmupRows() > 0 ? "one untimed 1-epoch fit per step engine on "
+          + s.warmupRows() + " training images before the EFCP ladders" : "none");
       return new TimeToAccuracyReport("MNIST logistic regression: time to MLlib's maxIter-" + s.targetIter() + " "
           + accuracyName, context, accuracyName, targetFit, ladders);
     } finally {
