@@ -139,7 +139,8 @@ class MnistTimeToAccuracyTest {
   void flagsReachTheEfcpEstimator() {
     MnistTimeToAccuracy.Settings s = MnistTimeToAccuracy.parse(new String[] {"--batch-size", "2048",
         "--step-size", "0.05", "--damping", "1e-4", "--gradient-window", "16", "--density", "0.2",
-        "--lr-schedule", "linear", "--standardization", "false", "--efcp-epochs", "1,3", "--target", "0.9", "--step-engines", "stream, jobs"});
+        "--lr-schedule", "linear", "--standardization", "false", "--efcp-epochs", "1,3", "--target", "0.9",
+        "--step-engines", "stream, jobs"});
     EFCPLogisticRegression e = s.efcpFit(1, "auto");
     assertEquals(2048, e.getBatchSize());
     assertEquals(0.05, e.getStepSize(), 0.0);
