@@ -48,14 +48,15 @@ import org.efcp.optim.LearningRateSchedule;
  *
  * <p>EFCP's defaults were tuned on a validation split ({@code --validation 10000}: the last 10,000 training
  * images held out, fitting on the other 50,000; the test split unseen), for the fewest steps to MLlib's
- * validation accuracy: see {@link #defaults()}. The cosine schedule spans each fit's own epochs, so a fit with
- * more epochs anneals over more steps and ends no worse.
+ * validation accuracy: see {@link #defaults()}. The cosine schedule spans each fit's own epochs, so every rung
+ * ends fully annealed and more epochs only lengthen the anneal (the accuracy still need not rise strictly from
+ * rung to rung; the first fit reaching the target counts).
  *
  * <p>Arguments (defaults): {@code --data data/mnist --train 0 --test 0 (0 = all) --validation 0 --master local[2]
  * --partitions 2 --target-iter 100 --target 0 --mllib-iters 5,10,15,20,25,30,40,50,70,100 --efcp-epochs
  * 1,2,3,4,5,6,8,10 --step-engines auto --warmup-rows 4096} and the EFCP settings {@code --batch-size
- * --step-size --damping --gradient-window --density --lr-schedule --standardization} (defaults in {@link #defaults()}), {@code --output
- * target/mnist-time-to-accuracy}. Bad arguments or data print one line {@code MnistTimeToAccuracy: ...} and
+ * --step-size --damping --gradient-window --density --lr-schedule --standardization} (defaults in
+ * {@link #defaults()}), {@code --output target/mnist-time-to-accuracy}. Bad arguments or data print one line {@code MnistTimeToAccuracy: ...} and
  * exit 2. Give the JVM Spark's flags ({@code spark.jvm.flags} in the root pom) so netlib can load native BLAS.
  */
 public final class MnistTimeToAccuracy {
