@@ -57,7 +57,8 @@ import org.efcp.optim.LearningRateSchedule;
  * 1,2,3,4,5,6,8,10 --step-engines auto --warmup-rows 4096} and the EFCP settings {@code --batch-size
  * --step-size --damping --gradient-window --density --lr-schedule --standardization} (defaults in
  * {@link #defaults()}), {@code --output target/mnist-time-to-accuracy}. Bad arguments or data print one line
- * {@code MnistTimeToAccuracy: ...} and exit 2. Give the JVM Spark's flags ({@code spark.jvm.flags} in the root pom) so netlib can load native BLAS.
+ * {@code MnistTimeToAccuracy: ...} and exit 2. Give the JVM Spark's flags ({@code spark.jvm.flags} in the root
+ * pom) so netlib can load native BLAS.
  */
 public final class MnistTimeToAccuracy {
 
