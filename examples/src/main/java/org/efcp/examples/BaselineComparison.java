@@ -134,8 +134,8 @@ public final class BaselineComparison {
     if (!dataset.equals("mnist") && !dataset.equals("clip")) {
       throw new IllegalArgumentException("--dataset: expected mnist or clip, got '" + dataset + "'");
     }
-    long train = nonNegativeLong(cl, "--train");
-    long test = nonNegativeLong(cl, "--test");
+    long train = cl.nonNegativeLong("--train");
+    long test = cl.nonNegativeLong("--test");
     if (dataset.equals("clip")) {
       train = train == 0 ? 100_000 : train;
       test = test == 0 ? 20_000 : test;
@@ -155,7 +155,7 @@ public final class BaselineComparison {
       }
       methods.add(name);
     }
-    long lrBatch = nonNegativeLong(cl, "--lr-batch-size");
+    long lrBatch = cl.nonNegativeLong("--lr-batch-size");
     if (lrBatch > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("--lr-batch-size: " + lrBatch + " is too large");
     }
@@ -168,10 +168,10 @@ public final class BaselineComparison {
 
   public static void main(String[] args) {
     Settings s;
-    MnistIdx[] mnist;
+    MnistSplits mnist;
     try {
       s = parse(args);
-      mnist = s.dataset().equals("mnist") ? loadMnist(s) : null;
+      mnist = s.dataset().equals("mnist") ? MnistSplits.load(s.data(), s.train(), s.test()) : null;
       createOutput(s.output());
     } catch (IllegalArgumentException e) {
       System.err.println("BaselineComparison: " + e.getMessage());
@@ -193,8 +193,8 @@ public final class BaselineComparison {
     }
   }
 
-  /** {@code mnist} is {train, test}, or null for the synthetic data. */
-  private static ComparisonTable run(SparkSession spark, Settings s, MnistIdx[] mnist) {
+  /** {@code mnist} is null for the synthetic data. */
+  private static ComparisonTable run(SparkSession spark, Settings s, MnistSplits mnist) {
     long t0 = System.nanoTime();
     Dataset<Row> train;
     Dataset<Row> test;
@@ -202,9 +202,9 @@ public final class BaselineComparison {
     int numClasses;
     String data;
     if (mnist != null) {
-      train = mnist[0].toDataFrame(spark, s.partitions());
-      test = mnist[1].toDataFrame(spark, s.partitions());
-      numFeatures = mnist[0].numFeatures();
+      train = mnist.train().toDataFrame(spark, s.partitions());
+      test = mnist.test().toDataFrame(spark, s.partitions());
+      numFeatures = mnist.train().numFeatures();
       numClasses = MnistIdx.NUM_CLASSES;
       data = "MNIST";
     } else {
@@ -291,41 +291,17 @@ public final class BaselineComparison {
     return false;
   }
 
-  /** Creates the output directory up front, so that a bad path fails before any training. */
-  private static void createOutput(Path dir) {
+  /**
+   * Creates the output directory up front, so that a bad path fails before any training.
+   *
+   * @throws IllegalArgumentException starting with {@code --output} when it cannot be created
+   */
+  static void createOutput(Path dir) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new IllegalArgumentException("--output: cannot create " + dir + ": " + e, e);
     }
-  }
-
-  /** The MNIST train and test splits, cut to their first {@code --train} / {@code --test} images (0 = all). */
-  private static MnistIdx[] loadMnist(Settings s) {
-    try {
-      MnistIdx train = MnistIdx.train(s.data());
-      MnistIdx test = MnistIdx.test(s.data());
-      return new MnistIdx[] {firstImages(train, s.train()), firstImages(test, s.test())};
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--data: " + e.getMessage(), e);
-    }
-  }
-
-  private static MnistIdx firstImages(MnistIdx split, long n) {
-    return n == 0 || n >= split.size() ? split : split.first((int) n);
-  }
-
-  private static long nonNegativeLong(CommandLine cl, String name) {
-    String raw = cl.string(name);
-    try {
-      long v = Long.parseLong(raw);
-      if (v >= 0) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(name + ": expected an integer >= 0, got '" + raw + "'");
   }
 
   private static double seconds(long startNanos) {

@@ -64,6 +64,19 @@ final class CommandLine {
     return v;
   }
 
+  /** The option as a long ≥ 0. */
+  long nonNegativeLong(String name) {
+    try {
+      long v = Long.parseLong(value(name));
+      if (v >= 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(name + ": expected an integer >= 0, got '" + value(name) + "'");
+  }
+
   /** The option as an int ≥ 1. */
   int positiveInt(String name) {
     long v = positiveLong(name);

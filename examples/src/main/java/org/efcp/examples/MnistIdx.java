@@ -127,6 +127,16 @@ public final class MnistIdx {
     return new MnistIdx(Arrays.copyOf(pixels, n * numFeatures()), Arrays.copyOf(labels, n), n, rows, cols);
   }
 
+  /** The last {@code n} images, 1 ≤ n ≤ {@link #size()} (a hold-out split). */
+  public MnistIdx last(int n) {
+    if (n < 1 || n > size) {
+      throw new IllegalArgumentException("n: expected 1.." + size + ", got " + n);
+    }
+    int from = size - n;
+    return new MnistIdx(Arrays.copyOfRange(pixels, from * numFeatures(), size * numFeatures()),
+        Arrays.copyOfRange(labels, from, size), n, rows, cols);
+  }
+
   /** Number of images. */
   public int size() {
     return size;

@@ -32,6 +32,7 @@ class CommandLineTest {
     assertEquals("dir", cl.string("--out"));
     assertEquals(0.9, cl.nonNegativeDouble("--noise"), 0.0);
     assertEquals(100L, cl.positiveLong("--train"));
+    assertEquals(0L, parse("--out", "d", "--train", "0").nonNegativeLong("--train"));
     assertEquals(List.of(), cl.positiveIntList("--iters"));
   }
 
@@ -48,6 +49,8 @@ class CommandLineTest {
     assertMessageStarts("--train", () -> parse("--out", "d", "--train", "ten").positiveLong("--train"));
     assertMessageStarts("--train", () -> parse("--out", "d", "--train", "0").positiveInt("--train"));
     assertMessageStarts("--train", () -> parse("--out", "d", "--train", "3000000000").positiveInt("--train"));
+    assertMessageStarts("--train", () -> parse("--out", "d", "--train", "-1").nonNegativeLong("--train"));
+    assertMessageStarts("--train", () -> parse("--out", "d", "--train", "1.5").nonNegativeLong("--train"));
     assertMessageStarts("--noise", () -> parse("--out", "d", "--noise", "-1").nonNegativeDouble("--noise"));
     assertMessageStarts("--noise", () -> parse("--out", "d", "--noise", "NaN").nonNegativeDouble("--noise"));
     assertMessageStarts("--iters", () -> parse("--out", "d", "--iters", "5,x").positiveIntList("--iters"));

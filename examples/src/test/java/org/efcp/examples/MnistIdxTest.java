@@ -114,6 +114,21 @@ class MnistIdxTest {
   }
 
   @Test
+  void firstAndLastKeepTheImagesAtTheirEnds() throws IOException {
+    MnistIdx m = MnistIdx.read(write("fl-images", images()), write("fl-labels", labels()));
+    MnistIdx last = m.last(2);
+    assertEquals(2, last.size());
+    assertEquals(6, last.numFeatures());
+    for (int i = 0; i < 2; i++) {
+      assertEquals(LABELS[1 + i], last.label(i));
+      assertArrayEquals(expectedFeatures(1 + i), last.features(i), 0.0);
+    }
+    assertArrayEquals(expectedFeatures(0), m.first(1).features(0), 0.0);
+    assertMessageStarts("n", () -> m.last(0));
+    assertMessageStarts("n", () -> m.last(4));
+  }
+
+  @Test
   void standardNamesAreFoundInADirectoryAlsoWhenGzipped() throws IOException {
     Path std = Files.createDirectories(dir.resolve("std"));
     Files.write(std.resolve(MnistIdx.TRAIN_IMAGES), images());
