@@ -78,4 +78,13 @@ public final class TestData {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     return spark.createDataFrame(jsc.parallelize(rows, partitions), SCHEMA);
   }
+
+  /** A logistic regression model's coefficients (row-major) followed by its intercepts. */
+  public static double[] parameters(org.efcp.ml.classification.EFCPLogisticRegressionModel m) {
+    double[] w = m.coefficientMatrix().toArray();
+    double[] b = m.interceptVector().toArray();
+    double[] all = java.util.Arrays.copyOf(w, w.length + b.length);
+    System.arraycopy(b, 0, all, w.length, b.length);
+    return all;
+  }
 }

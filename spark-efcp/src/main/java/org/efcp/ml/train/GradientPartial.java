@@ -59,12 +59,11 @@ public final class GradientPartial implements Serializable {
    */
   public static GradientPartial leaf(int partition, int numPartitions, double[] gradient, double loss,
                                      double weight, long rows) {
-    checkLeaf(partition, numPartitions, gradient);
-    GradientPartial p = new GradientPartial();
-    p.numPartitions = numPartitions;
-    p.dimension = gradient.length;
-    p.nodes.put(partition, new Node(partition, gradient, null, loss, weight, rows));
-    return p;
+    if (gradient == null) {
+      throw new IllegalArgumentException("gradient must not be null");
+    }
+    return leaf(partition, numPartitions, new Node(partition, gradient, null, loss, weight, rows),
+        gradient.length);
   }
 
   /**
@@ -75,15 +74,14 @@ public final class GradientPartial implements Serializable {
    */
   public static GradientPartial leaf(int partition, int numPartitions, float[] gradient, double loss,
                                      double weight, long rows) {
-    checkLeaf(partition, numPartitions, gradient);
-    GradientPartial p = new GradientPartial();
-    p.numPartitions = numPartitions;
-    p.dimension = gradient.length;
-    p.nodes.put(partition, new Node(partition, null, gradient, loss, weight, rows));
-    return p;
+    if (gradient == null) {
+      throw new IllegalArgumentException("gradient must not be null");
+    }
+    return leaf(partition, numPartitions, new Node(partition, null, gradient, loss, weight, rows),
+        gradient.length);
   }
 
-  private static void checkLeaf(int partition, int numPartitions, Object gradient) {
+  private static GradientPartial leaf(int partition, int numPartitions, Node node, int dimension) {
     if (numPartitions < 1) {
       throw new IllegalArgumentException("numPartitions must be at least 1, got " + numPartitions);
     }
@@ -91,9 +89,11 @@ public final class GradientPartial implements Serializable {
       throw new IllegalArgumentException(
           "partition must be in [0, " + numPartitions + "), got " + partition);
     }
-    if (gradient == null) {
-      throw new IllegalArgumentException("gradient must not be null");
-    }
+    GradientPartial p = new GradientPartial();
+    p.numPartitions = numPartitions;
+    p.dimension = dimension;
+    p.nodes.put(partition, node);
+    return p;
   }
 
   /**

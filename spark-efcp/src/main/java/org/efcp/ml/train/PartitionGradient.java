@@ -39,8 +39,9 @@ public final class PartitionGradient implements Serializable {
   }
 
   /**
-   * The loss gradient of one partition's rows of mini-batch (epoch, step), summed (not averaged) in double into
-   * {@code gradient} (overwritten, length d); callers round it to float32 for the trip to the driver.
+   * The loss gradient of one partition's rows of mini-batch (epoch, step), summed (not averaged) in double and
+   * added into {@code gradient} (length d, zero on entry: the caller clears it, e.g. in the pass that rounds the
+   * previous step's values to float32 for the trip to the driver).
    *
    * @param theta θ as shipped: float32 values widened to double, length d
    * @param scale per-feature multipliers, or null
@@ -48,7 +49,6 @@ public final class PartitionGradient implements Serializable {
    */
   public BatchTotals compute(Iterable<TrainingBlock> blocks, double[] theta, double[] scale, int epoch, long step,
       double[] gradient) {
-    java.util.Arrays.fill(gradient, 0.0);
     EpochPermutation permutation = new EpochPermutation(numRows, seed, epoch);
     double loss = 0;
     double weight = 0;

@@ -38,19 +38,12 @@ class EfcpDistributedFitTest {
   private static double[] fitLocal(String master) {
     SparkSession spark = TestData.session(master, "EfcpDistributedFitTest " + master);
     try {
-      return weights(estimator().fit(data(spark)));
+      return TestData.parameters(estimator().fit(data(spark)));
     } finally {
       spark.stop();
     }
   }
 
-  private static double[] weights(EFCPLogisticRegressionModel m) {
-    double[] w = m.coefficientMatrix().toArray();
-    double[] b = m.interceptVector().toArray();
-    double[] all = java.util.Arrays.copyOf(w, w.length + b.length);
-    System.arraycopy(b, 0, all, w.length, b.length);
-    return all;
-  }
 
   @Test
   void localAndStandaloneClusterFitsGiveTheSameModelEvenWhenAnExecutorIsKilled() {
@@ -62,7 +55,7 @@ class EfcpDistributedFitTest {
       SparkSession spark = cluster.startSession("EfcpDistributedFitTest cluster");
       try {
         Dataset<Row> train = data(spark);
-        double[] onCluster = weights(estimator().fit(train));
+        double[] onCluster = TestData.parameters(estimator().fit(train));
         assertArrayEquals(local1, onCluster, 0.0, "local[1] vs 2 executor JVMs");
 
         AtomicInteger removed = new AtomicInteger();
@@ -86,7 +79,7 @@ class EfcpDistributedFitTest {
         EFCPLogisticRegressionModel survivor = estimator().addListener(killer).fit(train);
         assertTrue(killed.get() > 0, "an executor was killed");
         assertTrue(!ProcessHandle.of(killed.get()).map(ProcessHandle::isAlive).orElse(false));
-        assertArrayEquals(local1, weights(survivor), 0.0, "fit with an executor killed at step 6");
+        assertArrayEquals(local1, TestData.parameters(survivor), 0.0, "fit with an executor killed at step 6");
         assertEquals(estimator().fit(train).summary().totalIterations(), survivor.summary().totalIterations());
         assertTrue(removed.get() >= 1, "Spark noticed the lost executor");
       } finally {

@@ -30,13 +30,6 @@ class StreamEngineClusterTest {
     return new EFCPLogisticRegression().setNumEpochs(3).setBatchSize(250).setSeed(3).setStepEngine(engine);
   }
 
-  private static double[] weights(EFCPLogisticRegressionModel m) {
-    double[] w = m.coefficientMatrix().toArray();
-    double[] b = m.interceptVector().toArray();
-    double[] all = java.util.Arrays.copyOf(w, w.length + b.length);
-    System.arraycopy(b, 0, all, w.length, b.length);
-    return all;
-  }
 
   @Test
   void streamGivesTheJobsModelOnTwoExecutorJvmsEvenWhenAnExecutorIsKilled() throws Exception {
@@ -47,7 +40,8 @@ class StreamEngineClusterTest {
         EFCPLogisticRegressionModel jobs = estimator("jobs").fit(train);
         EFCPLogisticRegressionModel auto = estimator("auto").fit(train);
         assertEquals("stream", auto.summary().stepEngine(), "auto with a slot per partition");
-        assertArrayEquals(weights(jobs), weights(auto), 0.0, "stream vs jobs on 2 executor JVMs");
+        assertArrayEquals(TestData.parameters(jobs), TestData.parameters(auto), 0.0,
+            "stream vs jobs on 2 executor JVMs");
 
         AtomicLong killed = new AtomicLong(-1);
         TrainingListener killer = new TrainingListener() {
@@ -63,7 +57,8 @@ class StreamEngineClusterTest {
         EFCPLogisticRegressionModel survivor = estimator("stream").addListener(killer).fit(train);
         assertTrue(killed.get() > 0, "an executor was killed");
         assertEquals("stream", survivor.summary().stepEngine());
-        assertArrayEquals(weights(jobs), weights(survivor), 0.0, "stream fit with an executor killed at step 6");
+        assertArrayEquals(TestData.parameters(jobs), TestData.parameters(survivor), 0.0,
+            "stream fit with an executor killed at step 6");
         assertEquals(jobs.summary().totalIterations(), survivor.summary().totalIterations());
         assertTrue(log.messages().stream().anyMatch(m -> m.contains("repeating step 7")), log.messages().toString());
         org.efcp.ml.train.stream.StreamTestAccess.assertNothingLeft(spark.sparkContext(), log.messages());

@@ -70,6 +70,8 @@ final class StreamEndpoint implements AutoCloseable {
           .group(group)
           .channel(NioServerSocketChannel.class)
           .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.SO_SNDBUF, StreamProtocol.SOCKET_BUFFER_BYTES)
+          .option(ChannelOption.SO_RCVBUF, StreamProtocol.SOCKET_BUFFER_BYTES)
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {

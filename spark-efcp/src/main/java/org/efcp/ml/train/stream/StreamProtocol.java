@@ -23,6 +23,8 @@ public final class StreamProtocol {
 
   /** Length of the per-fit secret, bytes. */
   public static final int TOKEN_BYTES = 32;
+  /** Socket send and receive buffers of both ends: large frames move in fewer wake-ups. */
+  public static final int SOCKET_BUFFER_BYTES = 4 << 20;
   /** Bytes of the length field. */
   public static final int LENGTH_BYTES = 4;
 

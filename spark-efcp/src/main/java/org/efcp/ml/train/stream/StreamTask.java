@@ -71,6 +71,8 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
     int stepLength = StreamProtocol.stepLength(d);
     try (Socket socket = new Socket()) {
       socket.setTcpNoDelay(true);
+      socket.setReceiveBufferSize(StreamProtocol.SOCKET_BUFFER_BYTES);
+      socket.setSendBufferSize(StreamProtocol.SOCKET_BUFFER_BYTES);
       socket.connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
       socket.setSoTimeout(POLL_MILLIS);
       InputStream in = socket.getInputStream();
@@ -119,6 +121,7 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
             .putDouble(s.loss()).putDouble(s.weight()).putLong(s.rows());
         for (int i = 0; i < d; i++) {
           floats[i] = (float) gradient[i];
+          gradient[i] = 0; // ready for the next step without another pass
         }
         shareOut.put(0, floats);
         out.write(share);

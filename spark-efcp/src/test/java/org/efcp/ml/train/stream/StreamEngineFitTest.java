@@ -41,13 +41,6 @@ class StreamEngineFitTest {
     return new EFCPLogisticRegression().setNumEpochs(2).setBatchSize(150).setSeed(7).setStepEngine(engine);
   }
 
-  static double[] weights(EFCPLogisticRegressionModel m) {
-    double[] w = m.coefficientMatrix().toArray();
-    double[] b = m.interceptVector().toArray();
-    double[] all = java.util.Arrays.copyOf(w, w.length + b.length);
-    System.arraycopy(b, 0, all, w.length, b.length);
-    return all;
-  }
 
   @Test
   void streamAndJobsEnginesTrainBitIdenticalModelsAndTheStreamLeavesNothingBehind() throws Exception {
@@ -63,7 +56,7 @@ class StreamEngineFitTest {
     assertEquals("stream", stream.summary().stepEngine());
     assertEquals(jobs.summary().totalIterations(), stream.summary().totalIterations());
     assertTrue(stream.summary().totalIterations() >= 16);
-    assertArrayEquals(weights(jobs), weights(stream), 0.0);
+    assertArrayEquals(TestData.parameters(jobs), TestData.parameters(stream), 0.0);
     assertArrayEquals(jobs.summary().objectiveHistory(), stream.summary().objectiveHistory(), 0.0);
     List<Integer> ports = StreamLeaks.announcedPorts(log);
     assertEquals(1, ports.size(), log.toString());
