@@ -192,8 +192,8 @@ class StreamEndpointTest {
     assertClosedByEndpoint(open);
     open.close();
     assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
-    assertEquals(0, Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().startsWith(StreamEndpoint.THREAD_PREFIX)).count());
+    StreamLeaks.waitUntil(() -> StreamLeaks.endpointThreads() == 0);
+    assertEquals(0, StreamLeaks.endpointThreads());
     endpoint = StreamEndpoint.open("127.0.0.1", 0, token, PARTITIONS, D, AUTH_MILLIS, events);
   }
 }

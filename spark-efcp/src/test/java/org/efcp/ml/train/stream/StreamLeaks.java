@@ -25,20 +25,27 @@ final class StreamLeaks {
   }
 
   /** No endpoint thread, no listening port among {@code ports}, no running job. */
-  static void assertNothingLeft(SparkContext sc, List<Integer> ports) {
+  static void assertNothingLeft(SparkContext sc, List<Integer> ports) throws InterruptedException {
     // the I/O thread's termination is signalled just before the thread itself ends
-    long end = System.nanoTime() + 5_000_000_000L;
-    while (endpointThreads() > 0 && System.nanoTime() < end) {
-      Thread.onSpinWait();
-    }
+    waitUntil(() -> endpointThreads() == 0);
     assertEquals(0, endpointThreads(), "endpoint threads left");
     for (int port : ports) {
       assertThrows(ConnectException.class, () -> connect(port), "port " + port + " still accepts connections");
     }
+    // the status tracker learns of a job's end through the listener bus, a moment after the job's future
+    waitUntil(() -> sc.statusTracker().getActiveJobIds().length == 0);
     assertEquals(0, sc.statusTracker().getActiveJobIds().length, "jobs still running");
   }
 
-  private static long endpointThreads() {
+  /** Waits up to 5 s for {@code condition}. */
+  static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long end = System.nanoTime() + 5_000_000_000L;
+    while (!condition.getAsBoolean() && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+  }
+
+  static long endpointThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.isAlive() && t.getName().startsWith(StreamEndpoint.THREAD_PREFIX)).count();
   }

@@ -8,7 +8,8 @@ public final class StreamTestAccess {
   private StreamTestAccess() {}
 
   /** No endpoint thread, no port any captured "listening on" line announced, no running job. */
-  public static void assertNothingLeft(SparkContext sc, List<String> capturedStreamEngineLog) {
+  public static void assertNothingLeft(SparkContext sc, List<String> capturedStreamEngineLog)
+      throws InterruptedException {
     StreamLeaks.assertNothingLeft(sc, StreamLeaks.announcedPorts(capturedStreamEngineLog));
   }
 }
