@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.sql.Dataset;
@@ -15,8 +13,6 @@ import org.apache.spark.sql.SparkSession;
 import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.efcp.ml.classification.EFCPLogisticRegressionModel;
-import org.efcp.ml.train.StepRecord;
-import org.efcp.ml.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,20 +61,10 @@ class EfcpDistributedFitTest {
             removed.incrementAndGet();
           }
         });
-        AtomicLong killed = new AtomicLong(-1);
-        TrainingListener killer = new TrainingListener() {
-          @Override
-          public void onStep(StepRecord record) {
-            if (record.step() == 6) {
-              List<Long> pids = cluster.executorPids();
-              killed.set(pids.get(0));
-              cluster.killExecutor(pids.get(0));
-            }
-          }
-        };
+        ExecutorKiller killer = new ExecutorKiller(cluster, 6);
         EFCPLogisticRegressionModel survivor = estimator().addListener(killer).fit(train);
-        assertTrue(killed.get() > 0, "an executor was killed");
-        assertTrue(!ProcessHandle.of(killed.get()).map(ProcessHandle::isAlive).orElse(false));
+        assertTrue(killer.killedPid() > 0, "an executor was killed");
+        assertTrue(!ProcessHandle.of(killer.killedPid()).map(ProcessHandle::isAlive).orElse(false));
         assertArrayEquals(local1, TestData.parameters(survivor), 0.0, "fit with an executor killed at step 6");
         assertEquals(estimator().fit(train).summary().totalIterations(), survivor.summary().totalIterations());
         assertTrue(removed.get() >= 1, "Spark noticed the lost executor");

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -13,8 +11,6 @@ import org.efcp.ml.CapturedLog;
 import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.efcp.ml.classification.EFCPLogisticRegressionModel;
-import org.efcp.ml.train.StepRecord;
-import org.efcp.ml.train.TrainingListener;
 import org.efcp.ml.train.stream.StreamStepEngine;
 import org.junit.jupiter.api.Test;
 
@@ -43,19 +39,9 @@ class StreamEngineClusterTest {
         assertArrayEquals(TestData.parameters(jobs), TestData.parameters(auto), 0.0,
             "stream vs jobs on 2 executor JVMs");
 
-        AtomicLong killed = new AtomicLong(-1);
-        TrainingListener killer = new TrainingListener() {
-          @Override
-          public void onStep(StepRecord record) {
-            if (record.step() == 6) {
-              List<Long> pids = cluster.executorPids();
-              killed.set(pids.get(0));
-              cluster.killExecutor(pids.get(0));
-            }
-          }
-        };
+        ExecutorKiller killer = new ExecutorKiller(cluster, 6);
         EFCPLogisticRegressionModel survivor = estimator("stream").addListener(killer).fit(train);
-        assertTrue(killed.get() > 0, "an executor was killed");
+        assertTrue(killer.killedPid() > 0, "an executor was killed");
         assertEquals("stream", survivor.summary().stepEngine());
         assertArrayEquals(TestData.parameters(jobs), TestData.parameters(survivor), 0.0,
             "stream fit with an executor killed at step 6");
