@@ -18,6 +18,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.efcp.ml.classification.EFCPMultilayerPerceptronClassifier;
 import org.junit.jupiter.api.Test;
@@ -122,14 +123,7 @@ class BaselineComparisonTest {
 
   @Test
   void trainingLossIsTheMeanNegativeLogProbabilityOfTheLabelClippedAt1e15() {
-    SparkSession spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("BaselineComparisonTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    SparkSession spark = TestData.session("local[2]", "BaselineComparisonTest");
     try {
       StructType schema = new StructType().add("label", DataTypes.DoubleType)
           .add("probability", SQLDataTypes.VectorType());

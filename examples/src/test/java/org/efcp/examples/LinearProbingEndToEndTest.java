@@ -28,6 +28,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.efcp.examples.SyntheticClipFeatures.Options;
+import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegressionModel;
 import org.efcp.ml.cluster.LocalStandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -82,14 +83,7 @@ class LinearProbingEndToEndTest {
     dir = Files.createDirectories(build.resolve("linear-probing-e2e")
         .resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"))));
     appJar = TestAppJar.build(build, dir.resolve("app.jar"));
-    spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("LinearProbingEndToEndTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    spark = TestData.session("local[2]", "LinearProbingEndToEndTest");
     Options opts = new Options().withDim(DIM).withRank(8).withNumClasses(CLASSES).withNoise(0.9);
     Dataset<Row> train = SyntheticClipFeatures.generate(spark, TRAIN_ROWS, 2, SyntheticClipFeatures.TRAIN_SEED, opts)
         .select(col("label").cast("int").as("label"),

@@ -21,6 +21,7 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,14 +40,7 @@ class MnistIdxTest {
   static void setUp() throws IOException {
     Files.createDirectories(Path.of("target"));
     dir = Files.createTempDirectory(Path.of("target"), "mnist-idx-test");
-    spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("MnistIdxTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    spark = TestData.session("local[2]", "MnistIdxTest");
   }
 
   @AfterAll

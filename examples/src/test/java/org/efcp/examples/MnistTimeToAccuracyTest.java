@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.junit.jupiter.api.Test;
 
@@ -195,14 +196,7 @@ class MnistTimeToAccuracyTest {
         "--target-iter", "8", "--target", "0.94", "--mllib-iters", "1,2,4,8", "--efcp-epochs", "1,2,3,4",
         "--warmup-rows", "50",
         "--batch-size", "64", "--step-size", "0.1", "--step-engines", "auto,jobs", "--output", out.toString()});
-    SparkSession spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("MnistTimeToAccuracyTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    SparkSession spark = TestData.session("local[2]", "MnistTimeToAccuracyTest");
     TimeToAccuracyReport report;
     try {
       report = MnistTimeToAccuracy.run(spark, s, MnistTimeToAccuracy.splits(s));

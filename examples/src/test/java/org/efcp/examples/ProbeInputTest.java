@@ -22,6 +22,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.efcp.examples.SyntheticClipFeatures.Options;
 import org.efcp.io.Npy;
+import org.efcp.ml.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,14 +46,7 @@ class ProbeInputTest {
 
   @BeforeAll
   static void writeFixtures() {
-    spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("ProbeInputTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    spark = TestData.session("local[2]", "ProbeInputTest");
     wide = tmp.resolve("wide");
     SyntheticClipFeatures.generate(spark, ROWS, 2, SyntheticClipFeatures.TRAIN_SEED, SMALL)
         .select(col("label").cast("int").as("label"), col("label").cast("string").as("text_label"),

@@ -87,4 +87,10 @@ public final class TestData {
     System.arraycopy(b, 0, all, w.length, b.length);
     return all;
   }
+
+  /** The fraction of rows whose prediction equals the label (MLlib's evaluator). */
+  public static double accuracy(Dataset<Row> predictions) {
+    return new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator().setMetricName("accuracy")
+        .evaluate(predictions);
+  }
 }

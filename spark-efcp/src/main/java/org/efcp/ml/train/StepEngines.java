@@ -46,12 +46,14 @@ public final class StepEngines {
    * @throws IllegalArgumentException "stepEngine: stream …" naming the obstacle
    */
   public static void check(String mode, SparkContext sc, int numPartitions) {
-    if ("stream".equals(mode)) {
-      String obstacle = streamObstacle(sc, numPartitions);
-      if (obstacle != null) {
-        throw new IllegalArgumentException("stepEngine: stream cannot run: " + obstacle);
-      }
+    String obstacle = "stream".equals(mode) ? streamObstacle(sc, numPartitions) : null;
+    if (obstacle != null) {
+      throw refusal(obstacle);
     }
+  }
+
+  private static IllegalArgumentException refusal(String obstacle) {
+    return new IllegalArgumentException("stepEngine: stream cannot run: " + obstacle);
   }
 
   /** Opens the engine {@code mode} asks for (see the class comment). */
@@ -61,12 +63,14 @@ public final class StepEngines {
       SparkContext sc = blocks.context();
       int p = blocks.getNumPartitions();
       String obstacle = streamObstacle(sc, p);
+      if (obstacle != null && "stream".equals(mode)) {
+        throw refusal(obstacle);
+      }
       if (obstacle == null && "auto".equals(mode)
           && (sc.getConf().getBoolean("spark.network.crypto.enabled", false)
               || sc.getConf().getBoolean("spark.ssl.enabled", false))) {
         obstacle = "Spark's RPC is encrypted and the stream channel is authenticated but not encrypted";
       }
-      check(mode, sc, p);
       if (obstacle == null) {
         try {
           StepEngine engine = StreamStepEngine.start(blocks, kernel, scale, StreamSettings.of(sc.getConf()));

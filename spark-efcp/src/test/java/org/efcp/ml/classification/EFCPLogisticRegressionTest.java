@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.ml.linalg.Matrix;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
@@ -32,10 +31,6 @@ class EFCPLogisticRegressionTest {
     spark.stop();
   }
 
-  private static double accuracy(Dataset<Row> predictions) {
-    return new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(predictions);
-  }
-
   @Test
   void defaultsReachMllibAccuracyWithinHalfAPointOnMultinomialData() {
     Dataset<Row> train = TestData.gaussianClasses(spark, 10_000, 20, 5, 1.5, 1, 2, 2).cache();
@@ -43,8 +38,8 @@ class EFCPLogisticRegressionTest {
     LogisticRegressionModel mllib = new LogisticRegression().fit(train);
     EFCPLogisticRegressionModel efcp = new EFCPLogisticRegression().fit(train);
 
-    double mllibAcc = accuracy(mllib.transform(test));
-    double efcpAcc = accuracy(efcp.transform(test));
+    double mllibAcc = TestData.accuracy(mllib.transform(test));
+    double efcpAcc = TestData.accuracy(efcp.transform(test));
     assertTrue(mllibAcc > 0.8, "the data are learnable: MLlib " + mllibAcc);
     assertTrue(efcpAcc >= mllibAcc - 0.005, "EFCP " + efcpAcc + " vs MLlib " + mllibAcc);
     assertTrue(efcp.isMultinomial());
@@ -92,7 +87,7 @@ class EFCPLogisticRegressionTest {
         assertEquals(Math.exp(z[c] - max) / sum, p[c], 1e-12);
       }
     }
-    assertTrue(accuracy(model.transform(train)) > 0.8);
+    assertTrue(TestData.accuracy(model.transform(train)) > 0.8);
   }
 
   @Test
@@ -115,7 +110,7 @@ class EFCPLogisticRegressionTest {
     assertEquals(1 / (1 + Math.exp(-zExpected)), p[1], 1e-12);
     assertEquals(1.0, p[0] + p[1], 1e-15);
     LogisticRegressionModel mllib = new LogisticRegression().fit(train);
-    assertTrue(accuracy(model.transform(train)) >= accuracy(mllib.transform(train)) - 0.01);
+    assertTrue(TestData.accuracy(model.transform(train)) >= TestData.accuracy(mllib.transform(train)) - 0.01);
 
     EFCPLogisticRegressionModel multinomial = new EFCPLogisticRegression().setFamily("multinomial")
         .setNumEpochs(3).setBatchSize(256).fit(train);
@@ -132,7 +127,7 @@ class EFCPLogisticRegressionTest {
           .setBatchSize(250).fit(train);
       double[] history = model.summary().objectiveHistory();
       assertTrue(history[2] < history[0], optimizer + ": objective " + java.util.Arrays.toString(history));
-      assertTrue(accuracy(model.transform(train)) > 0.8, optimizer);
+      assertTrue(TestData.accuracy(model.transform(train)) > 0.8, optimizer);
     }
     train.unpersist();
   }

@@ -27,6 +27,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.efcp.ml.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,14 +51,7 @@ class EFCPModelPersistenceTest {
 
   @BeforeAll
   static void fitModels() {
-    spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("EFCPModelPersistenceTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    spark = TestData.session("local[2]", "EFCPModelPersistenceTest");
     threeClasses = gaussianClasses(600, 4, 3, 5).cache();
     twoClasses = gaussianClasses(600, 4, 2, 6).cache();
     multinomial = new EFCPLogisticRegression().setNumEpochs(3).setBatchSize(200).fit(threeClasses);

@@ -3,7 +3,6 @@ package org.efcp.ml.classification;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -28,18 +27,14 @@ class EFCPMultilayerPerceptronClassifierTest {
     spark.stop();
   }
 
-  private static double accuracy(Dataset<Row> predictions) {
-    return new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(predictions);
-  }
-
   @Test
   void learnsConcentricRingsThatLogisticRegressionCannotSeparate() {
     Dataset<Row> train = TestData.rings(spark, 3_000, 11, 2).cache();
     Dataset<Row> test = TestData.rings(spark, 1_000, 12, 2).cache();
-    double lr = accuracy(new EFCPLogisticRegression().fit(train).transform(test));
+    double lr = TestData.accuracy(new EFCPLogisticRegression().fit(train).transform(test));
     EFCPMultilayerPerceptronClassificationModel mlp = new EFCPMultilayerPerceptronClassifier()
         .setLayers(new int[] {2, 16, 2}).setActivation("tanh").setNumEpochs(20).setBatchSize(256).fit(train);
-    double mlpAcc = accuracy(mlp.transform(test));
+    double mlpAcc = TestData.accuracy(mlp.transform(test));
     assertTrue(lr < 0.7, "no line separates the rings: LR accuracy " + lr);
     assertTrue(mlpAcc > 0.95, "MLP accuracy " + mlpAcc);
     train.unpersist();

@@ -15,6 +15,7 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.TestData;
 import org.efcp.ml.train.StepRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,11 +37,7 @@ class EfcpDivergenceTest {
 
   @BeforeAll
   static void startSpark() {
-    spark = SparkSession.builder().master("local[2]").appName("EfcpDivergenceTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate();
+    spark = TestData.session("local[2]", "EfcpDivergenceTest");
     jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     rows = new ArrayList<>();
     for (Row r : GaussianClasses.rows(ROWS, 4, 3, 3.0, 5)) {

@@ -18,6 +18,7 @@ import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.TestData;
 import org.efcp.ml.train.EfcpTrainer;
 import org.efcp.ml.train.StepRecord;
 import org.efcp.ml.train.TrainingListener;
@@ -52,11 +53,7 @@ class EfcpTrainingSummaryTest {
 
   @BeforeAll
   static void fit() {
-    spark = SparkSession.builder().master("local[2]").appName("EfcpTrainingSummaryTest")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate();
+    spark = TestData.session("local[2]", "EfcpTrainingSummaryTest");
     jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Row> rows = GaussianClasses.rows(ROWS + 400, 6, 3, 1.5, 21);
     train = GaussianClasses.frame(spark, rows.subList(0, ROWS), 2);

@@ -59,7 +59,6 @@ public final class StreamStepEngine implements StepEngine {
   private JavaFutureAction<Long> job;
   /** The stage attempt whose tasks are connected, -1 while waiting for one. */
   private int attempt = -1;
-  private int connected;
   private ByteBuf stepFrame;
   private final FixedOrderSum summer;
   /** Per partition: the float32 share of the running step, reused every step. */
@@ -264,8 +263,8 @@ public final class StreamStepEngine implements StepEngine {
   private void awaitTasks(int first) throws StreamFailure {
     attempt = first;
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-    while (connected < numPartitions) {
-      StreamEvent e = next(deadline, () -> (attempt < 0 ? "no" : "only " + connected + " of " + numPartitions)
+    while (connected() < numPartitions) {
+      StreamEvent e = next(deadline, () -> (attempt < 0 ? "no" : "only " + connected() + " of " + numPartitions)
           + " barrier tasks connected within " + timeoutMillis + " ms (spark.efcp.stream.timeout); the cluster has "
           + "no free slot for every partition now");
       if (e instanceof StreamEvent.Connected c) {
@@ -296,7 +295,15 @@ public final class StreamStepEngine implements StepEngine {
           + c.attempt(), null);
     }
     channels[c.partition()] = c.channel();
-    connected++;
+  }
+
+  /** Connections of the current stage attempt. */
+  private int connected() {
+    int n = 0;
+    for (Channel c : channels) {
+      n += c == null ? 0 : 1;
+    }
+    return n;
   }
 
   private void dropConnections() {
@@ -306,7 +313,6 @@ public final class StreamStepEngine implements StepEngine {
         channels[p] = null;
       }
     }
-    connected = 0;
   }
 
   /**
@@ -371,7 +377,7 @@ public final class StreamStepEngine implements StepEngine {
   @Override
   public void close() {
     try {
-      if (job != null && !job.isDone() && healthy && connected == numPartitions) {
+      if (job != null && !job.isDone() && healthy && connected() == numPartitions) {
         ByteBuf stop = Unpooled.buffer(StreamProtocol.LENGTH_BYTES + StreamProtocol.STOP_LENGTH)
             .writeIntLE(StreamProtocol.STOP_LENGTH).writeByte(StreamProtocol.STOP);
         for (Channel c : channels) {
