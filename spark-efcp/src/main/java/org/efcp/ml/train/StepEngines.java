@@ -41,11 +41,15 @@ public final class StepEngines {
   }
 
   /**
-   * Refuses {@code stepEngine=stream} before any job when the cluster cannot run it.
+   * Refuses {@code stepEngine=stream} before any job when the cluster cannot run it, and bad
+   * {@code spark.efcp.stream.*} settings whenever the stream engine may run.
    *
-   * @throws IllegalArgumentException "stepEngine: stream …" naming the obstacle
+   * @throws IllegalArgumentException "stepEngine: stream …" naming the obstacle, or naming the setting
    */
   public static void check(String mode, SparkContext sc, int numPartitions) {
+    if (!"jobs".equals(mode)) {
+      StreamSettings.of(sc.getConf());
+    }
     String obstacle = "stream".equals(mode) ? streamObstacle(sc, numPartitions) : null;
     if (obstacle != null) {
       throw refusal(obstacle);
