@@ -29,7 +29,7 @@ import org.efcp.model.MultinomialLogisticRegression;
  * between calls and grown as needed. Not thread-safe: use one instance per thread. Blocks have at most
  * 8,388,480 rows (the grid limit of one logits product).
  */
-public final class GpuMultinomialLogisticRegression implements AutoCloseable {
+public final class GpuMultinomialLogisticRegression implements GpuModel {
   private static final int BLOCK_THREADS = 256;
   private static final int SOFTMAX_ROWS_PER_BLOCK = BLOCK_THREADS / 32;
   /** Rows per bias-gradient partial sum (at least; more for huge blocks, to keep ≤ 4096 partials). */
@@ -108,6 +108,7 @@ public final class GpuMultinomialLogisticRegression implements AutoCloseable {
   }
 
   /** d = C·F + C with the intercept, C·F without. */
+  @Override
   public int numParameters() {
     return numClasses * numFeatures + (fitIntercept ? numClasses : 0);
   }
@@ -118,6 +119,7 @@ public final class GpuMultinomialLogisticRegression implements AutoCloseable {
    * @throws IllegalArgumentException "features: ..." when its width is not F, "label: ..." when a label is
    *     not an integer in [0, C)
    */
+  @Override
   public GpuBlock upload(DenseBlock block) {
     checkOpen();
     if (block.numFeatures() != numFeatures) {
@@ -135,6 +137,7 @@ public final class GpuMultinomialLogisticRegression implements AutoCloseable {
    * @param params θ, length d
    * @param gradAccum length d; added to, not overwritten
    */
+  @Override
   public double addLossAndGradient(GpuBlock block, double[] params, double[] gradAccum) {
     checkOpen();
     int d = numParameters();
@@ -170,6 +173,7 @@ public final class GpuMultinomialLogisticRegression implements AutoCloseable {
    * @param params θ as d float32 values (W row-major, then b)
    * @param gradAccum d float64 values in the same layout; added to, not overwritten
    */
+  @Override
   public double addLossAndGradient(GpuBlock block, DeviceBuffer params, DeviceBuffer gradAccum) {
     checkOpen();
     int d = numParameters();

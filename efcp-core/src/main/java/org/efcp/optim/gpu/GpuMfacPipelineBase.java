@@ -14,7 +14,7 @@ import org.efcp.cuda.GpuStream;
  * constructor validates its arguments before calling {@code super} (the base touches no device), loads its kernels,
  * then calls {@link #openStream()}, allocates its buffers with {@link #allocate} and finally {@link #startState()}.
  */
-abstract class GpuMfacPipelineBase implements AutoCloseable {
+abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
   final GpuContext context;
   final int d;
   final int m;
@@ -40,7 +40,7 @@ abstract class GpuMfacPipelineBase implements AutoCloseable {
     this.invDamping = 1.0 / damping;
   }
 
-  /** d, the gradient length. */
+  @Override
   public int dimension() {
     return d;
   }
@@ -56,11 +56,12 @@ abstract class GpuMfacPipelineBase implements AutoCloseable {
   }
 
   /** The stream every step is queued on (blocking with respect to the legacy default stream). */
+  @Override
   public GpuStream stream() {
     return stream;
   }
 
-  /** Steps taken so far. */
+  @Override
   public long stepCount() {
     return state.steps();
   }
@@ -82,6 +83,7 @@ abstract class GpuMfacPipelineBase implements AutoCloseable {
    * @param uOut receives u, length d
    * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
    */
+  @Override
   public void direction(double[] g, double[] uOut) {
     checkOpen();
     if (g.length != d) {
@@ -115,9 +117,11 @@ abstract class GpuMfacPipelineBase implements AutoCloseable {
    * @param u receives u (its first d doubles), valid once the stream has passed this step
    * @throws IllegalArgumentException if a buffer holds fewer than d doubles
    */
+  @Override
   public abstract void directionDevice(DeviceBuffer g, DeviceBuffer u);
 
   /** Device bytes this pipeline holds: the m×m state, the window, scratch and the host-API staging once allocated. */
+  @Override
   public long memoryBytes() {
     long sum = state.memoryBytes();
     for (DeviceBuffer b : owned) {

@@ -39,15 +39,17 @@ static void init() {
   for (int t = 0; t < T; t++) workers.emplace_back(worker, t);
 }
 
-void emu_launch(unsigned int gridX, unsigned int threads, const std::function<void()>& body) {
+void emu_launch(unsigned int gridX, unsigned int gridY, unsigned int threads, const std::function<void()>& body) {
   if (threads != T) { std::fprintf(stderr, "emu: blocks must have %d threads\n", T); std::abort(); }
   init();
-  gridDim = {gridX, 1, 1};
+  gridDim = {gridX, gridY, 1};
   blockDim = {threads, 1, 1};
   currentBody = &body;
-  for (unsigned b = 0; b < gridX; b++) {
-    blockIdx = {b, 0, 0};
-    startBarrier->arrive_and_wait();
-    endBarrier->arrive_and_wait();
+  for (unsigned y = 0; y < gridY; y++) {
+    for (unsigned b = 0; b < gridX; b++) {
+      blockIdx = {b, y, 0};
+      startBarrier->arrive_and_wait();
+      endBarrier->arrive_and_wait();
+    }
   }
 }

@@ -96,5 +96,8 @@ inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z,
 using std::min;
 using std::max;
 
-// Runs kernel(args...) over gridX blocks of 256 threads.
-void emu_launch(unsigned int gridX, unsigned int threads, const std::function<void()>& body);
+// Runs body (one kernel call) over gridX × gridY blocks of 256 threads, blocks in order (x fastest).
+void emu_launch(unsigned int gridX, unsigned int gridY, unsigned int threads, const std::function<void()>& body);
+inline void emu_launch(unsigned int gridX, unsigned int threads, const std::function<void()>& body) {
+  emu_launch(gridX, 1, threads, body);
+}
