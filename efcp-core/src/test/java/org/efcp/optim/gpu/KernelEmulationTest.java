@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.ErrorFeedback;
@@ -37,35 +33,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  * no g++ is on the PATH.
  */
 class KernelEmulationTest {
-  private static final String[] RESOURCES =
-      {"cuda_emulation.h", "cuda_emulation.cpp", "kernel_harness.cpp", "dense_harness.cpp"};
-
   @TempDir
   static Path dir;
+  private static KernelEmulation emulation;
   private static Path harness;
   private static Path denseHarness;
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
-    assumeTrue(run(List.of("g++", "--version"), 30) == 0, "g++ is not available");
-    Path cuda = kernelSources();
-    for (String name : RESOURCES) {
-      try (InputStream in = KernelEmulationTest.class.getResourceAsStream("emulation/" + name)) {
-        assertTrue(in != null, "missing test resource emulation/" + name);
-        Files.copy(in, dir.resolve(name));
-      }
-    }
-    harness = compile(cuda, "kernel_harness");
-    denseHarness = compile(cuda, "dense_harness");
-  }
-
-  private static Path compile(Path cuda, String name) throws IOException, InterruptedException {
-    Path binary = dir.resolve(name);
-    List<String> compile = List.of("g++", "-std=c++20", "-O2", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas",
-        "-I", cuda.toString(), "-I", dir.toString(), "-o", binary.toString(),
-        dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
-    assertEquals(0, run(compile, 120), "g++ failed for " + name + ": " + Files.readString(dir.resolve("run.log")));
-    return binary;
+    assumeTrue(KernelEmulation.available(), "g++ is not available");
+    emulation = new KernelEmulation(dir);
+    harness = emulation.build("kernel_harness");
+    denseHarness = emulation.build("dense_harness");
   }
 
   @ParameterizedTest(name = "d={0}, m={1}, k={2}, damping={3}")
@@ -82,9 +61,7 @@ class KernelEmulationTest {
       }
     }
     Files.write(in, g.array());
-    int rc = run(List.of(harness.toString(), Integer.toString(d), Integer.toString(m), Integer.toString(k),
-        Double.toString(damping), Integer.toString(steps), in.toString(), out.toString()), 120);
-    assertEquals(0, rc, "harness failed: " + Files.readString(dir.resolve("run.log")));
+    emulation.run(harness, d, m, k, damping, steps, in, out);
 
     // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
     OptimizerConfig config = OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(d)).window(m)
@@ -150,9 +127,7 @@ class KernelEmulationTest {
       }
     }
     Files.write(in, g.array());
-    int rc = run(List.of(denseHarness.toString(), Integer.toString(d), Integer.toString(m), Double.toString(damping),
-        Integer.toString(steps), in.toString(), out.toString()), 120);
-    assertEquals(0, rc, "dense harness failed: " + Files.readString(dir.resolve("run.log")));
+    emulation.run(denseHarness, d, m, damping, steps, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(
         OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
@@ -185,37 +160,5 @@ class KernelEmulationTest {
       double drift = result.getDouble();
       assertTrue(drift >= 0 && drift <= GpuDenseMfacPipeline.DRIFT_TOLERANCE, "step " + t + ": drift " + drift);
     }
-  }
-
-  /** The rapids-kernels CUDA sources, from the module directory (Maven's working directory) or the project root. */
-  private static Path kernelSources() {
-    for (String candidate : new String[] {"../rapids-kernels/src/main/cuda", "rapids-kernels/src/main/cuda"}) {
-      Path p = Path.of(candidate).toAbsolutePath().normalize();
-      if (Files.isRegularFile(p.resolve("sparse_mfac.cu"))) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("cannot find rapids-kernels/src/main/cuda from " + Path.of("").toAbsolutePath());
-  }
-
-  /** Runs a command with its output in run.log; returns the exit code (-1 when it cannot start or times out). */
-  private static int run(List<String> command, int timeoutSeconds) throws InterruptedException {
-    Path log = dir.resolve("run.log");
-    Process p;
-    try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    } catch (IOException e) {
-      try {
-        Files.writeString(log, e.toString(), StandardCharsets.UTF_8);
-      } catch (IOException ignored) {
-        // The exit code already says it failed.
-      }
-      return -1;
-    }
-    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return -1;
-    }
-    return p.exitValue();
   }
 }

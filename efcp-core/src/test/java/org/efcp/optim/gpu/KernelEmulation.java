@@ -1,0 +1,104 @@
+package org.efcp.optim.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds and runs kernel harnesses on the CPU CUDA emulation (test resources {@code emulation/}: g++, the blocks of a
+ * launch one at a time on 256 threads, barriers for {@code __syncthreads} and the warp shuffles). A harness
+ * {@code emulation/<name>.cpp} includes {@code cuda_emulation.h} and the real rapids-kernels sources it needs and
+ * launches them as the Java pipeline does. Tests call {@link #available()} in an assumption (g++ missing is the only
+ * reason to skip).
+ */
+public final class KernelEmulation {
+  private final Path dir;
+
+  /** Harnesses are compiled into and run in {@code dir} (a test's temporary directory). */
+  public KernelEmulation(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Whether g++ runs here. */
+  public static boolean available() throws InterruptedException {
+    try {
+      Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Compiles {@code emulation/<name>.cpp} with the emulation; returns the binary. Fails the test on a compile error. */
+  public Path build(String name) throws IOException, InterruptedException {
+    for (String resource : new String[] {"cuda_emulation.h", "cuda_emulation.cpp", name + ".cpp"}) {
+      try (InputStream in = KernelEmulation.class.getResourceAsStream("emulation/" + resource)) {
+        assertTrue(in != null, "missing test resource emulation/" + resource);
+        Files.copy(in, dir.resolve(resource), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Path binary = dir.resolve(name);
+    List<String> compile = List.of("g++", "-std=c++20", "-O2", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas",
+        "-I", kernelSources().toString(), "-I", dir.toString(), "-o", binary.toString(),
+        dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
+    assertEquals(0, run(compile, 180), "g++ failed for " + name + ": " + log());
+    return binary;
+  }
+
+  /** Runs {@code binary} with {@code args}; fails the test (with the harness's output) unless it exits with 0. */
+  public void run(Path binary, Object... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(binary.toString());
+    for (Object a : args) {
+      command.add(a.toString());
+    }
+    assertEquals(0, run(command, 180), binary.getFileName() + " failed: " + log());
+  }
+
+  /** The rapids-kernels CUDA sources, from the module directory (Maven's working directory) or the project root. */
+  public static Path kernelSources() {
+    for (String candidate : new String[] {"../rapids-kernels/src/main/cuda", "rapids-kernels/src/main/cuda"}) {
+      Path p = Path.of(candidate).toAbsolutePath().normalize();
+      if (Files.isRegularFile(p.resolve("sparse_mfac.cu"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("cannot find rapids-kernels/src/main/cuda from " + Path.of("").toAbsolutePath());
+  }
+
+  private String log() throws IOException {
+    Path log = dir.resolve("run.log");
+    return Files.exists(log) ? Files.readString(log) : "(no output)";
+  }
+
+  /** Runs a command with its output in run.log; returns the exit code (-1 when it cannot start or times out). */
+  private int run(List<String> command, int timeoutSeconds) throws InterruptedException {
+    Path log = dir.resolve("run.log");
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    } catch (IOException e) {
+      try {
+        Files.writeString(log, e.toString(), StandardCharsets.UTF_8);
+      } catch (IOException ignored) {
+        // The exit code already says it failed.
+      }
+      return -1;
+    }
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return -1;
+    }
+    return p.exitValue();
+  }
+}
