@@ -14,6 +14,10 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
 
+import org.efcp.cuda.GpuContext;
+import org.efcp.optim.gpu.GpuDirectionPipeline;
+import org.efcp.optim.gpu.GpuPipelines;
+
 /**
  * The EFCP optimizer: a {@link DirectionPipeline} (error feedback ∘ compression → preconditioning) composed with
  * clipping, momentum, a learning-rate schedule and decoupled weight decay. Built from an immutable
@@ -39,8 +43,12 @@ import java.util.Objects;
  *
  * <p>Checkpoints: {@link #save} / {@link #load} write and read the whole state with Java serialisation behind a
  * magic header and format version, so a restored optimizer continues bit-identically.
+ *
+ * <p>GPU: {@link #onGpu} keeps the direction pipeline's state (error buffer, window, m×m state) on a GPU
+ * ({@link GpuPipelines}); clipping, momentum and the θ update stay on the host. Such an optimizer cannot be saved
+ * (its state is in device memory) and must be {@link #close() closed} to free the device memory.
  */
-public final class EfcpOptimizer implements Serializable {
+public final class EfcpOptimizer implements Serializable, AutoCloseable {
   private static final long serialVersionUID = 1L;
 
   private static final byte[] MAGIC = {'E', 'F', 'C', 'P', 'O', 'P', 'T', '\n'};
@@ -53,7 +61,11 @@ public final class EfcpOptimizer implements Serializable {
       "org.efcp.**;java.lang.*;java.lang.invoke.SerializedLambda;java.util.*;!*");
 
   private final OptimizerConfig config;
+  /** The CPU pipeline; null on the GPU. */
   private final DirectionPipeline pipeline;
+  /** The GPU pipeline and its device; null on the CPU. */
+  private transient GpuDirectionPipeline gpuPipeline;
+  private transient GpuContext gpuContext;
   /** The momentum buffer v (null when μ = 0: then v is u). */
   private final double[] velocity;
   private long stepCount;
@@ -63,9 +75,32 @@ public final class EfcpOptimizer implements Serializable {
 
   /** A fresh optimizer (step 0, empty window, zero error and momentum buffers) for {@code config}. */
   public EfcpOptimizer(OptimizerConfig config) {
+    this(config, null);
+  }
+
+  private EfcpOptimizer(OptimizerConfig config, GpuContext context) {
     this.config = Objects.requireNonNull(config, "config");
-    this.pipeline = DirectionPipeline.create(config);
+    this.pipeline = context == null ? DirectionPipeline.create(config) : null;
+    if (context != null) {
+      this.gpuContext = context;
+      this.gpuPipeline = GpuPipelines.create(context, config);
+    }
     this.velocity = config.momentum() > 0 ? new double[config.dimension()] : null;
+  }
+
+  /**
+   * A fresh optimizer whose direction pipeline lives on {@code context}'s GPU; the same steps as the CPU optimizer
+   * up to rounding (u within a relative 1e-5, identical Top-k selections).
+   *
+   * @throws IllegalArgumentException if the method has no GPU pipeline ({@link GpuPipelines#supports})
+   */
+  public static EfcpOptimizer onGpu(OptimizerConfig config, GpuContext context) {
+    Objects.requireNonNull(context, "context");
+    if (!GpuPipelines.supports(config.method())) {
+      throw new IllegalArgumentException("method: " + config.method() + " has no GPU pipeline (GPU: "
+          + GpuPipelines.supportedMethods() + ")");
+    }
+    return new EfcpOptimizer(config, context);
   }
 
   /** One step without metrics; see {@link #step(double[], double[], boolean)}. */
@@ -81,6 +116,7 @@ public final class EfcpOptimizer implements Serializable {
    * @param g the gradient of the loss at θ, length d, every entry finite
    * @param withMetrics whether to compute {@link PreconditioningMetrics} (O(d) extra work)
    * @throws IllegalArgumentException if {@code theta} or {@code g} has the wrong length, or g a non-finite entry
+   * @throws IllegalStateException if this GPU optimizer was closed
    */
   public StepResult step(double[] theta, double[] g, boolean withMetrics) {
     int d = config.dimension();
@@ -91,7 +127,13 @@ public final class EfcpOptimizer implements Serializable {
       direction = new double[d];
     }
     double[] u = direction;
-    pipeline.direction(g, u);
+    if (gpuPipeline != null) {
+      gpuPipeline.direction(g, u);
+    } else if (pipeline != null) {
+      pipeline.direction(g, u);
+    } else {
+      throw new IllegalStateException("optimizer: closed");
+    }
 
     double gradientNorm = norm(g);
     double directionNorm = norm(u);
@@ -146,18 +188,34 @@ public final class EfcpOptimizer implements Serializable {
     return config;
   }
 
+  /** The CPU direction pipeline, or null when this optimizer runs on the GPU. */
   public DirectionPipeline pipeline() {
     return pipeline;
   }
 
-  /** Persistent state bytes: the pipeline's (error buffer, compressor, preconditioner) plus the momentum buffer. */
+  /** "gpu" when the direction pipeline lives on a GPU, else "cpu". */
+  public String device() {
+    return gpuContext != null ? "gpu" : "cpu";
+  }
+
+  /**
+   * Persistent state bytes: the pipeline's (error buffer, compressor, preconditioner; device bytes on the GPU) plus
+   * the momentum buffer.
+   */
   public long memoryBytes() {
-    return pipeline.memoryBytes() + (velocity == null ? 0 : 8L * velocity.length);
+    long direction = gpuPipeline != null ? gpuPipeline.memoryBytes() : pipeline == null ? 0 : pipeline.memoryBytes();
+    return direction + (velocity == null ? 0 : 8L * velocity.length);
   }
 
   /** Forgets all state (window, error and momentum buffers, step count), as if freshly constructed. */
   public void reset() {
-    pipeline.reset();
+    if (gpuContext != null) {
+      checkOpen();
+      gpuPipeline.close();
+      gpuPipeline = GpuPipelines.create(gpuContext, config);
+    } else {
+      pipeline.reset();
+    }
     if (velocity != null) {
       Arrays.fill(velocity, 0.0);
     }
@@ -169,6 +227,10 @@ public final class EfcpOptimizer implements Serializable {
    * version and this object in Java serialisation.
    */
   public void save(OutputStream out) throws IOException {
+    if (gpuContext != null) {
+      throw new IllegalStateException("checkpoint: this optimizer's state lives on the GPU and cannot be saved; "
+          + "use device=cpu to checkpoint");
+    }
     DataOutputStream header = new DataOutputStream(out);
     header.write(MAGIC);
     header.writeInt(FORMAT_VERSION);
@@ -211,6 +273,21 @@ public final class EfcpOptimizer implements Serializable {
           + ", not an EfcpOptimizer");
     }
     return optimizer;
+  }
+
+  /** Frees the GPU pipeline's device memory (waiting for its queued work); nothing to do on the CPU. Idempotent. */
+  @Override
+  public void close() {
+    if (gpuPipeline != null) {
+      gpuPipeline.close();
+      gpuPipeline = null;
+    }
+  }
+
+  private void checkOpen() {
+    if (gpuContext != null && gpuPipeline == null) {
+      throw new IllegalStateException("optimizer: closed");
+    }
   }
 
   private static Object readObject(InputStream in) throws IOException {

@@ -60,6 +60,14 @@ public final class GpuBlock implements AutoCloseable {
   }
 
   /**
+   * A block over buffers owned elsewhere (views: closing the block returns nothing), e.g. a gathered mini-batch.
+   */
+  static GpuBlock view(int numRows, int numFeatures, int numClasses, DeviceBuffer features, DeviceBuffer labels,
+      DeviceBuffer weights) {
+    return new GpuBlock(numRows, numFeatures, numClasses, features, labels, weights);
+  }
+
+  /**
    * The labels as int32 class indices.
    *
    * @throws IllegalArgumentException "label: ..." for a label that is not an integer in [0, numClasses)

@@ -239,7 +239,7 @@ class GpuMultinomialLogisticRegressionTest {
   }
 
   /** Gaussian features, uniform labels, and weights 0 (every 11th row), 0.3, 0.5, 1 or 2.25. */
-  private static DenseBlock randomBlock(int n, int f, int c, Random rnd) {
+  static DenseBlock randomBlock(int n, int f, int c, Random rnd) {
     double[] x = gaussian(n * f, 1.0, rnd);
     double[] y = new double[n];
     for (int i = 0; i < n; i++) {
@@ -257,7 +257,7 @@ class GpuMultinomialLogisticRegressionTest {
     return w;
   }
 
-  private static double[] gaussian(int count, double scale, Random rnd) {
+  static double[] gaussian(int count, double scale, Random rnd) {
     double[] v = new double[count];
     for (int k = 0; k < count; k++) {
       v[k] = scale * rnd.nextGaussian();
@@ -265,14 +265,14 @@ class GpuMultinomialLogisticRegressionTest {
     return v;
   }
 
-  private static void assertRelativelyClose(String what, double expected, double actual) {
+  static void assertRelativelyClose(String what, double expected, double actual) {
     double rel = Math.abs(actual - expected) / Math.abs(expected);
     assertTrue(rel <= TOLERANCE, what + ": GPU " + actual + " vs CPU " + expected + ", relative difference "
         + rel + " > " + TOLERANCE);
   }
 
   /** ‖actual − expected‖ ≤ TOLERANCE ‖expected‖ over [from, to); the message names the worst entry. */
-  private static void assertNormClose(String what, double[] expected, double[] actual, int from, int to) {
+  static void assertNormClose(String what, double[] expected, double[] actual, int from, int to) {
     double diff = 0;
     double norm = 0;
     int worst = from;

@@ -27,7 +27,9 @@ import org.efcp.ml.train.TrainingResult;
 import org.efcp.ml.util.PendingUid;
 import org.efcp.optim.LearningRateSchedule;
 import org.efcp.optim.Method;
+import org.efcp.ml.train.EfcpTrainer;
 import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.gpu.OptimizerDevice;
 import org.efcp.optim.TensorLayout;
 
 /**
@@ -397,14 +399,21 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   }
 
   /**
-   * Refuses {@code device=gpu} before any job: the GPU optimizer pipelines are not wired into the estimators
-   * yet, and a silent CPU run would misreport. {@code auto} runs on the CPU.
+   * Checks {@code device=gpu} before any job: the driver must have a working GPU, the optimizer a GPU pipeline, and
+   * checkpoints must be off (the optimizer state then lives on the GPU). Whether the executors' GPUs work is only
+   * known in their tasks (a task without one fails the fit with the reason).
    */
   protected void checkDevice() {
-    if ("gpu".equals(getDevice())) {
-      DevicePreference.GPU.useGpu();
-      throw new IllegalArgumentException("device: gpu is not available to the Spark estimators yet (the driver "
-          + "optimizer runs on the CPU); use auto or cpu");
+    if (!"gpu".equals(getDevice())) {
+      return;
+    }
+    if (!getCheckpointDir().isEmpty()) {
+      throw new IllegalArgumentException(EfcpTrainer.CHECKPOINT_ON_GPU);
+    }
+    try {
+      OptimizerDevice.choose(DevicePreference.GPU, Method.fromName(getOptimizer()));
+    } catch (IllegalStateException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
   }
 

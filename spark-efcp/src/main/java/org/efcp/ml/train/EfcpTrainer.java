@@ -3,12 +3,17 @@ package org.efcp.ml.train;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.efcp.cuda.DevicePreference;
+import org.efcp.cuda.GpuContext;
+import org.efcp.ml.train.gpu.DeviceGradients;
 import org.efcp.model.DifferentiableModel;
 import org.efcp.optim.EfcpOptimizer;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.StepResult;
+import org.efcp.optim.gpu.OptimizerDevice;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +32,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class EfcpTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(EfcpTrainer.class);
+  /** The message that refuses device=gpu together with checkpoints. */
+  public static final String CHECKPOINT_ON_GPU = "device: gpu keeps the optimizer state on the GPU, where "
+      + "checkpointDir cannot save it; clear checkpointDir or use device=auto or cpu";
 
   private EfcpTrainer() {}
 
@@ -59,7 +67,8 @@ public final class EfcpTrainer {
     long[] offsets = summary.partitionOffsets();
     String fingerprint = fingerprint(plan, summary, model, numPartitions);
 
-    EfcpOptimizer optimizer = new EfcpOptimizer(config);
+    OptimizerDevice placement = optimizerDevice(plan, config);
+    EfcpOptimizer optimizer = newOptimizer(config, placement);
     double[] theta = initial.clone();
     List<StepRecord> records = new ArrayList<>();
     List<Double> history = new ArrayList<>();
@@ -71,6 +80,7 @@ public final class EfcpTrainer {
     if (plan.checkpointing()) {
       TrainingCheckpoint c = TrainingCheckpoint.latest(plan.checkpointDir(), fingerprint, jsc.hadoopConfiguration());
       if (c != null) {
+        optimizer.close();
         optimizer = c.optimizer();
         theta = c.theta.clone();
         records.addAll(c.records);
@@ -97,7 +107,11 @@ public final class EfcpTrainer {
     long rowsSinceLog = 0;
     long logStart = System.nanoTime();
     String savedDescription = jsc.getLocalProperty("spark.job.description");
-    PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize);
+    String fit = UUID.randomUUID().toString();
+    PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize,
+        executorDevice(plan.device(), model), fit);
+    LOG.info("EFCP optimizer on the {} ({}); executor gradients: device={}", placement.label(), placement.reason(),
+        plan.device().name().toLowerCase(Locale.ROOT));
     long exchange = 0;
     String engineName;
     try (StepEngine engine = StepEngines.open(plan.stepEngine(), blocks, kernel, featureScale,
@@ -172,10 +186,45 @@ public final class EfcpTrainer {
       }
     } finally {
       jsc.setJobDescription(savedDescription);
+      optimizer.close();
+      DeviceGradients.releaseFit(fit);
     }
     double[] objectiveHistory = history.stream().mapToDouble(Double::doubleValue).toArray();
     return new TrainingResult(theta, objectiveHistory, List.copyOf(records), optimizer.stepCount(),
-        optimizer.memoryBytes(), (System.nanoTime() - start) * 1e-9, resumedFrom, "cpu", engineName);
+        optimizer.memoryBytes(), (System.nanoTime() - start) * 1e-9, resumedFrom, optimizer.device(), engineName);
+  }
+
+  /**
+   * Where the driver's optimizer runs: {@link OptimizerDevice#choose}, except that checkpoints need the state on the
+   * host (auto then picks the CPU; gpu is refused by the estimators before any job, and here again).
+   */
+  static OptimizerDevice optimizerDevice(TrainingPlan plan, OptimizerConfig config) {
+    if (plan.checkpointing()) {
+      if (plan.device() == DevicePreference.GPU) {
+        throw new IllegalArgumentException(CHECKPOINT_ON_GPU);
+      }
+      return new OptimizerDevice(false, "checkpoints keep the optimizer state on the host");
+    }
+    return OptimizerDevice.choose(plan.device(), config.method());
+  }
+
+  /**
+   * Where tasks compute gradients: the plan's device, or the CPU for a model without a GPU gradient (refused for
+   * device=gpu).
+   */
+  static DevicePreference executorDevice(DevicePreference device, DifferentiableModel model) {
+    if (device == DevicePreference.CPU || DeviceGradients.supports(model)) {
+      return device;
+    }
+    if (device == DevicePreference.GPU) {
+      throw new IllegalArgumentException("device: gpu is not available for " + model.getClass().getSimpleName()
+          + " (no GPU gradient); use auto or cpu");
+    }
+    return DevicePreference.CPU;
+  }
+
+  private static EfcpOptimizer newOptimizer(OptimizerConfig config, OptimizerDevice placement) {
+    return placement.gpu() ? EfcpOptimizer.onGpu(config, GpuContext.open(0)) : new EfcpOptimizer(config);
   }
 
   private static boolean converged(List<Double> history, double tol) {

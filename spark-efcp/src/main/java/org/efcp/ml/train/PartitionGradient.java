@@ -1,6 +1,8 @@
 package org.efcp.ml.train;
 
 import java.io.Serializable;
+import org.efcp.cuda.DevicePreference;
+import org.efcp.ml.train.gpu.DeviceGradients;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.DifferentiableModel;
 
@@ -17,6 +19,14 @@ public final class PartitionGradient implements Serializable {
   private final long numRows;
   private final long seed;
   private final int batchSize;
+  private final DevicePreference device;
+  private final String fit;
+
+  /** Gradients on the CPU; see {@link #PartitionGradient(DifferentiableModel, long[], long, long, int,
+   * DevicePreference, String)}. */
+  public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize) {
+    this(model, offsets, numRows, seed, batchSize, DevicePreference.CPU, "");
+  }
 
   /**
    * @param model the model whose loss and gradient the rows give
@@ -24,13 +34,19 @@ public final class PartitionGradient implements Serializable {
    * @param numRows rows of the whole dataset
    * @param seed seed of the per-epoch permutation
    * @param batchSize rows per step over the whole dataset
+   * @param device where tasks compute: {@code cpu}; {@code auto} = the task's GPU when it has a usable one and the
+   *     model a GPU gradient, else the CPU; {@code gpu} = the task's GPU or a task failure
+   * @param fit a key unique to the fit, which scopes the rows executors keep on their GPUs
    */
-  public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize) {
+  public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize,
+      DevicePreference device, String fit) {
     this.model = model;
     this.offsets = offsets;
     this.numRows = numRows;
     this.seed = seed;
     this.batchSize = batchSize;
+    this.device = DeviceGradients.supports(model) ? device : DevicePreference.CPU;
+    this.fit = fit;
   }
 
   /** The number of parameters d. */
@@ -54,6 +70,21 @@ public final class PartitionGradient implements Serializable {
     double weight = 0;
     long rows = 0;
     for (TrainingBlock block : blocks) {
+      if (device != DevicePreference.CPU) {
+        long firstRow = offsets[block.partition()];
+        int[] batchRows = block.batchRows(permutation, epoch, firstRow, step, batchSize);
+        if (batchRows == null) {
+          continue;
+        }
+        double[] lossWeight = DeviceGradients.addBatch(device, fit, block.partition(), model, block.rows(), scale,
+            batchRows, theta, gradient);
+        if (lossWeight != null) {
+          loss += lossWeight[0];
+          weight += lossWeight[1];
+          rows += batchRows.length;
+          continue;
+        }
+      }
       DenseBlock batch = block.batch(permutation, epoch, offsets[block.partition()], step, batchSize, scale);
       if (batch != null) {
         loss += model.addLossAndGradient(batch, theta, gradient);

@@ -51,25 +51,18 @@ public final class TrainingBlock implements Serializable {
    */
   DenseBlock batch(EpochPermutation permutation, int epoch, long firstRow, long step, int batchSize,
       double[] scale) {
-    if (rows == null || rows.numRows() == 0) {
+    int[] batchRows = batchRows(permutation, epoch, firstRow, step, batchSize);
+    if (batchRows == null) {
       return null;
     }
-    sortByPosition(permutation, epoch, firstRow);
-    long lo = step * batchSize;
-    long hi = lo + batchSize;
-    int from = lowerBound(sortedPositions, lo);
-    int to = lowerBound(sortedPositions, hi);
-    int n = to - from;
-    if (n == 0) {
-      return null;
-    }
+    int n = batchRows.length;
     int f = rows.numFeatures();
     double[] src = rows.features();
     double[] x = new double[n * f];
     double[] y = new double[n];
     double[] w = new double[n];
     for (int i = 0; i < n; i++) {
-      int r = sortedRows[from + i];
+      int r = batchRows[i];
       int s = r * f;
       int t = i * f;
       if (scale == null) {
@@ -83,6 +76,23 @@ public final class TrainingBlock implements Serializable {
       w[i] = rows.weights()[r];
     }
     return new DenseBlock(n, f, x, y, w);
+  }
+
+  /**
+   * The indices (into {@link #rows()}) of the rows of mini-batch {@code step}, in position order; null when the block
+   * has none.
+   *
+   * @param firstRow global index of this block's first row
+   */
+  int[] batchRows(EpochPermutation permutation, int epoch, long firstRow, long step, int batchSize) {
+    if (rows == null || rows.numRows() == 0) {
+      return null;
+    }
+    sortByPosition(permutation, epoch, firstRow);
+    long lo = step * batchSize;
+    int from = lowerBound(sortedPositions, lo);
+    int to = lowerBound(sortedPositions, lo + batchSize);
+    return to == from ? null : Arrays.copyOfRange(sortedRows, from, to);
   }
 
   private void sortByPosition(EpochPermutation permutation, int epoch, long firstRow) {

@@ -1,0 +1,68 @@
+package org.efcp.optim.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+
+import org.efcp.cuda.GpuContext;
+import org.efcp.optim.EfcpOptimizer;
+import org.efcp.optim.LearningRateSchedule;
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.StepResult;
+import org.efcp.optim.TensorLayout;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link EfcpOptimizer#onGpu} against the CPU optimizer on the same gradients, with clipping, momentum, weight decay
+ * and a cosine schedule: θ agrees to a relative 1e-6 after every step (u agrees to 1e-5 or better and the host part
+ * is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty state and frees
+ * its device memory on close.
+ */
+@Tag("gpu")
+class GpuEfcpOptimizerTest {
+
+  @ParameterizedTest
+  @EnumSource(value = Method.class, names = {"SPARSE_MFAC", "DENSE_MFAC"})
+  void gpuOptimizerTakesTheCpuOptimizersSteps(Method method) throws Exception {
+    int d = 20_011;
+    int steps = 12;
+    OptimizerConfig config = OptimizerConfig.builder(method, TensorLayout.flat(d)).window(5).density(0.01)
+        .damping(1e-3).learningRate(0.05).momentum(0.9).weightDecay(1e-4).clipNorm(50)
+        .schedule(LearningRateSchedule.parse("cosine", steps)).build();
+    GpuContext context = GpuPipelineTesting.checkedContext();
+    GradientSequence gradients = new GradientSequence(d, 0.125, 31);
+    EfcpOptimizer cpu = new EfcpOptimizer(config);
+    double[] thetaCpu = new double[d];
+    double[] thetaGpu = new double[d];
+    try (EfcpOptimizer gpu = EfcpOptimizer.onGpu(config, context)) {
+      assertEquals("gpu", gpu.device());
+      assertNull(gpu.pipeline());
+      assertTrue(gpu.memoryBytes() > 0);
+      for (int t = 0; t < steps; t++) {
+        double[] g = gradients.gradient(t);
+        StepResult a = cpu.step(thetaCpu, g, true);
+        StepResult b = gpu.step(thetaGpu, g, true);
+        assertEquals(a.clipped(), b.clipped(), "step " + t + ": clipped");
+        assertEquals(a.learningRate(), b.learningRate(), "step " + t + ": learning rate");
+        GpuPipelineTesting.assertClose(t, thetaCpu, thetaGpu, 1e-6);
+      }
+      assertThrows(IllegalStateException.class, () -> gpu.save(new ByteArrayOutputStream()));
+      gpu.reset();
+      assertEquals(0, gpu.stepCount());
+      cpu.reset();
+      double[] a = new double[d];
+      double[] b = new double[d];
+      cpu.step(a, gradients.gradient(0));
+      gpu.step(b, gradients.gradient(0));
+      GpuPipelineTesting.assertClose(0, a, b, 1e-6);
+      gpu.close();
+      assertThrows(IllegalStateException.class, () -> gpu.step(new double[d], gradients.gradient(1)));
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package org.efcp.ml.train.gpu;
+
+import org.efcp.cuda.DevicePreference;
+import org.efcp.cuda.GpuContext;
+import org.efcp.model.DenseBlock;
+import org.efcp.model.DifferentiableModel;
+import org.efcp.model.gpu.GpuModels;
+
+/**
+ * Partition gradients on the task's GPU ({@link TaskDevice}) over device-resident rows: a partition's rows are
+ * uploaded on its first step of a fit and stay on that executor's GPU across steps (an executor-wide cache scoped to
+ * the fit: freed when the fit ends in this JVM, or else when the executor starts a newer fit's second successor).
+ */
+public final class DeviceGradients {
+  /** The current and the previous fit keep their rows; older ones are freed. */
+  private static final FitScopedCache<GpuPartitionState> CACHE = new FitScopedCache<>(2);
+
+  private DeviceGradients() {
+  }
+
+  /** Whether {@code model} has a GPU gradient. */
+  public static boolean supports(DifferentiableModel model) {
+    return GpuModels.supports(model);
+  }
+
+  /**
+   * Adds the loss gradient of rows {@code batchRows} of a partition's rows at θ into {@code gradient} on this task's
+   * GPU, uploading the partition first if this executor has not kept it for {@code fit}.
+   *
+   * @param raw the partition's rows (unstandardized); {@code scale} multiplies their features (null = none)
+   * @return {loss, weight} of those rows, or null when the task computes on the CPU (auto without a usable GPU)
+   * @throws IllegalStateException for {@code device=gpu} when this task cannot use its GPU
+   */
+  public static double[] addBatch(DevicePreference device, String fit, int partition, DifferentiableModel model,
+      DenseBlock raw, double[] scale, int[] batchRows, double[] theta, double[] gradient) {
+    GpuContext context = TaskDevice.forCurrentTask(device);
+    if (context == null) {
+      return null;
+    }
+    try (FitScopedCache.Lease<GpuPartitionState> lease =
+        CACHE.acquire(fit, partition, () -> new GpuPartitionState(context, model, raw, scale))) {
+      return lease.value().addBatch(batchRows, theta, gradient);
+    }
+  }
+
+  /** Frees this JVM's device-resident rows of {@code fit} (once no task uses them). */
+  public static void releaseFit(String fit) {
+    CACHE.releaseFit(fit);
+  }
+}
