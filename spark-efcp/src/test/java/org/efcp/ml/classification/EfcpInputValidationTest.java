@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,6 +20,7 @@ import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.cuda.CudaProbe;
 import org.efcp.ml.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -248,6 +250,25 @@ class EfcpInputValidationTest {
     int expected = (FEATURES * 5 + 5) + (5 * 3 + 3);
     assertRejected(perceptron().setInitialWeights(Vectors.dense(new double[expected - 1])), data(rows -> { }),
         "initialWeights:", String.valueOf(expected));
+  }
+
+  @Test
+  void gpuWithCheckpointsFailsBeforeAnyJob() {
+    assertRejected(logisticRegression().setOptimizer("sparse-mfac").setDevice("gpu").setCheckpointDir("/tmp/x"),
+        data(rows -> { }), "device: gpu", "checkpointDir", true);
+  }
+
+  @Test
+  void gpuWithAnOptimizerThatHasNoGpuPipelineFailsBeforeAnyJob() {
+    assertRejected(perceptron().setOptimizer("adagrad-ef").setDevice("gpu"), data(rows -> { }),
+        "device: gpu is not available for method ADAGRAD_EF", "auto or cpu", true);
+  }
+
+  @Test
+  void gpuOnADriverWithoutCudaFailsBeforeAnyJob() {
+    assumeFalse(CudaProbe.availability().available(), "this machine has CUDA");
+    assertRejected(logisticRegression().setOptimizer("sparse-mfac").setDevice("gpu"), data(rows -> { }),
+        "device: gpu requested but CUDA is not available", "", true);
   }
 
   @Test

@@ -92,6 +92,14 @@ public final class LocalStandaloneCluster implements AutoCloseable {
    *     tail of its log
    */
   public static LocalStandaloneCluster start(int executors) {
+    return start(executors, Map.of());
+  }
+
+  /**
+   * {@link #start(int)} with extra {@code spark.worker.*} settings for the Worker JVM (as system properties), e.g.
+   * the resources it offers ({@code spark.worker.resource.gpu.amount} and its discovery script).
+   */
+  public static LocalStandaloneCluster start(int executors, Map<String, String> workerSettings) {
     if (executors < 1) {
       throw new IllegalArgumentException("executors: must be >= 1, got " + executors);
     }
@@ -102,7 +110,7 @@ public final class LocalStandaloneCluster implements AutoCloseable {
     LocalStandaloneCluster cluster = new LocalStandaloneCluster(
         executors, newRunDirectory(buildDir.resolve("standalone-cluster")), testClasses, classpath, ports[0]);
     try {
-      cluster.launch(ports[1], ports[2], ports[3]);
+      cluster.launch(ports[1], ports[2], ports[3], workerSettings);
     } catch (RuntimeException | Error e) {
       cluster.close();
       throw e;
@@ -236,7 +244,7 @@ public final class LocalStandaloneCluster implements AutoCloseable {
     }
   }
 
-  private void launch(int masterUiPort, int workerPort, int workerUiPort) {
+  private void launch(int masterUiPort, int workerPort, int workerUiPort, Map<String, String> workerSettings) {
     Path sparkHome = runDir.resolve("spark-home");
     try {
       classpath.linkSparkJarsInto(sparkHome.resolve("jars"));
@@ -251,7 +259,9 @@ public final class LocalStandaloneCluster implements AutoCloseable {
             "--webui-port", Integer.toString(masterUiPort)));
     awaitLogLine("Master", master, masterLog, MASTER_READY);
     Path workerLog = runDir.resolve("worker.log");
-    worker = startDaemon(sparkHome, workerLog, List.of(), "org.apache.spark.deploy.worker.Worker",
+    List<String> workerProperties = new ArrayList<>();
+    workerSettings.forEach((k, v) -> workerProperties.add("-D" + k + "=" + v));
+    worker = startDaemon(sparkHome, workerLog, workerProperties, "org.apache.spark.deploy.worker.Worker",
         List.of("--host", LOOPBACK, "--port", Integer.toString(workerPort),
             "--webui-port", Integer.toString(workerUiPort),
             "--cores", Integer.toString(executors),
