@@ -87,6 +87,7 @@ public final class GpuMultilayerPerceptron implements GpuModel {
    */
   public GpuMultilayerPerceptron(GpuContext ctx, int[] layerSizes, Activation activation,
       SgemmPrecision precision) {
+    // The CPU model's constructor checks the sizes and the activation, with its messages.
     this.numParameters = new MultilayerPerceptron(layerSizes, activation).numParameters();
     if (precision == null) {
       throw new IllegalArgumentException("precision: must not be null");
