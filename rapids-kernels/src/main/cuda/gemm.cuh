@@ -77,7 +77,10 @@ struct GemmSlice {
     k += kGemmBK;
   }
 
-  __device__ __forceinline__ static void store(float (*s)[kGemmLds], float4 v, int t) {
+  // Stores a fetched float4 into a staged slice whose rows are LDS floats long (kGemmLds here; the TF32 kernels
+  // of gemm_tf32.cu pad differently).
+  template <int LDS>
+  __device__ __forceinline__ static void store(float (*s)[LDS], float4 v, int t) {
     if (KCONTIG) {
       // Threads 2i and 2i+1 hold k 0..3 and 4..7 of row i: with the padded row length a warp's 32 stores of
       // one k land in 32 distinct banks.

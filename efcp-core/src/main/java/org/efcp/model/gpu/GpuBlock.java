@@ -8,7 +8,7 @@ import org.efcp.model.DenseBlock;
  * A {@link DenseBlock} copied to the device once, so a partition's rows can stay there across optimizer
  * steps: features as row-major n × f float32, labels as int32 class indices (checked to lie in
  * [0, numClasses) at upload, since the kernels index with them), weights as float32. Made by
- * {@link GpuMultinomialLogisticRegression#upload}; owns its device buffers until {@link #close()}.
+ * {@link GpuModel#upload}; owns its device buffers until {@link #close()}.
  */
 public final class GpuBlock implements AutoCloseable {
   private final int numRows;

@@ -2,6 +2,7 @@ package org.efcp.model.gpu;
 
 import org.efcp.cuda.GpuContext;
 import org.efcp.model.DifferentiableModel;
+import org.efcp.model.MultilayerPerceptron;
 import org.efcp.model.MultinomialLogisticRegression;
 
 /** Builds the {@link GpuModel} of a CPU {@link DifferentiableModel}, for the models that have one. */
@@ -11,17 +12,31 @@ public final class GpuModels {
 
   /** Whether {@code model} has a GPU implementation. */
   public static boolean supports(DifferentiableModel model) {
-    return model instanceof MultinomialLogisticRegression;
+    return model instanceof MultinomialLogisticRegression || model instanceof MultilayerPerceptron;
   }
 
   /**
-   * The GPU form of {@code model} on {@code context}.
+   * The fp32 GPU form of {@code model} on {@code context} (results as {@link SgemmPrecision#FP32} gives them).
    *
    * @throws IllegalArgumentException if the model has no GPU implementation (message names its class)
    */
   public static GpuModel create(GpuContext context, DifferentiableModel model) {
+    return create(context, model, SgemmPrecision.FP32);
+  }
+
+  /**
+   * The GPU form of {@code model} on {@code context} whose matrix products run at {@code precision}
+   * ({@link SgemmPrecision#TF32} changes the results).
+   *
+   * @throws IllegalArgumentException if the model has no GPU implementation (message names its class)
+   */
+  public static GpuModel create(GpuContext context, DifferentiableModel model, SgemmPrecision precision) {
     if (model instanceof MultinomialLogisticRegression lr) {
-      return new GpuMultinomialLogisticRegression(context, lr.numFeatures(), lr.numClasses(), lr.fitIntercept());
+      return new GpuMultinomialLogisticRegression(context, lr.numFeatures(), lr.numClasses(), lr.fitIntercept(),
+          precision);
+    }
+    if (model instanceof MultilayerPerceptron mlp) {
+      return new GpuMultilayerPerceptron(context, mlp.layerSizes(), mlp.activation(), precision);
     }
     throw new IllegalArgumentException("model: " + model.getClass().getSimpleName() + " has no GPU implementation");
   }

@@ -25,6 +25,9 @@ import org.efcp.model.MultinomialLogisticRegression;
  * float64 it differs by the float32 rounding of features, weights and parameters and by float32 accumulation
  * over F (logits) and over a split's rows (∇W): in practice a relative difference near 1e-6.
  *
+ * <p>With {@link SgemmPrecision#TF32} both products run on TF32 tensor cores: faster, but the results change
+ * (operands rounded to 10 mantissa bits; expect relative differences near 1e-3 instead of 1e-6).
+ *
  * <p>Scratch device memory (n·C floats of logits, the split partial products of C·F floats each) is kept
  * between calls and grown as needed. Not thread-safe: use one instance per thread. Blocks have at most
  * 8,388,480 rows (the grid limit of one logits product).
@@ -60,13 +63,30 @@ public final class GpuMultinomialLogisticRegression implements GpuModel {
   private boolean closed;
 
   /**
+   * The fp32 form ({@link SgemmPrecision#FP32}).
+   *
    * @param ctx the device to run on
    * @param numFeatures F ≥ 1
    * @param numClasses C ≥ 2
    * @param fitIntercept whether θ ends with the bias b
    */
   public GpuMultinomialLogisticRegression(GpuContext ctx, int numFeatures, int numClasses, boolean fitIntercept) {
+    this(ctx, numFeatures, numClasses, fitIntercept, SgemmPrecision.FP32);
+  }
+
+  /**
+   * @param ctx the device to run on
+   * @param numFeatures F ≥ 1
+   * @param numClasses C ≥ 2
+   * @param fitIntercept whether θ ends with the bias b
+   * @param precision how the two SGEMMs multiply; {@link SgemmPrecision#TF32} changes the results
+   */
+  public GpuMultinomialLogisticRegression(GpuContext ctx, int numFeatures, int numClasses, boolean fitIntercept,
+      SgemmPrecision precision) {
     checkShape(numFeatures, numClasses);
+    if (precision == null) {
+      throw new IllegalArgumentException("precision: must not be null");
+    }
     if (ctx == null) {
       throw new IllegalArgumentException("ctx: must not be null");
     }
@@ -75,7 +95,7 @@ public final class GpuMultinomialLogisticRegression implements GpuModel {
     this.numClasses = numClasses;
     this.fitIntercept = fitIntercept;
     this.multiprocessors = multiprocessorCount(ctx);
-    this.sgemm = new Sgemm(ctx);
+    this.sgemm = new Sgemm(ctx, precision);
     this.softmaxResidual = ctx.module("lr").kernel("lr_softmax_residual");
     this.columnPartials = ctx.module("lr").kernel("lr_column_partials");
     this.finish = ctx.module("lr").kernel("lr_finish");
@@ -105,6 +125,10 @@ public final class GpuMultinomialLogisticRegression implements GpuModel {
 
   public boolean fitIntercept() {
     return fitIntercept;
+  }
+
+  public SgemmPrecision precision() {
+    return sgemm.precision();
   }
 
   /** d = C·F + C with the intercept, C·F without. */

@@ -6,18 +6,33 @@ import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 
 /**
- * The project's fp32 SGEMM kernels (rapids-kernels {@code gemm.cu}) for the two operand layouts of the
- * logistic-regression gradient. All matrices are row-major float32 with leading dimensions in floats; every
- * product accumulates each output in float32 by fused multiply-adds in k order (within a split), so
- * |computed − exact| ≤ (kChunk + 1)·2⁻²⁴·Σ_k |a_k b_k| per element.
+ * The project's SGEMM kernels (rapids-kernels {@code gemm.cu}, or {@code gemm_tf32.cu} for
+ * {@link SgemmPrecision#TF32}) for the three operand layouts of the model gradients. All matrices are
+ * row-major float32 with leading dimensions in floats. At {@link SgemmPrecision#FP32} every product accumulates
+ * each output in float32 by fused multiply-adds in k order (within a split), so
+ * |computed − exact| ≤ (kChunk + 1)·2⁻²⁴·Σ_k |a_k b_k| per element; TF32 rounds the operands to 10 mantissa
+ * bits first (see {@link SgemmPrecision#TF32}).
  */
 final class Sgemm {
+  private final SgemmPrecision precision;
   private final Kernel nt;
   private final Kernel tn;
+  private final Kernel nn;
 
+  /** The fp32 kernels. */
   Sgemm(GpuContext ctx) {
-    this.nt = ctx.module("gemm").kernel("sgemm_nt");
-    this.tn = ctx.module("gemm").kernel("sgemm_tn");
+    this(ctx, SgemmPrecision.FP32);
+  }
+
+  Sgemm(GpuContext ctx, SgemmPrecision precision) {
+    this.precision = precision;
+    this.nt = ctx.module(precision.module()).kernel(precision.kernel("nt"));
+    this.tn = ctx.module(precision.module()).kernel(precision.kernel("tn"));
+    this.nn = ctx.module(precision.module()).kernel(precision.kernel("nn"));
+  }
+
+  SgemmPrecision precision() {
+    return precision;
   }
 
   /**
@@ -43,6 +58,17 @@ final class Sgemm {
     checkOperand("a", "lda", a.bytes(), k, m, lda);
     checkOperand("b", "ldb", b.bytes(), k, n, ldb);
     launch(tn, s, plan, m, n, k, a, lda, b, ldb, c, ldc, null);
+  }
+
+  /**
+   * Queues C = A B with A m × k (lda), B k × n (ldb), C m × n (ldc); split z of {@code plan} writes its partial
+   * product at float offset z·m·ldc of {@code c}.
+   */
+  void nn(GpuStream s, SgemmPlan plan, int m, int n, int k, DeviceBuffer a, int lda, DeviceBuffer b, int ldb,
+      DeviceBuffer c, int ldc) {
+    checkOperand("a", "lda", a.bytes(), m, k, lda);
+    checkOperand("b", "ldb", b.bytes(), k, n, ldb);
+    launch(nn, s, plan, m, n, k, a, lda, b, ldb, c, ldc, null);
   }
 
   private static void launch(Kernel kernel, GpuStream s, SgemmPlan plan, int m, int n, int k, DeviceBuffer a,

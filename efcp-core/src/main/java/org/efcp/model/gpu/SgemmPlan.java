@@ -1,7 +1,7 @@
 package org.efcp.model.gpu;
 
 /**
- * The launch configuration of one {@code sgemm_nt}/{@code sgemm_tn} call (rapids-kernels {@code gemm.cu}):
+ * The launch configuration of one {@link Sgemm} call (rapids-kernels {@code gemm.cu}, {@code gemm_tf32.cu}):
  * 256-thread blocks, each computing a {@value #TILE} × {@value #TILE} tile of the M × N output, the grid
  * {@code gridX} = ⌈N / 128⌉ column tiles by {@code gridY} = ⌈M / 128⌉ · {@code splits} (row tile, k split)
  * blocks. Split-K cuts the K dimension into {@code splits} ranges of {@code kChunk} (a multiple of

@@ -9,7 +9,9 @@ import jcuda.driver.JCudaDriver;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
+import org.efcp.model.Activation;
 import org.efcp.model.DenseBlock;
+import org.efcp.model.MultilayerPerceptron;
 import org.efcp.model.MultinomialLogisticRegression;
 
 /**
@@ -17,8 +19,12 @@ import org.efcp.model.MultinomialLogisticRegression;
  * the CPU model on the same block. Prints one JSON line per measurement: the device-resident gradient (params
  * float32 and gradient float64 on the device; host clock around the call, which waits for the loss), the
  * host-array form (parameters up, gradient down), each of the two SGEMMs alone (CUDA events), the CPU model,
- * and the GPU–CPU agreement. GPU timings are medians of 100 runs after 10 warm-ups; TFLOP/s counts
- * 4·n·F·C for the gradient and 2·m·n·k per SGEMM. Not a test; runs in well under a minute.
+ * and the GPU–CPU agreement; then the device-resident gradient and its agreement with TF32 products. Then the
+ * same for the multilayer perceptron 8192 rows × 784 → 512 → 256 → 10 (relu): device-resident gradient at FP32
+ * and TF32, the CPU model, and the agreement of both. GPU timings are medians of 100 runs after 10 warm-ups;
+ * TFLOP/s counts 4·n·F·C for the LR gradient, 2·n·(2·Σ_l s_l s_{l+1} + Σ_{l≥1} s_l s_{l+1}) for the MLP's
+ * three products per layer (none back-propagated into the input), and 2·m·n·k per SGEMM. Not a test; runs in
+ * well under a minute.
  */
 public final class GpuGradientBench {
   private static final int ROWS = 8192;
@@ -27,6 +33,7 @@ public final class GpuGradientBench {
   private static final int WARMUPS = 10;
   private static final int RUNS = 100;
   private static final int CPU_RUNS = 3;
+  private static final int[] MLP_LAYERS = {784, 512, 256, 10};
 
   private GpuGradientBench() {}
 
@@ -111,7 +118,103 @@ public final class GpuGradientBench {
       System.out.printf(Locale.ROOT,
           "{\"bench\":\"gpu_cpu_agreement\",\"device\":\"%s\",%s,\"loss_rel_diff\":%.3e,\"grad_rel_norm_diff\":%.3e}%n",
           device, shape, Math.abs(gpuLoss - cpuLoss) / Math.abs(cpuLoss), Math.sqrt(diff / norm));
+
+      try (GpuMultinomialLogisticRegression tf32 = new GpuMultinomialLogisticRegression(ctx, FEATURES, CLASSES, true,
+          SgemmPrecision.TF32)) {
+        String tf32Shape = shape + ",\"precision\":\"tf32\"";
+        print(device, "gpu_lr_gradient", tf32Shape + ",\"form\":\"device-resident\"",
+            deviceMedian(tf32, gpuBlock, params32, grad64), gradientFlop, RUNS);
+        printAgreement(device, "lr", tf32Shape, tf32, gpuBlock, params, cpuLoss, cpuGrad);
+      }
     }
+    mlp(ctx, device, rnd);
+  }
+
+  /** The MLP lines: device-resident gradient at FP32 and TF32, the CPU model, and their agreement. */
+  private static void mlp(GpuContext ctx, String device, Random rnd) {
+    int f = MLP_LAYERS[0];
+    int classes = MLP_LAYERS[MLP_LAYERS.length - 1];
+    double[] x = new double[ROWS * f];
+    for (int k = 0; k < x.length; k++) {
+      x[k] = rnd.nextDouble();
+    }
+    double[] y = new double[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+      y[i] = rnd.nextInt(classes);
+    }
+    DenseBlock block = new DenseBlock(ROWS, f, x, y);
+    MultilayerPerceptron cpu = new MultilayerPerceptron(MLP_LAYERS, Activation.RELU);
+    int d = cpu.numParameters();
+    double[] params = cpu.initialParameters(1);
+    double products = 0;
+    for (int l = 0; l + 1 < MLP_LAYERS.length; l++) {
+      products += (l == 0 ? 2.0 : 3.0) * MLP_LAYERS[l] * MLP_LAYERS[l + 1];
+    }
+    double flop = 2.0 * ROWS * products;
+    String shape = String.format(Locale.ROOT, "\"n\":%d,\"layers\":\"%s\",\"activation\":\"relu\"", ROWS,
+        Arrays.toString(MLP_LAYERS).replace(" ", ""));
+
+    double[] cpuGrad = new double[d];
+    double cpuLoss = 0;
+    double[] cpuMs = new double[CPU_RUNS];
+    for (int r = -1; r < CPU_RUNS; r++) {
+      Arrays.fill(cpuGrad, 0);
+      long t0 = System.nanoTime();
+      cpuLoss = cpu.addLossAndGradient(block, params, cpuGrad);
+      if (r >= 0) {
+        cpuMs[r] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    double fp32Ms = 0;
+    for (SgemmPrecision precision : SgemmPrecision.values()) {
+      try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(ctx, MLP_LAYERS, Activation.RELU, precision);
+          GpuBlock gpuBlock = model.upload(block);
+          DeviceBuffer params32 = ctx.allocate(4L * d);
+          DeviceBuffer grad64 = ctx.allocate(8L * d)) {
+        params32.copyFrom(GpuBlock.toFloat(params), 0, d, 0);
+        grad64.copyFrom(new double[d], 0, d, 0);
+        String fields = shape + ",\"precision\":\"" + precision.name().toLowerCase(Locale.ROOT) + "\"";
+        double ms = deviceMedian(model, gpuBlock, params32, grad64);
+        if (precision == SgemmPrecision.FP32) {
+          fp32Ms = ms;
+        }
+        print(device, "gpu_mlp_gradient", fields + ",\"form\":\"device-resident\"", ms, flop, RUNS);
+        printAgreement(device, "mlp", fields, model, gpuBlock, params, cpuLoss, cpuGrad);
+      }
+    }
+    double cpuMedian = median(cpuMs);
+    print(device, "cpu_mlp_gradient", shape + String.format(Locale.ROOT, ",\"gpu_speedup\":%.1f",
+        cpuMedian / fp32Ms), cpuMedian, flop, CPU_RUNS);
+  }
+
+  /** Median wall time of the device-resident gradient (which waits for the loss). */
+  private static double deviceMedian(GpuModel model, GpuBlock block, DeviceBuffer params32, DeviceBuffer grad64) {
+    double[] ms = new double[RUNS];
+    for (int r = -WARMUPS; r < RUNS; r++) {
+      long t0 = System.nanoTime();
+      model.addLossAndGradient(block, params32, grad64);
+      if (r >= 0) {
+        ms[r] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return median(ms);
+  }
+
+  /** One gpu_cpu_agreement line for {@code model} (host-array form) against the CPU loss and gradient. */
+  private static void printAgreement(String device, String name, String fields, GpuModel model, GpuBlock block,
+      double[] params, double cpuLoss, double[] cpuGrad) {
+    double[] grad = new double[cpuGrad.length];
+    double loss = model.addLossAndGradient(block, params, grad);
+    double diff = 0;
+    double norm = 0;
+    for (int k = 0; k < grad.length; k++) {
+      diff += (grad[k] - cpuGrad[k]) * (grad[k] - cpuGrad[k]);
+      norm += cpuGrad[k] * cpuGrad[k];
+    }
+    System.out.printf(Locale.ROOT,
+        "{\"bench\":\"gpu_cpu_agreement\",\"device\":\"%s\",\"model\":\"%s\",%s,\"loss_rel_diff\":%.3e,"
+            + "\"grad_rel_norm_diff\":%.3e}%n",
+        device, name, fields, Math.abs(loss - cpuLoss) / Math.abs(cpuLoss), Math.sqrt(diff / norm));
   }
 
   /** The two SGEMMs of the gradient alone, on {@code stream}, timed with CUDA events. */

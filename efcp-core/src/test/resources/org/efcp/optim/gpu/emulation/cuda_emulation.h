@@ -25,6 +25,9 @@ extern emu_dim3 gridDim;
 #define __forceinline__ inline
 #define __shared__ static
 #define __restrict__ __restrict
+// For gemm.cu, lr.cu and mlp.cu (mlp_harness.cpp): launch bounds, alignment, read-only loads, xor shuffles.
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
 
 void emu_syncthreads();
 void emu_warp_sync(int warp);
@@ -53,6 +56,12 @@ template <typename T> inline T __shfl_up_sync(unsigned, T v, int off) {
   int lane = threadIdx.x & 31;
   return emu_shfl(v, lane - off, lane - off >= 0);
 }
+template <typename T> inline T __shfl_xor_sync(unsigned, T v, int mask) {
+  int lane = threadIdx.x & 31;
+  return emu_shfl(v, lane ^ mask, true);
+}
+// Every lane of the calling warp must call it (as the kernels do).
+inline void __syncwarp(unsigned = 0xffffffffu) { emu_warp_sync(threadIdx.x >> 5); }
 
 // The lanes of the calling warp whose v equals this lane's (every lane must call it).
 inline unsigned int __match_any_sync(unsigned, unsigned int v) {
@@ -87,6 +96,7 @@ inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v)
 }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 template <typename T> inline T __ldcg(const T* p) { T v; __atomic_load(p, &v, __ATOMIC_SEQ_CST); return v; }
+template <typename T> inline T __ldg(const T* p) { return *p; }
 inline long long __double_as_longlong(double x) { long long r; std::memcpy(&r, &x, 8); return r; }
 inline double __dmul_rn(double a, double b) { return a * b; }
 inline double __dadd_rn(double a, double b) { return a + b; }

@@ -1,0 +1,342 @@
+package org.efcp.model.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.Kernel;
+import org.efcp.model.Activation;
+import org.efcp.model.DenseBlock;
+import org.efcp.model.MultilayerPerceptron;
+import org.efcp.model.MultinomialLogisticRegression;
+import org.efcp.optim.TensorLayout;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GPU MLP loss and gradient against the CPU model ({@link MultilayerPerceptron}, float64) on the same blocks
+ * and parameters. Methods tagged gpu launch kernels; the others check pure-Java logic.
+ *
+ * <p>Tolerance at FP32 1e-4 (relative; each tensor of the gradient compared in the Euclidean norm): the GPU rounds
+ * features, weights, parameters and every activation to float32 and accumulates each product over its k
+ * (≤ 8192) in float32, errors near 1e-6; any wrong index, layout, derivative or missing term gives differences of
+ * order 1. At TF32 every product's operands are rounded to 10 mantissa bits (about 3e-4 of a product's norm) and
+ * three products feed each weight gradient: expected differences near 1e-3, tolerance 1e-2.
+ */
+class GpuMultilayerPerceptronTest {
+  private static final double FP32_TOLERANCE = 1e-4;
+  private static final double TF32_TOLERANCE = 1e-2;
+
+  private static GpuContext gpu() {
+    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
+    return GpuContext.open(0);
+  }
+
+  @Test
+  @Tag("gpu")
+  void smallBlockMatchesCpuModelForEveryActivation() {
+    for (Activation a : Activation.values()) {
+      compareWithCpu(new int[] {50, 64, 33, 7}, a, 3000, SgemmPrecision.FP32, FP32_TOLERANCE, 31);
+    }
+  }
+
+  @Test
+  @Tag("gpu")
+  void mnistSizedBlockMatchesCpuModelWithTf32OffAndOn() {
+    compareWithCpu(new int[] {784, 512, 10}, Activation.RELU, 8192, SgemmPrecision.FP32, FP32_TOLERANCE, 32);
+    compareWithCpu(new int[] {784, 512, 10}, Activation.RELU, 8192, SgemmPrecision.TF32, TF32_TOLERANCE, 32);
+    compareWithCpu(new int[] {784, 512, 256, 10}, Activation.TANH, 8192, SgemmPrecision.TF32, TF32_TOLERANCE, 33);
+  }
+
+  @Test
+  @Tag("gpu")
+  void wideLayersAndRaggedShapesMatchCpuModel() {
+    compareWithCpu(new int[] {3, 300, 129, 2}, Activation.SIGMOID, 1000, SgemmPrecision.FP32, FP32_TOLERANCE, 34);
+    compareWithCpu(new int[] {200, 5}, Activation.RELU, 777, SgemmPrecision.FP32, FP32_TOLERANCE, 35);
+  }
+
+  /** Without hidden layers the MLP launches exactly the logistic regression's kernels: the results are equal. */
+  @Test
+  @Tag("gpu")
+  void withoutHiddenLayersEqualsTheGpuLogisticRegressionBitForBit() {
+    Random rnd = new Random(36);
+    DenseBlock block = randomBlock(1500, 40, 9, rnd);
+    GpuContext ctx = gpu();
+    try (GpuMultilayerPerceptron mlp = new GpuMultilayerPerceptron(ctx, new int[] {40, 9}, Activation.TANH);
+        GpuMultinomialLogisticRegression lr = new GpuMultinomialLogisticRegression(ctx, 40, 9, true);
+        GpuBlock b = mlp.upload(block)) {
+      assertEquals(lr.numParameters(), mlp.numParameters());
+      double[] params = gaussian(mlp.numParameters(), 0.3, rnd);
+      double[] gMlp = new double[params.length];
+      double[] gLr = new double[params.length];
+      assertEquals(lr.addLossAndGradient(b, params, gLr), mlp.addLossAndGradient(b, params, gMlp), 0.0, "loss");
+      assertArrayEquals(gLr, gMlp, "gradient");
+    }
+  }
+
+  @Test
+  @Tag("gpu")
+  void zeroWeightRowsContributeExactlyNothing() {
+    Random rnd = new Random(37);
+    DenseBlock random = randomBlock(700, 30, 6, rnd);
+    DenseBlock unweighted = new DenseBlock(700, 30, random.features(), random.labels(), new double[700]);
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), new int[] {30, 20, 6}, Activation.RELU);
+        GpuBlock b = model.upload(unweighted)) {
+      double[] params = gaussian(model.numParameters(), 1.0, rnd);
+      double[] grad = gaussian(model.numParameters(), 1.0, rnd);
+      double[] before = grad.clone();
+      assertEquals(0.0, model.addLossAndGradient(b, params, grad));
+      assertArrayEquals(before, grad, "all-zero weights must leave gradAccum unchanged");
+    }
+  }
+
+  @Test
+  @Tag("gpu")
+  void deviceResidentFormEqualsHostFormAndRepeatsBitForBit() {
+    Random rnd = new Random(38);
+    DenseBlock block = randomBlock(1500, 40, 9, rnd);
+    GpuContext ctx = gpu();
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(ctx, new int[] {40, 70, 30, 9},
+        Activation.SIGMOID);
+        GpuBlock b = model.upload(block);
+        DeviceBuffer params32 = ctx.allocate(4L * model.numParameters());
+        DeviceBuffer grad64 = ctx.allocate(8L * model.numParameters())) {
+      int d = model.numParameters();
+      double[] params = gaussian(d, 0.3, rnd);
+      double[] hostGrad = new double[d];
+      double hostLoss = model.addLossAndGradient(b, params, hostGrad);
+
+      params32.copyFrom(GpuBlock.toFloat(params), 0, d, 0);
+      grad64.copyFrom(new double[d], 0, d, 0);
+      double deviceLoss = model.addLossAndGradient(b, params32, grad64);
+      double[] deviceGrad = new double[d];
+      grad64.copyTo(deviceGrad, 0, d, 0);
+      assertEquals(hostLoss, deviceLoss, 0.0, "loss");
+      assertArrayEquals(hostGrad, deviceGrad, "gradient of the device-resident form");
+
+      // A second call adds the same gradient again: exactly twice the first (x + x is exact).
+      assertEquals(deviceLoss, model.addLossAndGradient(b, params32, grad64), 0.0, "repeated loss");
+      double[] twice = new double[d];
+      grad64.copyTo(twice, 0, d, 0);
+      for (int k = 0; k < d; k++) {
+        assertEquals(2 * deviceGrad[k], twice[k], 0.0, "gradient[" + k + "] after two calls");
+      }
+    }
+  }
+
+  /** A smaller block after a larger one reuses the grown scratch and still matches a fresh instance. */
+  @Test
+  @Tag("gpu")
+  void scratchGrownForALargeBlockServesASmallerOne() {
+    Random rnd = new Random(39);
+    int[] sizes = {25, 40, 4};
+    DenseBlock large = randomBlock(2000, 25, 4, rnd);
+    DenseBlock small = randomBlock(90, 25, 4, rnd);
+    GpuContext ctx = gpu();
+    try (GpuMultilayerPerceptron reused = new GpuMultilayerPerceptron(ctx, sizes, Activation.TANH);
+        GpuMultilayerPerceptron fresh = new GpuMultilayerPerceptron(ctx, sizes, Activation.TANH);
+        GpuBlock bl = reused.upload(large);
+        GpuBlock bs = reused.upload(small)) {
+      double[] params = gaussian(reused.numParameters(), 0.3, rnd);
+      reused.addLossAndGradient(bl, params, new double[params.length]);
+      double[] gReused = new double[params.length];
+      double[] gFresh = new double[params.length];
+      assertEquals(fresh.addLossAndGradient(bs, params, gFresh), reused.addLossAndGradient(bs, params, gReused), 0.0,
+          "loss");
+      assertArrayEquals(gFresh, gReused, "gradient");
+    }
+  }
+
+  @Test
+  @Tag("gpu")
+  void emptyBlockReturnsZeroAndAddsNothing() {
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), new int[] {3, 2, 2}, Activation.RELU);
+        GpuBlock b = model.upload(new DenseBlock(0, 3, new double[0], new double[0]))) {
+      double[] grad = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+      assertEquals(0.0, model.addLossAndGradient(b, new double[14], grad));
+      assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, grad);
+    }
+  }
+
+  @Test
+  @Tag("gpu")
+  void uploadAndCallsRejectMismatchedShapes() {
+    GpuContext ctx = gpu();
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(ctx, new int[] {3, 5, 4}, Activation.RELU);
+        GpuMultilayerPerceptron other = new GpuMultilayerPerceptron(ctx, new int[] {3, 5, 6}, Activation.RELU)) {
+      IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
+          () -> model.upload(new DenseBlock(1, 2, new double[2], new double[1])));
+      assertTrue(width.getMessage().startsWith("features: "), width.getMessage());
+      IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
+          () -> model.upload(new DenseBlock(1, 3, new double[3], new double[] {4})));
+      assertTrue(label.getMessage().startsWith("label: "), label.getMessage());
+      int d = model.numParameters();
+      try (GpuBlock b = model.upload(new DenseBlock(1, 3, new double[3], new double[] {3}));
+          GpuBlock foreign = other.upload(new DenseBlock(1, 3, new double[3], new double[] {5}))) {
+        IllegalArgumentException params = assertThrows(IllegalArgumentException.class,
+            () -> model.addLossAndGradient(b, new double[d + 1], new double[d]));
+        assertTrue(params.getMessage().startsWith("params: "), params.getMessage());
+        IllegalArgumentException block = assertThrows(IllegalArgumentException.class,
+            () -> model.addLossAndGradient(foreign, new double[d], new double[d]));
+        assertTrue(block.getMessage().startsWith("block: "), block.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void constructorChecksArgumentsBeforeTheContext() {
+    String[][] cases = {{"layerSizes: ", "[5]", "RELU", "FP32"}, {"layerSizes: ", "[5, 0, 3]", "RELU", "FP32"},
+        {"layerSizes: ", "[5, 1]", "RELU", "FP32"}, {"activation: ", "[5, 3]", null, "FP32"},
+        {"precision: ", "[5, 3]", "RELU", null}, {"ctx: ", "[5, 4, 3]", "TANH", "TF32"}};
+    for (String[] c : cases) {
+      int[] sizes = Arrays.stream(c[1].substring(1, c[1].length() - 1).split(", ")).mapToInt(Integer::parseInt)
+          .toArray();
+      Activation a = c[2] == null ? null : Activation.valueOf(c[2]);
+      SgemmPrecision p = c[3] == null ? null : SgemmPrecision.valueOf(c[3]);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new GpuMultilayerPerceptron(null, sizes, a, p), Arrays.toString(c));
+      assertTrue(e.getMessage().startsWith(c[0]), Arrays.toString(c) + ": " + e.getMessage());
+    }
+  }
+
+  @Test
+  void weightOffsetsFollowTheCpuModelsLayout() {
+    int[] sizes = {13, 17, 9, 4};
+    TensorLayout layout = new MultilayerPerceptron(sizes, Activation.RELU).layout();
+    int[] offsets = GpuMultilayerPerceptron.weightOffsets(sizes);
+    assertEquals(2 * offsets.length, layout.numTensors());
+    for (int l = 0; l < offsets.length; l++) {
+      assertEquals(layout.offset(2 * l), offsets[l], "W_" + l);
+      assertEquals(layout.offset(2 * l + 1), offsets[l] + sizes[l + 1] * sizes[l], "b_" + l);
+    }
+  }
+
+  @Test
+  void everyActivationHasItsOwnKernelCode() {
+    Set<Integer> codes = new HashSet<>();
+    for (Activation a : Activation.values()) {
+      assertTrue(codes.add(GpuMultilayerPerceptron.activationCode(a)), a + " shares a code");
+    }
+    assertEquals(Set.of(0, 1, 2), codes, "mlp.cu knows 0 relu, 1 sigmoid, 2 tanh");
+    assertEquals(0, GpuMultilayerPerceptron.activationCode(Activation.RELU));
+    assertEquals(1, GpuMultilayerPerceptron.activationCode(Activation.SIGMOID));
+    assertEquals(2, GpuMultilayerPerceptron.activationCode(Activation.TANH));
+  }
+
+  @Test
+  void gridsCoverTheirWorkWithinTheLimits() {
+    assertEquals(1, GpuMultilayerPerceptron.elementwiseBlocks(0));
+    assertEquals(1, GpuMultilayerPerceptron.elementwiseBlocks(256));
+    assertEquals(2, GpuMultilayerPerceptron.elementwiseBlocks(257));
+    assertEquals(65_535, GpuMultilayerPerceptron.elementwiseBlocks(8_388_480L * 512));
+    assertEquals(1, GpuMultilayerPerceptron.finishBlocks(10, 132));
+    assertEquals(8 * 132, GpuMultilayerPerceptron.finishBlocks(784 * 512 + 512, 132));
+  }
+
+  @Test
+  void gpuModelsSupportsAndBuildsBothModels() {
+    assertTrue(GpuModels.supports(new MultilayerPerceptron(new int[] {4, 3}, Activation.RELU)));
+    assertTrue(GpuModels.supports(new MultinomialLogisticRegression(4, 3, true)));
+    // With no context the constructors reject the null ctx (after the shape checks): create reached them.
+    for (SgemmPrecision p : List.of(SgemmPrecision.FP32, SgemmPrecision.TF32)) {
+      IllegalArgumentException mlp = assertThrows(IllegalArgumentException.class,
+          () -> GpuModels.create(null, new MultilayerPerceptron(new int[] {4, 3}, Activation.RELU), p));
+      assertTrue(mlp.getMessage().startsWith("ctx: "), mlp.getMessage());
+      IllegalArgumentException lr = assertThrows(IllegalArgumentException.class,
+          () -> GpuModels.create(null, new MultinomialLogisticRegression(4, 3, true), p));
+      assertTrue(lr.getMessage().startsWith("ctx: "), lr.getMessage());
+    }
+  }
+
+  /** Runs both models on one random block from the same non-zero gradAccum and compares what they add. */
+  private static void compareWithCpu(int[] sizes, Activation activation, int n, SgemmPrecision precision,
+      double tolerance, long seed) {
+    Random rnd = new Random(seed);
+    int layers = sizes.length - 1;
+    DenseBlock block = randomBlock(n, sizes[0], sizes[layers], rnd);
+    MultilayerPerceptron cpu = new MultilayerPerceptron(sizes, activation);
+    int d = cpu.numParameters();
+    double[] params = cpu.initialParameters(seed);
+    for (int k = 0; k < d; k++) {
+      params[k] += 0.05 * rnd.nextGaussian();
+    }
+    double[] start = new double[d];
+    for (int k = 0; k < d; k++) {
+      start[k] = k % 3 - 1;
+    }
+    double[] gCpu = start.clone();
+    double lossCpu = cpu.addLossAndGradient(block, params, gCpu);
+    double[] gGpu = start.clone();
+    double lossGpu;
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), sizes, activation, precision);
+        GpuBlock b = model.upload(block)) {
+      assertEquals(d, model.numParameters());
+      lossGpu = model.addLossAndGradient(b, params, gGpu);
+    }
+    for (int k = 0; k < d; k++) {
+      gCpu[k] -= start[k];
+      gGpu[k] -= start[k];
+    }
+    String what = "n=" + n + " layers=" + Arrays.toString(sizes) + " " + activation + " " + precision;
+    double rel = Math.abs(lossGpu - lossCpu) / Math.abs(lossCpu);
+    assertTrue(rel <= tolerance, what + " loss: GPU " + lossGpu + " vs CPU " + lossCpu + ", relative difference "
+        + rel + " > " + tolerance);
+    int offset = 0;
+    for (int l = 0; l < layers; l++) {
+      int weightsEnd = offset + sizes[l + 1] * sizes[l];
+      assertNormClose(what + " dW_" + l, gCpu, gGpu, offset, weightsEnd, tolerance);
+      offset = weightsEnd + sizes[l + 1];
+      assertNormClose(what + " db_" + l, gCpu, gGpu, weightsEnd, offset, tolerance);
+    }
+  }
+
+  /** Gaussian features, uniform labels, and weights 0 (every 11th row), 0.3, 0.5, 1 or 2.25. */
+  private static DenseBlock randomBlock(int n, int f, int c, Random rnd) {
+    double[] x = gaussian(n * f, 1.0, rnd);
+    double[] y = new double[n];
+    double[] w = new double[n];
+    double[] choices = {0.3, 0.5, 1, 2.25};
+    for (int i = 0; i < n; i++) {
+      y[i] = rnd.nextInt(c);
+      w[i] = i % 11 == 3 ? 0 : choices[rnd.nextInt(choices.length)];
+    }
+    return new DenseBlock(n, f, x, y, w);
+  }
+
+  private static double[] gaussian(int count, double scale, Random rnd) {
+    double[] v = new double[count];
+    for (int k = 0; k < count; k++) {
+      v[k] = scale * rnd.nextGaussian();
+    }
+    return v;
+  }
+
+  /** ‖actual − expected‖ ≤ tolerance ‖expected‖ over [from, to); the message names the worst entry. */
+  private static void assertNormClose(String what, double[] expected, double[] actual, int from, int to,
+      double tolerance) {
+    double diff = 0;
+    double norm = 0;
+    int worst = from;
+    for (int k = from; k < to; k++) {
+      double e = actual[k] - expected[k];
+      diff += e * e;
+      norm += expected[k] * expected[k];
+      if (!(Math.abs(e) <= Math.abs(actual[worst] - expected[worst]))) {
+        worst = k;
+      }
+    }
+    double rel = Math.sqrt(diff / norm);
+    assertTrue(rel <= tolerance, what + ": relative norm difference " + rel + " > " + tolerance
+        + "; worst entry " + worst + ": GPU " + actual[worst] + " vs CPU " + expected[worst]
+        + " (first entries GPU " + Arrays.toString(Arrays.copyOfRange(actual, from, Math.min(to, from + 4)))
+        + ", CPU " + Arrays.toString(Arrays.copyOfRange(expected, from, Math.min(to, from + 4))) + ")");
+  }
+}
