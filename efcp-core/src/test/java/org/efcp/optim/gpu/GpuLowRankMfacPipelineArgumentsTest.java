@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.TensorLayout;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -34,6 +36,14 @@ class GpuLowRankMfacPipelineArgumentsTest {
     // 65,535 · 64 rows is the most the 2-D grids of lr_power_q and lr_combine_matrix cover.
     TensorLayout tall = new TensorLayout(List.of(new int[] {65_535 * 64 + 1, 1}, new int[] {3}));
     rejects("layout", () -> new GpuLowRankMfacPipeline(null, tall, 4, 4, 0, 1e-3));
+  }
+
+  @Test
+  void gpuPipelinesBuildsThisPipelineForLowRankMfac() {
+    assertTrue(GpuPipelines.supports(Method.LOWRANK_MFAC));
+    // Rank 9 is valid on the CPU but not here: the rejection shows the config reached this constructor's checks.
+    OptimizerConfig config = OptimizerConfig.builder(Method.LOWRANK_MFAC, LAYOUT).window(4).rank(9).build();
+    rejects("rank", () -> GpuPipelines.create(null, config));
   }
 
   @Test
