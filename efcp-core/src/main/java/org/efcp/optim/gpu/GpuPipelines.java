@@ -9,7 +9,7 @@ import org.efcp.optim.OptimizerConfig;
 
 /** Builds the GPU {@link GpuDirectionPipeline} of an {@link OptimizerConfig}, for the methods that have one. */
 public final class GpuPipelines {
-  private static final Set<Method> SUPPORTED = EnumSet.of(Method.SPARSE_MFAC, Method.DENSE_MFAC);
+  private static final Set<Method> SUPPORTED = EnumSet.of(Method.SPARSE_MFAC, Method.DENSE_MFAC, Method.LOWRANK_MFAC);
 
   private GpuPipelines() {
   }
@@ -34,6 +34,8 @@ public final class GpuPipelines {
       case SPARSE_MFAC -> new GpuSparseMfacPipeline(context, config.dimension(), config.window(), config.topK(),
           config.damping());
       case DENSE_MFAC -> new GpuDenseMfacPipeline(context, config.dimension(), config.window(), config.damping());
+      case LOWRANK_MFAC -> new GpuLowRankMfacPipeline(context, config.layout(), config.window(), config.rank(),
+          config.seed(), config.damping());
       default -> throw new IllegalArgumentException("method: " + config.method() + " has no GPU pipeline (GPU: "
           + SUPPORTED + ")");
     };

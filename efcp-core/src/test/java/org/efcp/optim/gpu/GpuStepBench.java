@@ -12,7 +12,8 @@ import org.efcp.optim.TensorLayout;
 
 /**
  * Benchmark main (not a test): one sparse M-FAC direction step at logistic-regression size (d = 769,000, m = 1024,
- * k = 7,690) on the GPU and on the CPU, and one dense M-FAC step on the GPU, one JSON line per measurement.
+ * k = 7,690) on the GPU and on the CPU, and one dense and one low-rank M-FAC step on the GPU, one JSON line per
+ * measurement.
  * <ul>
  *   <li>{@code gpu_sparse_mfac_step} api=device: g already on the device, each step followed by a stream sync
  *   (latency); api=device_pipelined: steps queued back to back, one sync at the end (throughput);
@@ -20,7 +21,10 @@ import org.efcp.optim.TensorLayout;
  *   <li>{@code gpu_sparse_mfac_stages}: device milliseconds of the Top-k, m×m and combination stages;</li>
  *   <li>{@code cpu_sparse_mfac_step}: the CPU {@link DirectionPipeline} on the same gradients;</li>
  *   <li>{@code gpu_dense_mfac_step}: the dense M-FAC step ({@link GpuDenseMfacPipeline}, a 3.15 GB float32 window),
- *   api=device (each step synchronised) and api=device_pipelined, {@value #DENSE_TIMED} timed steps.</li>
+ *   api=device (each step synchronised) and api=device_pipelined, {@value #DENSE_TIMED} timed steps;</li>
+ *   <li>{@code gpu_lowrank_mfac_step}: the low-rank M-FAC step ({@link GpuLowRankMfacPipeline}) at the linear-probe
+ *   layout 1000×768 + 1000 with ρ = {@value #RANK}, m = 1024 (the paper's LR-MFAC settings; 66 MB of float64
+ *   factor window), api=device and api=device_pipelined, {@value #LOWRANK_TIMED} timed steps.</li>
  * </ul>
  * The window is filled (m steps) before anything is timed. Arguments (all optional): damping (default 1e-4), timed
  * GPU steps (200), timed CPU steps (20; 0 skips the CPU).
@@ -32,6 +36,11 @@ public final class GpuStepBench {
   /** Heavy-tailed steps of {@link GradientSequence} (none of its constant, zero or quantised ones). */
   private static final int[] GRADIENT_STEPS = {2, 3, 5, 6, 8, 9, 10, 11};
   private static final int DENSE_TIMED = 100;
+  /** The linear probe's tensors, nn.Linear(768, 1000): weight 1000 × 768 and bias 1000 (d = {@value #D}). */
+  private static final TensorLayout LINEAR_PROBE = TensorLayout.parse("1000x768,1000");
+  /** The paper's LR-MFAC rank (algorithms doc §6). */
+  private static final int RANK = 4;
+  private static final int LOWRANK_TIMED = 100;
 
   private GpuStepBench() {}
 
@@ -48,6 +57,7 @@ public final class GpuStepBench {
     String device = ctx.deviceName();
     benchGpu(ctx, device, gradients, damping, timed);
     benchDense(ctx, device, gradients, damping);
+    benchLowRank(ctx, device, gradients, damping);
     if (cpuTimed > 0) {
       benchCpu(gradients, damping, cpuTimed);
     }
@@ -162,6 +172,54 @@ public final class GpuStepBench {
           "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"d\":%d,"
               + "\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
           device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
+    } finally {
+      for (DeviceBuffer b : g) {
+        if (b != null) {
+          b.close();
+        }
+      }
+    }
+  }
+
+  private static void benchLowRank(GpuContext ctx, String device, double[][] gradients, double damping) {
+    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
+    try (GpuLowRankMfacPipeline p = new GpuLowRankMfacPipeline(ctx, LINEAR_PROBE, M, RANK, 0, damping);
+        DeviceBuffer u = ctx.allocate(8L * D)) {
+      for (int i = 0; i < g.length; i++) {
+        g[i] = ctx.allocate(8L * D);
+        g[i].copyFrom(gradients[i], 0, D, 0);
+      }
+      long fillStart = System.nanoTime();
+      for (int t = 0; t < M; t++) {
+        p.directionDevice(g[t % g.length], u);
+      }
+      p.stream().synchronize();
+      double fillMs = (System.nanoTime() - fillStart) / 1e6;
+
+      double[] ms = new double[LOWRANK_TIMED];
+      for (int i = 0; i < LOWRANK_TIMED; i++) {
+        long start = System.nanoTime();
+        p.directionDevice(g[i % g.length], u);
+        p.stream().synchronize();
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"layout\":\"%s\",\"m\":%d,"
+              + "\"rank\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
+              + "\"refreshes\":%d,\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"memory_bytes\":%d}",
+          device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, quantile(ms, 0.5), quantile(ms, 0.9),
+          quantile(ms, 0.0), p.refreshCount(), M, fillMs, p.lastDrift(), p.memoryBytes()));
+
+      long start = System.nanoTime();
+      for (int i = 0; i < LOWRANK_TIMED; i++) {
+        p.directionDevice(g[i % g.length], u);
+      }
+      p.stream().synchronize();
+      double perStep = (System.nanoTime() - start) / 1e6 / LOWRANK_TIMED;
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"layout\":\"%s\","
+              + "\"m\":%d,\"rank\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
+          device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, perStep, p.refreshCount()));
     } finally {
       for (DeviceBuffer b : g) {
         if (b != null) {

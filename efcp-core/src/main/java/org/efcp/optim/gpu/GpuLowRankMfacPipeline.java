@@ -1,0 +1,312 @@
+package org.efcp.optim.gpu;
+
+import java.util.Objects;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.Kernel;
+import org.efcp.cuda.KernelModule;
+import org.efcp.optim.LowRankCompressor;
+import org.efcp.optim.TensorLayout;
+
+/**
+ * The low-rank M-FAC direction step (per-tensor error feedback ∘ PowerSGD-style rank-ρ compression, then M-FAC over
+ * a window of low-rank factors, learning rate 1) resident on one GPU: the same contract as the CPU
+ * {@code DirectionPipeline} for {@code Method.LOWRANK_MFAC} (algorithms doc §5, §13). Per step, on this pipeline's
+ * stream ({@code lowrank.cu}):
+ * <ol>
+ *   <li>per matrix tensor (p1 × p2', row-major): A = E + G in the error buffer, P = A Q (Q the warm start, initially
+ *   §13's splitmix64 Q0 of {@link LowRankCompressor#initialQ}), modified Gram–Schmidt of P's columns with the +1e-8,
+ *   Q = Aᵀ P (kept un-normalised as the next warm start), E = A − P Qᵀ; P and Q go to window slot {@code t mod m}.
+ *   Per 1-D tensor the slot receives g itself (no compression, no error feedback);</li>
+ *   <li>the dots δ_j = Σ_ℓ Σ_ab (P_jᵀP)_ab (Q_jᵀQ)_ab (plain dots for 1-D tensors) with every filled slot, the new
+ *   row/column of K, the rank-2 update of B ≈ A⁻¹ (A = K/λ + m I), the coefficients with one step of iterative
+ *   refinement and the drift of one column of B: the kernels of the sparse and dense pipelines, unchanged
+ *   ({@link GpuMfacState}, {@code dmfac_dots_finish}, {@code dmfac_coefficients});</li>
+ *   <li>u = c/λ − Σ_j M_j x_j: per matrix tensor one GEMM [P_0 … P_{m−1}] diag(coef ⊗ 1_ρ) [Q_0 … Q_{m−1}]ᵀ with
+ *   coef_j = −M_j (+1/λ at the slot, where x_slot = c), per 1-D tensor a walk over the slots.</li>
+ * </ol>
+ * When the drift max_i |(A B e_j − e_j)_i| exceeds {@link #DRIFT_TOLERANCE} (or is NaN) B is rebuilt exactly on the
+ * host ({@link MfacInverse}) before the next step. Empty slots are zero vectors and the scale is n = m from the first
+ * step.
+ *
+ * <p>Everything is float64, as on the CPU: the error buffer, the factors in the window, every sum. Every sum has a
+ * fixed order (no atomics), so u is deterministic; it agrees with the CPU pipeline to rounding.
+ *
+ * <p>Device memory: 8·m·(Σ_matrix ρ(p1 + p2') + Σ_1-D n) bytes of window, 8·d of error buffer, 16·m² of m×m state
+ * (at the linear-probe layout 1000×768 + 1000 with m = 1024, ρ = 4: 58 MB + 8 MB of window). Not
+ * {@code Serializable} (its state lives in device memory); not thread-safe. Requires the {@code lowrank},
+ * {@code dense_mfac} and {@code sparse_mfac} fatbins (sm_80/sm_90, CUDA 13 driver).
+ */
+public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
+  /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
+  public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
+  /** The largest rank the kernels support (LR_MAX_RANK in lowrank.cu); the paper uses 1 to 8. */
+  public static final int MAX_RANK = 8;
+
+  private static final int THREADS = 256;
+  /** Rows per block of the warp-per-row kernels (LR_ROWS_PER_BLOCK, DM_ROWS_PER_BLOCK). */
+  private static final int ROWS_PER_BLOCK = 8;
+  /** Rows of A per block of lr_power_q (LR_QROWS). */
+  private static final int Q_ROWS = 64;
+  /** Output tile side of lr_combine_matrix (LR_TILE). */
+  private static final int TILE = 64;
+  /** The most rows a matrix tensor may have: the 2-D grids of lr_power_q and lr_combine_matrix. */
+  private static final int MAX_ROWS = 65_535 * 64;
+
+  private final TensorLayout layout;
+  private final int rank;
+  private final int tensors;
+
+  private final Kernel powerP;
+  private final Kernel orthonormalise;
+  private final Kernel powerQ;
+  private final Kernel powerQFinish;
+  private final Kernel residual;
+  private final Kernel storeVector;
+  private final Kernel dotsMatrix;
+  private final Kernel dotsVector;
+  private final Kernel combineMatrix;
+  private final Kernel combineVector;
+  private final Kernel dotsFinish;
+  private final Kernel coefficients;
+
+  /** ξ (and A during a step), d doubles; stays 0 on the 1-D tensors. */
+  private final DeviceBuffer error;
+  /** Per matrix tensor: its segment of {@link #error}; null for 1-D tensors. */
+  private final DeviceBuffer[] errorViews;
+  /** Per matrix tensor: the warm-start Q (cols × ρ); null for 1-D tensors. */
+  private final DeviceBuffer[] warmQ;
+  /** Per matrix tensor: m slots of P (rows × ρ each); null for 1-D tensors. */
+  private final DeviceBuffer[] windowP;
+  /** Per matrix tensor: m slots of Q (cols × ρ each); null for 1-D tensors. */
+  private final DeviceBuffer[] windowQ;
+  /** Per 1-D tensor: m slots of its raw values; null for matrix tensors. */
+  private final DeviceBuffer[] windowRaw;
+  /** lr_power_q's per-row-chunk partial sums, sized for the largest matrix tensor. */
+  private final DeviceBuffer qPartials;
+  /** Per (slot, tensor) dot products, m × tensors. */
+  private final DeviceBuffer dotPartials;
+  /** The combination's coefficients: −M, plus 1/λ at the slot. */
+  private final DeviceBuffer combination;
+
+  /**
+   * An empty pipeline (ξ = 0, warm starts Q0, every slot a zero vector, K = 0, B = I/m) on its own stream.
+   *
+   * @param context the device
+   * @param layout the tensors of the flat vector (matrix tensors are compressed, 1-D ones are not)
+   * @param m the window size (slots), 1 ≤ m ≤ 46340
+   * @param rank the rank ρ of every compressed tensor, 1 ≤ ρ ≤ {@value #MAX_RANK}
+   * @param seed the seed of §13's initial Q0
+   * @param damping the paper's λ added to the Fisher, finite and &gt; 0
+   * @throws IllegalArgumentException on a bad argument (message starts with its name; checked before the device is
+   *     touched)
+   */
+  public GpuLowRankMfacPipeline(GpuContext context, TensorLayout layout, int m, int rank, long seed, double damping) {
+    super(checkArguments(context, layout, m, rank, damping), layout.dimension(), m, damping);
+    this.layout = layout;
+    this.rank = rank;
+    this.tensors = layout.numTensors();
+
+    KernelModule lowrank = context.module("lowrank");
+    KernelModule dense = context.module("dense_mfac");
+    this.powerP = lowrank.kernel("lr_power_p");
+    this.orthonormalise = lowrank.kernel("lr_orthonormalise");
+    this.powerQ = lowrank.kernel("lr_power_q");
+    this.powerQFinish = lowrank.kernel("lr_power_q_finish");
+    this.residual = lowrank.kernel("lr_residual");
+    this.storeVector = lowrank.kernel("lr_store_vector");
+    this.dotsMatrix = lowrank.kernel("lr_dots_matrix");
+    this.dotsVector = lowrank.kernel("lr_dots_vector");
+    this.combineMatrix = lowrank.kernel("lr_combine_matrix");
+    this.combineVector = lowrank.kernel("lr_combine_vector");
+    this.dotsFinish = dense.kernel("dmfac_dots_finish");
+    this.coefficients = dense.kernel("dmfac_coefficients");
+
+    openStream();
+    this.error = allocate(8L * d);
+    this.errorViews = new DeviceBuffer[tensors];
+    this.warmQ = new DeviceBuffer[tensors];
+    this.windowP = new DeviceBuffer[tensors];
+    this.windowQ = new DeviceBuffer[tensors];
+    this.windowRaw = new DeviceBuffer[tensors];
+    long partials = 1;
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        int rows = layout.rows(l);
+        int cols = layout.cols(l);
+        errorViews[l] = error.view(8L * layout.offset(l), 8L * layout.size(l));
+        warmQ[l] = allocate(8L * cols * rank);
+        windowP[l] = allocate(8L * m * rows * rank);
+        windowQ[l] = allocate(8L * m * cols * rank);
+        partials = Math.max(partials, (long) rowChunks(rows) * cols * rank);
+      } else {
+        windowRaw[l] = allocate(8L * m * layout.size(l));
+      }
+    }
+    this.qPartials = allocate(8L * partials);
+    this.dotPartials = allocate(8L * m * tensors);
+    this.combination = allocate(8L * m);
+    startState();
+    uploadInitialQ(seed);
+  }
+
+  /** Validates the arguments before the base constructor runs; returns {@code context}. */
+  private static GpuContext checkArguments(GpuContext context, TensorLayout layout, int m, int rank,
+      double damping) {
+    Objects.requireNonNull(layout, "layout");
+    if (m < 1 || (long) m * m > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("m: must be in [1, 46340], got " + m);
+    }
+    if (rank < 1 || rank > MAX_RANK) {
+      throw new IllegalArgumentException("rank: must be in [1, " + MAX_RANK + "] on the GPU, got " + rank);
+    }
+    if (!(damping > 0) || !Double.isFinite(damping)) {
+      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
+    }
+    for (int l = 0; l < layout.numTensors(); l++) {
+      if (layout.isMatrix(l)
+          && (layout.rows(l) > MAX_ROWS || (long) layout.cols(l) * rank * rowChunks(layout.rows(l)) > Integer.MAX_VALUE)) {
+        throw new IllegalArgumentException("layout: tensor " + l + " (" + layout.rows(l) + " × " + layout.cols(l)
+            + ") exceeds the kernels' grids at rank " + rank);
+      }
+    }
+    return context;
+  }
+
+  private static int rowChunks(int rows) {
+    return (rows + Q_ROWS - 1) / Q_ROWS;
+  }
+
+  /** The tensor layout of the flat vectors. */
+  public TensorLayout layout() {
+    return layout;
+  }
+
+  /** ρ, the rank of every compressed tensor. */
+  public int rank() {
+    return rank;
+  }
+
+  @Override
+  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
+    checkOpen();
+    requireDoubles("g", g);
+    requireDoubles("u", u);
+    state.checkDrift();
+    int slot = state.slot();
+    int filled = state.filled();
+
+    for (int l = 0; l < tensors; l++) {
+      DeviceBuffer gl = segment(g, l);
+      if (!layout.isMatrix(l)) {
+        int n = layout.size(l);
+        storeVector.launch(stream, blocks(n), 1, THREADS, 1, 0, gl, n, slotOf(windowRaw[l], n, slot));
+        continue;
+      }
+      int rows = layout.rows(l);
+      int cols = layout.cols(l);
+      DeviceBuffer p = slotOf(windowP[l], rows * rank, slot);
+      DeviceBuffer q = slotOf(windowQ[l], cols * rank, slot);
+      DeviceBuffer e = errorViews[l];
+      int chunks = rowChunks(rows);
+      powerP.launch(stream, (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 1, THREADS, 1, 0, e, gl, rows, cols, rank,
+          warmQ[l], p);
+      orthonormalise.launch(stream, 1, 1, THREADS, 1, 0, p, rows, rank);
+      powerQ.launch(stream, blocks(cols), chunks, THREADS, 1, 0, e, p, rows, cols, rank, qPartials);
+      powerQFinish.launch(stream, blocks((long) cols * rank), 1, THREADS, 1, 0, qPartials, chunks, cols * rank,
+          warmQ[l], q);
+      residual.launch(stream, blocks((long) rows * cols), 1, THREADS, 1, 0, e, p, q, rows, cols, rank);
+    }
+
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        dotsMatrix.launch(stream, filled, 1, THREADS, 1, 0, windowP[l], windowQ[l], layout.rows(l), layout.cols(l),
+            rank, slot, tensors, l, dotPartials);
+      } else {
+        dotsVector.launch(stream, filled, 1, THREADS, 1, 0, windowRaw[l], layout.size(l), slot, tensors, l,
+            dotPartials);
+      }
+    }
+    int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, dotPartials, tensors, state.gram(), state.newDots(),
+        state.newColumn(), m, filled, slot, invDamping, (double) m);
+    state.update();
+    state.queueDriftReadBack();
+    coefficients.launch(stream, filledBlocks, 1, THREADS, 1, 0, state.inverse(), state.firstCoefficients(),
+        state.residualVector(), m, filled, slot, invDamping, combination);
+
+    for (int l = 0; l < tensors; l++) {
+      DeviceBuffer ul = segment(u, l);
+      if (layout.isMatrix(l)) {
+        int rows = layout.rows(l);
+        int cols = layout.cols(l);
+        combineMatrix.launch(stream, (cols + TILE - 1) / TILE, (rows + TILE - 1) / TILE, THREADS, 1, 0, windowP[l],
+            windowQ[l], rows, cols, rank, filled, combination, ul);
+      } else {
+        int n = layout.size(l);
+        combineVector.launch(stream, blocks(n), 1, THREADS, 1, 0, windowRaw[l], n, filled, combination, ul);
+      }
+    }
+    state.advance();
+  }
+
+  /** The error buffer ξ after the last step (downloads it; waits for the step); 0 on the 1-D tensors. */
+  public double[] errorBuffer() {
+    checkOpen();
+    double[] out = new double[d];
+    error.copyTo(out, 0, d, 0);
+    return out;
+  }
+
+  /** P of matrix tensor {@code l} from the last step (rows × ρ, row-major, as {@code LowRankVector.p}); downloads it. */
+  public double[] lastP(int l) {
+    return lastFactor(windowP, l, layout.rows(l));
+  }
+
+  /** Q of matrix tensor {@code l} from the last step (cols × ρ, row-major, as {@code LowRankVector.q}); downloads it. */
+  public double[] lastQ(int l) {
+    return lastFactor(windowQ, l, layout.cols(l));
+  }
+
+  private double[] lastFactor(DeviceBuffer[] window, int l, int n) {
+    checkOpen();
+    if (l < 0 || l >= tensors || !layout.isMatrix(l)) {
+      throw new IllegalArgumentException("l: " + l + " is not a matrix tensor of " + layout);
+    }
+    int slot = state.lastSlot();
+    double[] out = new double[n * rank];
+    window[l].copyTo(out, 0, n * rank, 8L * slot * n * rank);
+    return out;
+  }
+
+  /** Uploads §13's Q0 of every matrix tensor into its warm start (after the buffers were zeroed). */
+  private void uploadInitialQ(long seed) {
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        int cols = layout.cols(l);
+        double[] q0 = new double[cols * rank];
+        for (int i = 0; i < cols; i++) {
+          for (int j = 0; j < rank; j++) {
+            q0[i * rank + j] = LowRankCompressor.initialQ(seed, l, rank, i, j);
+          }
+        }
+        warmQ[l].copyFrom(q0, 0, q0.length, 0);
+      }
+    }
+  }
+
+  /** Tensor {@code l}'s segment of a d-vector. */
+  private DeviceBuffer segment(DeviceBuffer vector, int l) {
+    return vector.view(8L * layout.offset(l), 8L * layout.size(l));
+  }
+
+  /** Slot {@code slot} of a window buffer whose slots hold {@code n} doubles each. */
+  private static DeviceBuffer slotOf(DeviceBuffer window, int n, int slot) {
+    return window.view(8L * slot * n, 8L * n);
+  }
+
+  private static int blocks(long n) {
+    return (int) ((n + THREADS - 1) / THREADS);
+  }
+}

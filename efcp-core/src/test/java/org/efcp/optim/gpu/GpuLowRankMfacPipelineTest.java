@@ -1,0 +1,193 @@
+package org.efcp.optim.gpu;
+
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
+import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.optim.DirectionPipeline;
+import org.efcp.optim.ErrorFeedback;
+import org.efcp.optim.LowRankVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.TensorLayout;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The device pipeline against the CPU {@link DirectionPipeline} for low-rank M-FAC on the same gradients
+ * ({@link GradientSequence} from its step 2 on: its constant step 0 and zero step 1 leave the warm starts' extra
+ * columns at rounding noise, which later steps amplify until not even two CPU runs with a different summation order
+ * agree, see {@code LowRankKernelEmulationTest}): every step u
+ * agrees to a max-norm relative 1e-5, the error buffer to {@code errorTolerance} of the accumulator's max-norm (its
+ * 1-D tensors exactly 0) and the new P and Q of every matrix tensor to {@code factorTolerance} of their max-norm
+ * (loose only where a tensor's accumulator has rank below ρ, where the CPU itself is that sensitive); two device runs
+ * give bitwise the same u (no atomics).
+ */
+@Tag("gpu")
+class GpuLowRankMfacPipelineTest {
+  private static final double TOLERANCE = 1e-5;
+  private static final double SCALE = 0.125;
+  private static final long SEED = 7;
+
+  @ParameterizedTest(name = "layout {0}, m={1}, rank={2}, damping={3}")
+  @CsvSource(delimiter = ';', value = {
+      "37x19,8x50,30; 16; 2; 1e-5; 1e-9; 1e-9",
+      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-9; 1e-9",
+      "37x19,8x50,3x2,4x3x5,30; 16; 4; 1e-2; 1e-5; 1e-7",
+      "2x3,5; 1; 8; 1e-3; 1e-5; 1e-7"})
+  void matchesTheCpuPipelineOverThreePassesOfTheRing(String shapes, int m, int rank, double damping,
+      double factorTolerance, double errorTolerance) {
+    compareWithCpu(TensorLayout.parse(shapes), m, rank, damping, 3 * m + 2, 0, factorTolerance, errorTolerance);
+  }
+
+  @Test
+  void forcedHostRefreshesKeepMatchingTheCpuPipeline() {
+    compareWithCpu(TensorLayout.parse("37x19,8x50,30"), 16, 4, 1e-5, 40, 7, 1e-9, 1e-9);
+  }
+
+  /** The linear-probe layout of the benchmark (d = 769,000) with a shorter window. */
+  @Test
+  void matchesTheCpuPipelineAtLinearProbeLayout() {
+    compareWithCpu(TensorLayout.parse("1000x768,1000"), 64, 4, 1e-4, 80, 0, 1e-9, 1e-9);
+  }
+
+  @Test
+  void deviceApiGivesBitwiseTheHostApiResult() {
+    TensorLayout layout = TensorLayout.parse("130x70,40x3x5,7");
+    int d = layout.dimension();
+    int m = 8;
+    GpuContext ctx = checkedContext();
+    GradientSequence gradients = new GradientSequence(d, SCALE, 5);
+    double[] uHost = new double[d];
+    double[] uDevice = new double[d];
+    try (GpuLowRankMfacPipeline host = new GpuLowRankMfacPipeline(ctx, layout, m, 4, SEED, 1e-3);
+        GpuLowRankMfacPipeline device = new GpuLowRankMfacPipeline(ctx, layout, m, 4, SEED, 1e-3);
+        DeviceBuffer g = ctx.allocate(8L * d);
+        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
+      for (int t = 0; t < 2 * m + 3; t++) {
+        double[] grad = gradients.gradient(t);
+        host.direction(grad, uHost);
+        g.copyFrom(grad, 0, d, 0);
+        device.directionDevice(g, u);
+        device.stream().synchronize();
+        u.copyTo(uDevice, 0, d, 0);
+        for (int i = 0; i < d; i++) {
+          if (Double.doubleToRawLongBits(uHost[i]) != Double.doubleToRawLongBits(uDevice[i])) {
+            fail("step " + t + ": u[" + i + "] is " + uDevice[i] + " through the device API, " + uHost[i]
+                + " through the host API");
+          }
+        }
+      }
+      assertEquals(2 * m + 3, device.stepCount());
+    }
+  }
+
+  @Test
+  void undersizedBuffersAreRejected() {
+    GpuContext ctx = checkedContext();
+    try (GpuLowRankMfacPipeline p = new GpuLowRankMfacPipeline(ctx, TensorLayout.parse("10x9,10"), 4, 2, SEED,
+        1e-3)) {
+      assertRejectsBadArguments(ctx, p, () -> p.lastP(0));
+    }
+  }
+
+  /**
+   * Runs both pipelines for {@code steps} compared steps; {@code refreshEvery} > 0 forces a host refresh that often.
+   */
+  private static void compareWithCpu(TensorLayout layout, int m, int rank, double damping, int steps,
+      int refreshEvery, double factorTolerance, double errorTolerance) {
+    GpuContext ctx = checkedContext();
+    int d = layout.dimension();
+    DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.LOWRANK_MFAC, layout).window(m)
+        .rank(rank).seed(SEED).damping(damping).build());
+    double[] cpuError = ((ErrorFeedback) cpu.compressor()).error();
+    GradientSequence gradients = new GradientSequence(d, SCALE, 17);
+    double[] uCpu = new double[d];
+    double[] uGpu = new double[d];
+    double[] accumulator = new double[d];
+    try (GpuLowRankMfacPipeline gpu = new GpuLowRankMfacPipeline(ctx, layout, m, rank, SEED, damping)) {
+      long window = 0;
+      long scratch = 0;
+      long partials = 0;
+      for (int l = 0; l < layout.numTensors(); l++) {
+        if (layout.isMatrix(l)) {
+          window += 8L * m * rank * (layout.rows(l) + layout.cols(l));
+          scratch += 8L * rank * layout.cols(l);
+          partials = Math.max(partials, 8L * rank * layout.cols(l) * ((layout.rows(l) + 63) / 64));
+        } else {
+          window += 8L * m * layout.size(l);
+        }
+      }
+      long fixed = window + 8L * d + 2L * 8 * m * m;
+      scratch += partials + 8L * m * (layout.numTensors() + 8) + 64;
+      long memory = gpu.memoryBytes();
+      // The pool rounds each buffer up by less than a quarter.
+      assertTrue(memory >= fixed && memory <= (fixed + scratch) * 5 / 4 + (1 << 16),
+          "memoryBytes " + memory + " for window " + window + ", error and m×m " + (fixed - window) + ", scratch "
+              + scratch);
+      int forced = 0;
+      for (int t = 0; t < steps; t++) {
+        if (refreshEvery > 0 && t % refreshEvery == refreshEvery - 1) {
+          gpu.refresh();
+          forced++;
+        }
+        double[] g = gradients.gradient(t + 2);
+        for (int i = 0; i < d; i++) {
+          accumulator[i] = cpuError[i] + g[i];
+        }
+        cpu.direction(g, uCpu);
+        gpu.direction(g, uGpu);
+        assertClose(t, uCpu, uGpu, TOLERANCE);
+        double[] gpuError = gpu.errorBuffer();
+        assertRelative(t, "error buffer", cpuError, gpuError, errorTolerance, maxAbs(accumulator));
+        LowRankVector c = (LowRankVector) cpu.lastCompressed();
+        for (int l = 0; l < layout.numTensors(); l++) {
+          if (layout.isMatrix(l)) {
+            assertRelative(t, "P of tensor " + l, c.p(l), gpu.lastP(l), factorTolerance, maxAbs(c.p(l)));
+            assertRelative(t, "Q of tensor " + l, c.q(l), gpu.lastQ(l), factorTolerance, maxAbs(c.q(l)));
+          } else {
+            for (int i = layout.offset(l); i < layout.offset(l) + layout.size(l); i++) {
+              assertEquals(0.0, gpuError[i], "step " + t + ": error of 1-D tensor " + l + " at " + i);
+            }
+          }
+        }
+      }
+      assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
+          "refreshCount " + gpu.refreshCount() + " after " + steps + " steps with " + forced + " forced");
+      assertTrue(gpu.lastDrift() <= GpuLowRankMfacPipeline.DRIFT_TOLERANCE, "lastDrift " + gpu.lastDrift());
+    }
+  }
+
+  private static double maxAbs(double[] x) {
+    double max = 0;
+    for (double v : x) {
+      max = Math.max(max, Math.abs(v));
+    }
+    return max;
+  }
+
+  /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · scale (a NaN always fails). */
+  private static void assertRelative(int step, String what, double[] expected, double[] actual, double tolerance,
+      double scale) {
+    double diff = 0;
+    int worst = -1;
+    for (int i = 0; i < expected.length; i++) {
+      double e = Math.abs(expected[i] - actual[i]);
+      if (e > diff || Double.isNaN(e)) {
+        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
+        worst = i;
+      }
+    }
+    if (diff > tolerance * scale) {
+      fail("step " + step + ": " + what + " max |gpu - cpu| = " + diff + " at " + worst + " (gpu " + actual[worst]
+          + ", cpu " + expected[worst] + "), scale " + scale + ", relative " + diff / scale + " > " + tolerance);
+    }
+  }
+}
