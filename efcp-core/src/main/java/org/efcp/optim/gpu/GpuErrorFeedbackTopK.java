@@ -16,6 +16,7 @@ import org.efcp.cuda.KernelModule;
  * bits and float64 values (the dots kernel reads them; the combination kernel clears them).
  */
 final class GpuErrorFeedbackTopK {
+  private static final int THREADS = 256;
   /** Keys per block of the Top-k kernels (TOPK_CHUNK in topk.cu). */
   private static final int TOPK_CHUNK = 4096;
   private static final int HISTOGRAM_BINS = 2048;
@@ -63,12 +64,12 @@ final class GpuErrorFeedbackTopK {
    */
   void select(GpuStream stream, DeviceBuffer g, DeviceBuffer windowIndices, DeviceBuffer windowValues, int slot,
       DeviceBuffer supportBits, DeviceBuffer supportValues) {
-    efHist.launch(stream, blocks, 1, GpuGgtPipeline.THREADS, 1, 0, error, g, d, histogram, state, k);
+    efHist.launch(stream, blocks, 1, THREADS, 1, 0, error, g, d, histogram, state, k);
     for (int[] pass : LATER_PASSES) {
-      hist.launch(stream, blocks, 1, GpuGgtPipeline.THREADS, 1, 0, error, d, histogram, state, pass[0], pass[1]);
+      hist.launch(stream, blocks, 1, THREADS, 1, 0, error, d, histogram, state, pass[0], pass[1]);
     }
-    count.launch(stream, blocks, 1, GpuGgtPipeline.THREADS, 1, 0, error, d, state, blockCounts);
-    write.launch(stream, blocks, 1, GpuGgtPipeline.THREADS, 1, 0, error, d, state, blockCounts, windowIndices,
+    count.launch(stream, blocks, 1, THREADS, 1, 0, error, d, state, blockCounts);
+    write.launch(stream, blocks, 1, THREADS, 1, 0, error, d, state, blockCounts, windowIndices,
         windowValues, k, slot, supportBits, supportValues);
   }
 

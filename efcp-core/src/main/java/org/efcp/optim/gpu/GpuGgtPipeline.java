@@ -219,7 +219,7 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
 
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
   int lastSweeps() {
-    lastSlot();
+    lastSlot();  // throws when closed or before the first step
     int[] out = new int[1];
     sweeps.copyTo(out, 0, 1, 0);
     return out[0];

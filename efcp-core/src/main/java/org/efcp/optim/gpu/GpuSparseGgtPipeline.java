@@ -8,7 +8,7 @@ import org.efcp.cuda.Kernel;
  * Sparse GGT on one GPU (error feedback ∘ Top-k, then GGT over a sparse window, learning rate 1): the same contract
  * as the CPU {@code DirectionPipeline} for {@code Method.SPARSE_GGT} (algorithms doc §4.2). Per step, on this
  * pipeline's stream: a = ξ + g and the exact Top-k c into window slot {@code t mod m}, ξ = a − c
- * ({@link GpuErrorFeedbackTopK}; the selection is identical to the CPU's); w = (⟨x_j, c⟩)_j and K's new row and
+ * ({@code GpuErrorFeedbackTopK}; the selection is identical to the CPU's); w = (⟨x_j, c⟩)_j and K's new row and
  * column ({@code mfac_dots} of {@code sparse_mfac.cu}); the eigen step ({@link GpuGgtPipeline}); u = c/ε + Σ_j β_j x_j
  * in float64 (kernel {@code ggt_scatter}, double atomics over the m·k window entries, so u's last bits vary from run
  * to run).

@@ -175,7 +175,8 @@ class GpuGgtPipelineTest {
         double[] gpuError = gpu.errorBuffer();
         for (int i = 0; i < d; i++) {
           if (Double.doubleToRawLongBits(error[i]) != Double.doubleToRawLongBits(gpuError[i])) {
-            fail("step " + t + ": error entry " + i + " is " + gpuError[i] + " on the GPU, " + error[i] + " on the CPU");
+            fail("step " + t + ": error entry " + i + " is " + gpuError[i] + " on the GPU, " + error[i]
+                + " on the CPU");
           }
         }
         assertClose(t, uCpu, uGpu, TOLERANCE);

@@ -72,7 +72,7 @@ public final class GpuStepBench {
     }
   }
 
-  /** gpu_&lt;name&gt;_step (api=device, api=device_pipelined) and gpu_&lt;name&gt;_eigen lines for a fresh GGT pipeline. */
+  /** The gpu_NAME_step (api=device, api=device_pipelined) and gpu_NAME_eigen lines of a fresh GGT pipeline. */
   private static void benchGgt(String name, GpuGgtPipeline p, GpuContext ctx, String device, double[][] gradients,
       int timed) {
     String shape = String.format(Locale.ROOT, "\"d\":%d,\"m\":%d,%s\"eps\":%g,\"ridge\":%g", D, GGT_M,

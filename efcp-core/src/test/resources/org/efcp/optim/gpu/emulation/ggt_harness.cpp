@@ -121,8 +121,8 @@ static void runEigen(int n, double ridge, FILE* in, FILE* out) {
 }
 
 int main(int argc, char** argv) {
-  const char* usage = "usage: sparse d m k eps ridge steps gradFile outFile | dense d m eps ridge steps gradFile outFile"
-                      " | eigen n ridge matrixFile outFile\n";
+  const char* usage = "usage: sparse d m k eps ridge steps gradFile outFile"
+                      " | dense d m eps ridge steps gradFile outFile | eigen n ridge matrixFile outFile\n";
   if (argc < 2) { std::fputs(usage, stderr); return 2; }
   FILE* in = nullptr;
   FILE* out = nullptr;
