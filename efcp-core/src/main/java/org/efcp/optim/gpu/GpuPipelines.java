@@ -9,7 +9,8 @@ import org.efcp.optim.OptimizerConfig;
 
 /** Builds the GPU {@link GpuDirectionPipeline} of an {@link OptimizerConfig}, for the methods that have one. */
 public final class GpuPipelines {
-  private static final Set<Method> SUPPORTED = EnumSet.of(Method.SPARSE_MFAC, Method.DENSE_MFAC, Method.LOWRANK_MFAC);
+  private static final Set<Method> SUPPORTED = EnumSet.of(Method.SPARSE_MFAC, Method.DENSE_MFAC,
+      Method.LOWRANK_MFAC, Method.DENSE_GGT, Method.SPARSE_GGT);
 
   private GpuPipelines() {
   }
@@ -27,7 +28,9 @@ public final class GpuPipelines {
   /**
    * A fresh GPU pipeline for {@code config} on {@code context} (empty window, zero error buffer).
    *
-   * @throws IllegalArgumentException if the method has no GPU pipeline (message names the method)
+   * @throws IllegalArgumentException if the method has no GPU pipeline (message names the method), or the GPU
+   *     pipeline rejects the configuration (GGT: m above {@value GpuGgtPipeline#MAX_WINDOW}), before the device is
+   *     touched
    */
   public static GpuDirectionPipeline create(GpuContext context, OptimizerConfig config) {
     return switch (config.method()) {
@@ -36,6 +39,10 @@ public final class GpuPipelines {
       case DENSE_MFAC -> new GpuDenseMfacPipeline(context, config.dimension(), config.window(), config.damping());
       case LOWRANK_MFAC -> new GpuLowRankMfacPipeline(context, config.layout(), config.window(), config.rank(),
           config.seed(), config.damping());
+      case DENSE_GGT -> new GpuDenseGgtPipeline(context, config.dimension(), config.window(), config.ggtEpsilon(),
+          config.ridge());
+      case SPARSE_GGT -> new GpuSparseGgtPipeline(context, config.dimension(), config.window(), config.topK(),
+          config.ggtEpsilon(), config.ridge());
       default -> throw new IllegalArgumentException("method: " + config.method() + " has no GPU pipeline (GPU: "
           + SUPPORTED + ")");
     };

@@ -12,8 +12,8 @@ import org.efcp.optim.TensorLayout;
 
 /**
  * Benchmark main (not a test): one sparse M-FAC direction step at logistic-regression size (d = 769,000, m = 1024,
- * k = 7,690) on the GPU and on the CPU, and one dense and one low-rank M-FAC step on the GPU, one JSON line per
- * measurement.
+ * k = 7,690) on the GPU and on the CPU, one dense and one low-rank M-FAC step on the GPU, and the sparse and dense
+ * GGT steps (m = 100) on the GPU and on the CPU, one JSON line per measurement.
  * <ul>
  *   <li>{@code gpu_sparse_mfac_step} api=device: g already on the device, each step followed by a stream sync
  *   (latency); api=device_pipelined: steps queued back to back, one sync at the end (throughput);
@@ -24,7 +24,13 @@ import org.efcp.optim.TensorLayout;
  *   api=device (each step synchronised) and api=device_pipelined, {@value #DENSE_TIMED} timed steps;</li>
  *   <li>{@code gpu_lowrank_mfac_step}: the low-rank M-FAC step ({@link GpuLowRankMfacPipeline}) at the linear-probe
  *   layout 1000×768 + 1000 with ρ = {@value #RANK}, m = 1024 (the paper's LR-MFAC settings; 66 MB of float64
- *   factor window), api=device and api=device_pipelined, {@value #LOWRANK_TIMED} timed steps.</li>
+ *   factor window), api=device and api=device_pipelined, {@value #LOWRANK_TIMED} timed steps;</li>
+ *   <li>{@code gpu_sparse_ggt_step} and {@code gpu_dense_ggt_step} ({@link GpuSparseGgtPipeline},
+ *   {@link GpuDenseGgtPipeline}) at the paper's GGT window m = {@value #GGT_M}, ε = 1e-5, ridge 1e-6: api=device and
+ *   api=device_pipelined as above, and {@code gpu_sparse_ggt_eigen} / {@code gpu_dense_ggt_eigen}, the one-block
+ *   Jacobi eigen step alone (each run synchronised) with its sweep count;</li>
+ *   <li>{@code cpu_sparse_ggt_step} and {@code cpu_dense_ggt_step}: the CPU {@link DirectionPipeline} at the same
+ *   sizes.</li>
  * </ul>
  * The window is filled (m steps) before anything is timed. Arguments (all optional): damping (default 1e-4), timed
  * GPU steps (200), timed CPU steps (20; 0 skips the CPU).
@@ -41,6 +47,10 @@ public final class GpuStepBench {
   /** The paper's LR-MFAC rank (algorithms doc §6). */
   private static final int RANK = 4;
   private static final int LOWRANK_TIMED = 100;
+  /** The paper's GGT window. */
+  private static final int GGT_M = 100;
+  private static final double GGT_EPSILON = 1e-5;
+  private static final double GGT_RIDGE = 1e-6;
 
   private GpuStepBench() {}
 
@@ -58,9 +68,102 @@ public final class GpuStepBench {
     benchGpu(ctx, device, gradients, damping, timed);
     benchDense(ctx, device, gradients, damping);
     benchLowRank(ctx, device, gradients, damping);
+    try (GpuSparseGgtPipeline sparse = new GpuSparseGgtPipeline(ctx, D, GGT_M, K, GGT_EPSILON, GGT_RIDGE)) {
+      benchGgt("sparse_ggt", sparse, ctx, device, gradients, timed);
+    }
+    try (GpuDenseGgtPipeline dense = new GpuDenseGgtPipeline(ctx, D, GGT_M, GGT_EPSILON, GGT_RIDGE)) {
+      benchGgt("dense_ggt", dense, ctx, device, gradients, timed);
+    }
     if (cpuTimed > 0) {
       benchCpu(gradients, damping, cpuTimed);
+      benchCpuGgt(Method.SPARSE_GGT, "cpu_sparse_ggt_step", gradients, cpuTimed);
+      benchCpuGgt(Method.DENSE_GGT, "cpu_dense_ggt_step", gradients, cpuTimed);
     }
+  }
+
+  /** The gpu_NAME_step (api=device, api=device_pipelined) and gpu_NAME_eigen lines of a fresh GGT pipeline. */
+  private static void benchGgt(String name, GpuGgtPipeline p, GpuContext ctx, String device, double[][] gradients,
+      int timed) {
+    String shape = String.format(Locale.ROOT, "\"d\":%d,\"m\":%d,%s\"eps\":%g,\"ridge\":%g", D, GGT_M,
+        p instanceof GpuSparseGgtPipeline ? "\"k\":" + K + "," : "", GGT_EPSILON, GGT_RIDGE);
+    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
+    try (DeviceBuffer u = ctx.allocate(8L * D)) {
+      for (int i = 0; i < g.length; i++) {
+        g[i] = ctx.allocate(8L * D);
+        g[i].copyFrom(gradients[i], 0, D, 0);
+      }
+      long fillStart = System.nanoTime();
+      for (int t = 0; t < GGT_M; t++) {
+        p.directionDevice(g[t % g.length], u);
+      }
+      p.stream().synchronize();
+      double fillMs = (System.nanoTime() - fillStart) / 1e6;
+
+      double[] ms = new double[timed];
+      for (int i = 0; i < timed; i++) {
+        long start = System.nanoTime();
+        p.directionDevice(g[i % g.length], u);
+        p.stream().synchronize();
+        ms[i] = (System.nanoTime() - start) / 1e6;
+      }
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_%s_step\",\"api\":\"device\",\"device\":\"%s\",%s,\"steps\":%d,\"median_ms\":%.4f,"
+              + "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"fill_%d_steps_ms\":%.1f,\"last_sweeps\":%d,\"memory_bytes\":%d}",
+          name, device, shape, timed, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0), GGT_M, fillMs,
+          p.lastSweeps(), p.memoryBytes()));
+
+      long start = System.nanoTime();
+      for (int i = 0; i < timed; i++) {
+        p.directionDevice(g[i % g.length], u);
+      }
+      p.stream().synchronize();
+      double perStep = (System.nanoTime() - start) / 1e6 / timed;
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_%s_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",%s,\"steps\":%d,"
+              + "\"mean_ms\":%.4f}",
+          name, device, shape, timed, perStep));
+
+      int runs = Math.min(timed, 50);
+      double[] eigenMs = new double[runs];
+      for (int i = 0; i < runs; i++) {
+        long t0 = System.nanoTime();
+        p.rerunEigenStep();
+        p.stream().synchronize();
+        eigenMs[i] = (System.nanoTime() - t0) / 1e6;
+      }
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_%s_eigen\",\"device\":\"%s\",\"m\":%d,\"runs\":%d,\"median_ms\":%.4f,"
+              + "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"sweeps\":%d}",
+          name, device, GGT_M, runs, quantile(eigenMs, 0.5), quantile(eigenMs, 0.9), quantile(eigenMs, 0.0),
+          p.lastSweeps()));
+    } finally {
+      for (DeviceBuffer b : g) {
+        if (b != null) {
+          b.close();
+        }
+      }
+    }
+  }
+
+  private static void benchCpuGgt(Method method, String bench, double[][] gradients, int timed) {
+    DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(method, TensorLayout.flat(D))
+        .window(GGT_M).density(K).ggtEpsilon(GGT_EPSILON).ridge(GGT_RIDGE).build());
+    double[] u = new double[D];
+    for (int t = 0; t < GGT_M; t++) {
+      cpu.direction(gradients[t % gradients.length], u);
+    }
+    double[] ms = new double[timed];
+    for (int i = 0; i < timed; i++) {
+      long start = System.nanoTime();
+      cpu.direction(gradients[i % gradients.length], u);
+      ms[i] = (System.nanoTime() - start) / 1e6;
+    }
+    System.out.println(String.format(Locale.ROOT,
+        "{\"bench\":\"%s\",\"api\":\"host\",\"device\":\"cpu (%d threads)\",\"d\":%d,\"m\":%d,%s\"eps\":%g,"
+            + "\"ridge\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f}",
+        bench, Runtime.getRuntime().availableProcessors(), D, GGT_M,
+        method == Method.SPARSE_GGT ? "\"k\":" + K + "," : "", GGT_EPSILON, GGT_RIDGE, timed, quantile(ms, 0.5),
+        quantile(ms, 0.9), quantile(ms, 0.0)));
   }
 
   private static void benchGpu(GpuContext ctx, String device, double[][] gradients, double damping, int timed) {

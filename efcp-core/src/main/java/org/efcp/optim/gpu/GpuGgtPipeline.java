@@ -1,0 +1,294 @@
+package org.efcp.optim.gpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuStream;
+import org.efcp.cuda.Kernel;
+
+/**
+ * The GGT direction step (algorithms doc §4, §13 "GGT ridge"; the CPU {@code GgtPreconditioner}) resident on one
+ * GPU, over a dense window ({@link GpuDenseGgtPipeline}, {@code Method.DENSE_GGT}) or a sparse Top-k window with
+ * error feedback ({@link GpuSparseGgtPipeline}, {@code Method.SPARSE_GGT}): the same contract per step as the CPU
+ * {@code DirectionPipeline} of that method. Per step, on this pipeline's stream:
+ * <ol>
+ *   <li>the subclass compresses g into x, writes it into window slot {@code t mod m} and computes
+ *   w = Gᵀ x (the dots of x with every slot), the new row and column of the Gram matrix K;</li>
+ *   <li>the eigen step in one block (kernel {@code ggt_coefficients}, {@code ggt.cu}): the leading n×n block of
+ *   K + ridge·I (n = filled slots) is diagonalised by a parallel cyclic Jacobi method, V diag(λ) Vᵀ, and with
+ *   s_i = sqrt(λ_i), h_i = −1/(ε s_i (s_i + ε)): β = V diag(h) Vᵀ w;</li>
+ *   <li>u = x/ε + Σ_j β_j x_j, a pass over the window (the subclass).</li>
+ * </ol>
+ * Ridge convention (doc §13): with {@code ridge > 0} every eigenpair with λ &gt; 0 is kept; with {@code ridge = 0}
+ * (the paper's exact formula) eigenpairs with λ ≤ 1e-12·λ_max are dropped, as on the CPU. Empty slots (warm-up) are
+ * zero vectors outside the decomposed block.
+ *
+ * <p>All m×m quantities, every dot product and the combination are float64; the window holds float32. The Jacobi
+ * step stops when the off-diagonal Frobenius norm is ≤ 1e-15 times the diagonal's, or after {@value #MAX_SWEEPS}
+ * sweeps (about 10 are needed at m = 128). u agrees with the CPU pipeline (LAPACK dsyevd) to rounding amplified by
+ * the conditioning of the eigenproblem.
+ *
+ * <p>A subclass constructor validates its arguments (with {@link #checkCommon}) before calling {@code super} (this
+ * constructor touches no device), loads its kernels, then calls {@link #openStream()}, allocates its buffers with
+ * {@link #allocate} and finally {@link #startState()}. Not {@code Serializable} (the state is in device memory); not
+ * thread-safe. Requires the {@code ggt} fatbin (sm_80/sm_90, CUDA 13 driver).
+ */
+public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
+  /** The largest window the one-block Jacobi eigen step handles (GGT_MAX_M in ggt.cu). */
+  public static final int MAX_WINDOW = 128;
+  /** The most Jacobi sweeps per step (GGT_MAX_SWEEPS in ggt.cu). */
+  public static final int MAX_SWEEPS = 20;
+
+  static final int THREADS = 256;
+
+  final GpuContext context;
+  final int d;
+  final int m;
+  final double epsilon;
+  final double ridge;
+  /** Set once by {@link #openStream()}. */
+  GpuStream stream;
+  /** K, m×m row-major by slot; set by {@link #startState()}, like the buffers below. */
+  DeviceBuffer gram;
+  /** w = (⟨x_j, x⟩)_j, the new row of K. */
+  DeviceBuffer dots;
+  /** The reused M-FAC dots kernels' second output (their A column), unused here. */
+  DeviceBuffer unusedColumn;
+  /** β, plus 1/ε at the slot: u = Σ_j coefficients_j x_j. */
+  DeviceBuffer coefficients;
+
+  private final List<DeviceBuffer> owned = new ArrayList<>();
+  private Kernel eigenStep;
+  private DeviceBuffer eigenMatrix;
+  private DeviceBuffer eigenVectors;
+  private DeviceBuffer sweeps;
+  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
+  private DeviceBuffer gradientStaging;
+  private DeviceBuffer directionStaging;
+  private long steps;
+  private boolean closed;
+
+  /** Stores validated arguments; touches no device. */
+  GpuGgtPipeline(GpuContext context, int d, int m, double epsilon, double ridge) {
+    this.context = Objects.requireNonNull(context, "context");
+    this.d = d;
+    this.m = m;
+    this.epsilon = epsilon;
+    this.ridge = ridge;
+  }
+
+  /** The checks both window kinds share (m, epsilon, ridge); throws IllegalArgumentException naming the parameter. */
+  static void checkCommon(int m, double epsilon, double ridge) {
+    if (m < 1) {
+      throw new IllegalArgumentException("m: must be >= 1, got " + m);
+    }
+    if (m > MAX_WINDOW) {
+      throw new IllegalArgumentException("m: the GPU GGT supports m ≤ " + MAX_WINDOW
+          + " (its eigen step is one block of 256 threads), got " + m);
+    }
+    if (!(epsilon > 0) || !Double.isFinite(epsilon)) {
+      throw new IllegalArgumentException("epsilon: must be > 0 and finite, got " + epsilon);
+    }
+    if (!(ridge >= 0) || !Double.isFinite(ridge)) {
+      throw new IllegalArgumentException("ridge: must be >= 0 and finite, got " + ridge);
+    }
+  }
+
+  @Override
+  public int dimension() {
+    return d;
+  }
+
+  /** m, the window size. */
+  public int window() {
+    return m;
+  }
+
+  /** The GGT dampening ε. */
+  public double epsilon() {
+    return epsilon;
+  }
+
+  /** The ridge added to K's diagonal before the eigendecomposition. */
+  public double ridge() {
+    return ridge;
+  }
+
+  @Override
+  public GpuStream stream() {
+    return stream;
+  }
+
+  @Override
+  public long stepCount() {
+    return steps;
+  }
+
+  /**
+   * One step from host memory: uploads g, runs {@link #directionDevice} and downloads u (blocks until done).
+   *
+   * @param g the raw gradient, length d, every entry finite (not modified)
+   * @param uOut receives u, length d
+   * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
+   */
+  @Override
+  public void direction(double[] g, double[] uOut) {
+    checkOpen();
+    if (g.length != d) {
+      throw new IllegalArgumentException("gradient: expected d = " + d + ", got length " + g.length);
+    }
+    for (int i = 0; i < d; i++) {
+      if (!Double.isFinite(g[i])) {
+        throw new IllegalArgumentException("gradient: entry " + i + " is " + g[i]);
+      }
+    }
+    if (uOut.length != d) {
+      throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
+    }
+    if (gradientStaging == null) {
+      gradientStaging = allocate(8L * d);
+      directionStaging = allocate(8L * d);
+    }
+    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
+    // pipeline's blocking stream.
+    gradientStaging.copyFrom(g, 0, d, 0);
+    directionDevice(gradientStaging, directionStaging);
+    directionStaging.copyTo(uOut, 0, d, 0);
+  }
+
+  /**
+   * One step on device data: queues the whole step on {@link #stream()} and returns without waiting.
+   *
+   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
+   *     not modified
+   * @param u receives u (its first d doubles), valid once the stream has passed this step
+   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
+   */
+  @Override
+  public final void directionDevice(DeviceBuffer g, DeviceBuffer u) {
+    checkOpen();
+    requireDoubles("g", g);
+    requireDoubles("u", u);
+    int slot = (int) (steps % m);
+    int filled = (int) Math.min(steps + 1, m);
+    insertAndDot(g, slot, filled);
+    queueEigenStep(slot, filled);
+    combine(u.bytes() == 8L * d ? u : u.view(0, 8L * d), slot, filled);
+    steps++;
+  }
+
+  /**
+   * Compresses g into x, writes it into window slot {@code slot} and queues the dots: row and column {@code slot}
+   * of {@link #gram} and {@link #dots} (entries of slots ≥ filled stay 0).
+   */
+  abstract void insertAndDot(DeviceBuffer g, int slot, int filled);
+
+  /** Queues u = Σ_{j < filled} coefficients_j x_j into {@code u} (exactly d doubles). */
+  abstract void combine(DeviceBuffer u, int slot, int filled);
+
+  /** Device bytes this pipeline holds: the window, the m×m state, scratch and the host-API staging once allocated. */
+  @Override
+  public long memoryBytes() {
+    long sum = 0;
+    for (DeviceBuffer b : owned) {
+      sum += b.bytes();
+    }
+    return sum;
+  }
+
+  /** Waits for queued work, then returns every device buffer to the pool. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      stream.synchronize();
+    } finally {
+      for (DeviceBuffer b : owned) {
+        b.close();
+      }
+      owned.clear();
+      stream.close();
+    }
+  }
+
+  /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
+  int lastSweeps() {
+    lastSlot();  // throws when closed or before the first step
+    int[] out = new int[1];
+    sweeps.copyTo(out, 0, 1, 0);
+    return out[0];
+  }
+
+  /** Queues the last step's eigen step once more (it only rewrites its own outputs): GpuStepBench times it. */
+  void rerunEigenStep() {
+    int slot = lastSlot();
+    queueEigenStep(slot, (int) Math.min(steps, m));
+  }
+
+  /** The slot the last step wrote; throws {@link IllegalStateException} before any step or after close. */
+  int lastSlot() {
+    checkOpen();
+    if (steps == 0) {
+      throw new IllegalStateException("no step taken yet");
+    }
+    return (int) ((steps - 1) % m);
+  }
+
+  /** Creates this pipeline's stream (constructor step, after the subclass's kernels are loaded). */
+  void openStream() {
+    stream = context.createStream();
+  }
+
+  /** Loads the eigen step, allocates the m×m state, zeroes every buffer and waits for it (last constructor step). */
+  void startState() {
+    eigenStep = context.module("ggt").kernel("ggt_coefficients");
+    int padded = m + (m & 1);
+    gram = allocate(8L * m * m);
+    dots = allocate(8L * m);
+    unusedColumn = allocate(8L * m);
+    coefficients = allocate(8L * m);
+    eigenMatrix = allocate(8L * padded * padded);
+    eigenVectors = allocate(8L * padded * padded);
+    sweeps = allocate(4L);
+    for (DeviceBuffer b : owned) {
+      b.zero(stream);
+    }
+    stream.synchronize();
+  }
+
+  /** A device buffer that {@link #close()} returns and {@link #memoryBytes()} counts. */
+  DeviceBuffer allocate(long bytes) {
+    DeviceBuffer b = context.allocate(bytes);
+    owned.add(b);
+    return b;
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("pipeline: used after close");
+    }
+  }
+
+  static int blocks(long n) {
+    return (int) ((n + THREADS - 1) / THREADS);
+  }
+
+  private void queueEigenStep(int slot, int filled) {
+    eigenStep.launch(stream, 1, 1, THREADS, 1, 0, gram, dots, m, filled, slot, ridge, epsilon, eigenMatrix,
+        eigenVectors, coefficients, sweeps);
+  }
+
+  private void requireDoubles(String name, DeviceBuffer b) {
+    Objects.requireNonNull(b, name);
+    if (b.bytes() < 8L * d) {
+      throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
+          + b.bytes() + " bytes");
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// GGT on the CPU emulation: the kernels of topk.cu, sparse_mfac.cu, dense_mfac.cu and ggt.cu launched in exactly the
+// order, grids and arguments of GpuSparseGgtPipeline / GpuDenseGgtPipeline.directionDevice (keep them in step), with
+// zeroed state. Three modes:
+//   sparse d m k eps ridge steps gradFile outFile: per step the slot's k indices (int32) and k values (float32), the
+//     error buffer (d doubles), u (d doubles) and the Jacobi sweep count (int32);
+//   dense d m eps ridge steps gradFile outFile: per step the slot's window row (d float32), u (d doubles) and the
+//     sweep count (int32);
+//   eigen n ridge matrixFile outFile: ggt_coefficients alone on one n×n matrix K (n² doubles, row-major; m = n,
+//     w = 0): the sweep count (int32), the eigenvalues diag(A) (n doubles) and V's leading n×n block (row-major).
+// Gradients are d little-endian doubles per step. Exits with 1 and a message on stderr when an invariant breaks
+// (histogram, support bitmap and scratch cleared, tickets reset, window padding zero, the Jacobi padding untouched).
+#include "cuda_emulation.h"
+#include "topk.cu"
+#include "sparse_mfac.cu"
+#include "dense_mfac.cu"
+#include "ggt.cu"
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
+
+static void die(int t, const char* what) {
+  std::fprintf(stderr, "step %d: %s\n", t, what);
+  std::fflush(stderr);
+  std::_Exit(1);
+}
+
+static int paddedSize(int m) { return m + (m & 1); }
+
+static void runSparse(int d, int m, int k, double eps, double ridge, int steps, FILE* gin, FILE* out) {
+  int nb = (d + 4095) / 4096;
+  int mp = paddedSize(m);
+  std::vector<double> error(d), scratch(d), g(d), u(d), K((size_t)m * m), w(m), col(m), coef(m);
+  std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
+  std::vector<unsigned int> hist(2048), bitmap((d + 31) / 32);
+  std::vector<sm_u64> st(4), blockCounts(nb);
+  std::vector<int> winIdx((size_t)m * k), sweeps(1);
+  std::vector<float> winVal((size_t)m * k);
+  const int passes[5][2] = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
+  for (int t = 0; t < steps; t++) {
+    if (std::fread(g.data(), 8, d, gin) != (size_t)d) die(t, "short gradient file");
+    int slot = t % m;
+    int filled = std::min(t + 1, m);
+    LAUNCH(nb, topk_ef_hist, error.data(), g.data(), d, hist.data(), st.data(), k);
+    for (auto& ps : passes) {
+      int shift = ps[0], width = ps[1];
+      LAUNCH(nb, topk_hist, error.data(), d, hist.data(), st.data(), shift, width);
+    }
+    LAUNCH(nb, topk_count, error.data(), d, st.data(), blockCounts.data());
+    LAUNCH(nb, topk_write, error.data(), d, st.data(), blockCounts.data(), winIdx.data(), winVal.data(), k, slot,
+           bitmap.data(), scratch.data());
+    LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, bitmap.data(), scratch.data(), K.data(), w.data(),
+           col.data(), m, slot, 0.0, 0.0);
+    LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), coef.data(),
+           sweeps.data());
+    std::fill(u.begin(), u.end(), 0.0);
+    LAUNCH(filled, ggt_scatter, winIdx.data(), winVal.data(), k, coef.data(), slot, u.data(), bitmap.data(),
+           scratch.data());
+    for (auto h : hist) if (h) die(t, "histogram not cleared");
+    for (auto b : bitmap) if (b) die(t, "bitmap not cleared");
+    for (auto s : scratch) if (s != 0.0) die(t, "scratch not cleared");
+    if (st[2] != 0) die(t, "ticket not reset");
+    std::fwrite(&winIdx[(size_t)slot * k], 4, k, out);
+    std::fwrite(&winVal[(size_t)slot * k], 4, k, out);
+    std::fwrite(error.data(), 8, d, out);
+    std::fwrite(u.data(), 8, d, out);
+    std::fwrite(sweeps.data(), 4, 1, out);
+  }
+}
+
+static void runDense(int d, int m, double eps, double ridge, int steps, FILE* gin, FILE* out) {
+  int ld = (d + 3) / 4 * 4, ld4 = ld / 4;
+  int chunks = (ld4 + DM_CHUNK4 - 1) / DM_CHUNK4;
+  int mp = paddedSize(m);
+  std::vector<float4> window((size_t)m * ld4);
+  std::vector<double> g(d), u(d), K((size_t)m * m), partials((size_t)m * chunks), w(m), col(m), coef(m);
+  std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
+  std::vector<int> sweeps(1);
+  for (int t = 0; t < steps; t++) {
+    if (std::fread(g.data(), 8, d, gin) != (size_t)d) die(t, "short gradient file");
+    int slot = t % m;
+    int filled = std::min(t + 1, m);
+    int rowTiles = (filled + DM_ROWS - 1) / DM_ROWS;
+    int filledBlocks = (filled + 7) / 8;
+    LAUNCH((ld + 255) / 256, dmfac_insert, g.data(), (float*)window.data(), d, ld, slot);
+    LAUNCH(rowTiles * chunks, dmfac_dots, window.data(), ld4, filled, slot, rowTiles, chunks, partials.data());
+    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, K.data(), w.data(), col.data(), m, filled, slot,
+           0.0, 0.0);
+    LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), coef.data(),
+           sweeps.data());
+    std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
+    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, coef.data(), u.data());
+    const float* row = (const float*)window.data() + (size_t)slot * ld;
+    for (int i = d; i < ld; i++) if (row[i] != 0.0f) die(t, "row padding not zero");
+    std::fwrite(row, 4, d, out);
+    std::fwrite(u.data(), 8, d, out);
+    std::fwrite(sweeps.data(), 4, 1, out);
+  }
+}
+
+static void runEigen(int n, double ridge, FILE* in, FILE* out) {
+  int np = paddedSize(n);
+  std::vector<double> K((size_t)n * n), w(n), coef(n), A((size_t)np * np), V((size_t)np * np);
+  std::vector<int> sweeps(1);
+  if (std::fread(K.data(), 8, K.size(), in) != K.size()) die(0, "short matrix file");
+  LAUNCH(1, ggt_coefficients, K.data(), w.data(), n, n, 0, ridge, 1e-5, A.data(), V.data(), coef.data(),
+         sweeps.data());
+  for (int i = 0; i < n; i++) if (coef[i] != (i == 0 ? 1.0 / 1e-5 : 0.0)) die(0, "coef with w = 0 is not e_slot/eps");
+  if (np > n) {
+    for (int i = 0; i < np; i++) {
+      double expect = i == n ? 1.0 : 0.0;
+      if (V[(size_t)i * np + n] != expect || V[(size_t)n * np + i] != expect) die(0, "padding of V rotated");
+      if (A[(size_t)i * np + n] != 0.0 || A[(size_t)n * np + i] != 0.0) die(0, "padding of A not zero");
+    }
+  }
+  std::fwrite(sweeps.data(), 4, 1, out);
+  for (int i = 0; i < n; i++) std::fwrite(&A[(size_t)i * np + i], 8, 1, out);
+  for (int i = 0; i < n; i++) std::fwrite(&V[(size_t)i * np], 8, n, out);
+}
+
+int main(int argc, char** argv) {
+  const char* usage = "usage: sparse d m k eps ridge steps gradFile outFile"
+                      " | dense d m eps ridge steps gradFile outFile | eigen n ridge matrixFile outFile\n";
+  if (argc < 2) { std::fputs(usage, stderr); return 2; }
+  FILE* in = nullptr;
+  FILE* out = nullptr;
+  if (!std::strcmp(argv[1], "sparse") && argc == 10) {
+    in = std::fopen(argv[8], "rb");
+    out = std::fopen(argv[9], "wb");
+    if (!in || !out) die(0, "cannot open files");
+    runSparse(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]), atof(argv[6]), atoi(argv[7]), in, out);
+  } else if (!std::strcmp(argv[1], "dense") && argc == 9) {
+    in = std::fopen(argv[7], "rb");
+    out = std::fopen(argv[8], "wb");
+    if (!in || !out) die(0, "cannot open files");
+    runDense(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), atof(argv[5]), atoi(argv[6]), in, out);
+  } else if (!std::strcmp(argv[1], "eigen") && argc == 6) {
+    in = std::fopen(argv[4], "rb");
+    out = std::fopen(argv[5], "wb");
+    if (!in || !out) die(0, "cannot open files");
+    runEigen(atoi(argv[2]), atof(argv[3]), in, out);
+  } else {
+    std::fputs(usage, stderr);
+    return 2;
+  }
+  std::fclose(out);
+  std::fprintf(stderr, "ggt harness: done\n");
+  std::fflush(stderr);
+  std::_Exit(0);
+}
