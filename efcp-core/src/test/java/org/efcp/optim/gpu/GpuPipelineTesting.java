@@ -44,7 +44,7 @@ final class GpuPipelineTesting {
    * A fresh pipeline of dimension 100 rejects buffers and arrays of the wrong size and a NaN gradient, takes no
    * step doing so, and {@code lastResult} (a "last step" accessor) throws IllegalStateException before any step.
    */
-  static void assertRejectsBadArguments(GpuContext ctx, GpuMfacPipelineBase p, Executable lastResult) {
+  static void assertRejectsBadArguments(GpuContext ctx, GpuMfacPipelineBase<?> p, Executable lastResult) {
     assertEquals(100, p.dimension());
     try (DeviceBuffer small = ctx.allocate(8L * 99);
         DeviceBuffer ok = ctx.allocate(8L * 100)) {
