@@ -50,8 +50,8 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
   const double* kOld = K + (long long)old * m;
   double* rOld = R + (long long)old * m;
 
-  int q[C];    // owned slots (q ≥ m: not a column)
-  int lq[C];   // logical position of q before the step (0 for `old`); m for q ≥ m, so never active
+  int q[C];        // owned slots (q ≥ m: not a column)
+  int lq[C];       // logical position of q before the step (0 for `old`); m for q ≥ m, so never active
   double x[C];     // the rank-1 update vector (row `old` off its diagonal), rotated as rows pass
   double a[C];     // right-hand side w/λ, reduced as rows pass; y of the column once it was the pivot
   double dg[C];    // R_qq, then the rotated diagonal
@@ -162,7 +162,6 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
       }
       shortfallBits = (sm_u64)__double_as_longlong(shortfall);
       dg[c] = rss;
-      rOld[old] = rss;
       zOld = (w[old] - yz) / rss;
     }
   }
@@ -178,12 +177,15 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
     }
     atomicMax(driftMax, mx);
   }
-  // Every read of K (step 1) is behind a barrier.
+  // Every read of K and of R_old,old (step 1) is behind a barrier.
 #pragma unroll
   for (int c = 0; c < C; c++) {
     if (q[c] < m) {
       K[(long long)old * m + q[c]] = w[q[c]];
       K[(long long)q[c] * m + old] = w[q[c]];
+    }
+    if (q[c] == old) {
+      rOld[old] = dg[c];
     }
   }
 
@@ -239,10 +241,11 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
 // One step for window size m ≤ 256 C (see the file comment): R and K (m×m, by slot) in place, w = (<x_j, x>)_j
 // (m doubles, 0 for unfilled slots), `old` = the slot x was written to (the head), tolerance =
 // MfacCholeskyState.driftTolerance(m) for the Schur clamp; writes M (m doubles, slot order) and folds the drift
-// into *driftMax. Grid 1, block 256.
+// into *driftMax. Grid 1, block 256. R and K are not __restrict__: threads read entries of R that other threads wrote
+// in this launch (behind barriers), which must not go through the non-coherent read-only path.
 #define MCHOL_STEP(C)                                                                                              \
   extern "C" __global__ void __launch_bounds__(SM_THREADS, 1)                                                      \
-      mchol_step_##C(double* __restrict__ R, double* __restrict__ K, const double* __restrict__ w, int m, int old, \
+      mchol_step_##C(double* R, double* K, const double* __restrict__ w, int m, int old,                          \
                      double damping, double invDamping, double n, double tolerance, sm_u64* __restrict__ driftMax, \
                      double* __restrict__ M) {                                                                     \
     mchol_step<C>(R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M);                                \
