@@ -1,17 +1,16 @@
 // Dense M-FAC on the device (algorithms doc §2.4, §3; org.efcp.optim.MfacPreconditioner over a DenseWindow): the
-// window-side kernels. The m×m part (K, B ≈ A⁻¹, the rank-2 update, refinement, drift) is sparse_mfac.cu's
-// mfac_insert_p, mfac_insert_update and mfac_residual, launched unchanged between dmfac_dots_finish and
-// dmfac_coefficients; see that file for the formulas.
+// window-side kernels. The m×m part (K, the Cholesky factor of A = K/λ + m I, its update, the coefficients M and the
+// drift check) is mfac_cholesky.cu's mchol_step_C, launched between dmfac_dots_finish and dmfac_combine; see that
+// file for the formulas.
 //
 // The window is m rows of `ld` float32 values (ld = d rounded up to a multiple of 4, the padding zero), row j = slot
 // j, so every row starts 16-byte aligned and is read as float4. Per step (one stream, blocks of 256 threads, 1-D
 // grids):
 //   dmfac_insert          grid = ceil(ld / 256)                    row `slot` = (float) g, padding 0
 //   dmfac_dots            grid = rowTiles · chunks                 partial dots per (row tile, d-chunk)
-//   dmfac_dots_finish     grid = ceil(filled / 8)                  w, col, row/column `slot` of K
-//   mfac_insert_p, mfac_insert_update, mfac_residual (sparse_mfac.cu)
-//   dmfac_coefficients    grid = ceil(filled / 8)                  coef_j = −M_j (+ 1/λ at the slot)
-//   dmfac_combine         grid = ceil(ld / 4 / 256)                u = Σ_j coef_j x_j
+//   dmfac_dots_finish     grid = ceil(filled / 8)                  w_j = <x_j, x>
+//   mchol_step_C          grid = 1 (mfac_cholesky.cu)              K, R, M = (1/λ)² A⁻¹ w, drift
+//   dmfac_combine         grid = ceil(ld / 4 / 256)                u = x/λ − Σ_j M_j x_j
 // with rowTiles = ceil(filled / DM_ROWS) and chunks = ceil(ld / 4 / DM_CHUNK4). The window is read once for the
 // dots and once for the combination. Every sum has a fixed order (no atomics), so u is deterministic. All arithmetic
 // is float64; products of two floats are exact in float64.
@@ -86,12 +85,9 @@ extern "C" __global__ void dmfac_dots(const float4* __restrict__ window, int ld4
   }
 }
 
-// w_j = Σ_c partials[j · chunks + c] (one warp per row j < filled); row and column `slot` of K become w, and col_j =
-// w_j/λ (+ n for j = slot) is the new column of A (as mfac_dots in sparse_mfac.cu). Rows ≥ filled are zero vectors
-// whose entries of w, col and K stay 0.
-extern "C" __global__ void dmfac_dots_finish(const double* __restrict__ partials, int chunks, double* __restrict__ K,
-                                             double* __restrict__ w, double* __restrict__ col, int m, int filled,
-                                             int slot, double invDamping, double n) {
+// w_j = Σ_c partials[j · chunks + c] (one warp per row j < filled). Entries j ≥ filled (zero vectors) stay 0.
+extern "C" __global__ void dmfac_dots_finish(const double* __restrict__ partials, int chunks, double* __restrict__ w,
+                                             int filled) {
   const int lane = threadIdx.x & 31;
   const int j = blockIdx.x * DM_ROWS_PER_BLOCK + (threadIdx.x >> 5);
   if (j >= filled) {
@@ -104,39 +100,16 @@ extern "C" __global__ void dmfac_dots_finish(const double* __restrict__ partials
   }
   const double wj = sm_warp_sum(acc);
   if (lane == 0) {
-    K[(long long)j * m + slot] = wj;
-    K[(long long)slot * m + j] = wj;
     w[j] = wj;
-    col[j] = j == slot ? wj * invDamping + n : wj * invDamping;
   }
 }
 
-// coef_j = −M_j, plus 1/λ for j = slot (the x/λ term, x_slot = x), with M_j = (M0_j + (B r)_j)/λ² (one warp per row
-// j < filled; B symmetric, so row j is column j).
-extern "C" __global__ void dmfac_coefficients(const double* __restrict__ B, const double* __restrict__ M0,
-                                              const double* __restrict__ r, int m, int filled, int slot,
-                                              double invDamping, double* __restrict__ coef) {
-  const int lane = threadIdx.x & 31;
-  const int j = blockIdx.x * DM_ROWS_PER_BLOCK + (threadIdx.x >> 5);
-  if (j >= filled) {
-    return;
-  }
-  const double* row = B + (long long)j * m;
-  double acc = 0.0;
-  for (int l = lane; l < m; l += 32) {
-    acc += row[l] * r[l];
-  }
-  acc = sm_warp_sum(acc);
-  if (lane == 0) {
-    const double mj = (M0[j] + acc) * (invDamping * invDamping);
-    coef[j] = j == slot ? invDamping - mj : -mj;
-  }
-}
-
-// u[i] = Σ_{j < filled} coef_j x_j[i] for i < d: each thread owns one float4 of coordinates and walks the rows in
-// order (a warp reads 512 contiguous bytes per row), float64 accumulators, no atomics.
+// u[i] = Σ_{j < filled} coef_j x_j[i] for i < d with coef_j = −M_j, plus 1/λ for j = slot (the x/λ term,
+// x_slot = x): each thread owns one float4 of coordinates and walks the rows in order (a warp reads 512 contiguous
+// bytes per row), float64 accumulators, no atomics.
 extern "C" __global__ void dmfac_combine(const float4* __restrict__ window, int ld4, int d, int filled,
-                                         const double* __restrict__ coef, double* __restrict__ u) {
+                                         const double* __restrict__ M, int slot, double invDamping,
+                                         double* __restrict__ u) {
   const long long q = (long long)blockIdx.x * SM_THREADS + threadIdx.x;
   if (q >= ld4) {
     return;
@@ -148,7 +121,7 @@ extern "C" __global__ void dmfac_combine(const float4* __restrict__ window, int 
   const float4* col = window + q;
 #pragma unroll 4
   for (int j = 0; j < filled; j++) {
-    const double c = coef[j];
+    const double c = j == slot ? invDamping - M[j] : -M[j];
     const float4 v = col[(long long)j * ld4];
     a0 += c * (double)v.x;
     a1 += c * (double)v.y;

@@ -1,7 +1,8 @@
 // Low-rank M-FAC on the device (algorithms doc §5, §13; org.efcp.optim.LowRankCompressor, ErrorFeedback,
-// LowRankWindow): the compressor with per-tensor error feedback and the window-side kernels. The m×m part is
-// sparse_mfac.cu's mfac_insert_p / mfac_insert_update / mfac_residual, and dense_mfac.cu's dmfac_dots_finish (sum of
-// the per-tensor dot partials) and dmfac_coefficients (coef_j = −M_j, plus 1/λ at the slot) are reused unchanged.
+// LowRankWindow): the compressor with per-tensor error feedback and the window-side kernels. The m×m part is dense
+// M-FAC's: dense_mfac.cu's dmfac_dots_finish (sum of the per-tensor dot partials into w) and mfac_cholesky.cu's
+// mchol_step_C (the chronological Cholesky factor of A and M = (1/λ)² A⁻¹ w), reused unchanged; low-rank windows
+// are as badly conditioned as dense ones.
 //
 // Per matrix tensor (rows p1 × cols p2', row-major at offset `off` of the flat vectors, rank ρ ≤ LR_MAX_RANK):
 //   A = E + G (in place in the error buffer E),  P = A Q,  P = MGS(P) (col_i /= (‖col_i‖ + 1e-8), then
@@ -18,9 +19,10 @@
 //                      lr_residual       grid = ceil(p1·p2' / 256)
 //   per 1-D tensor:    lr_store_vector   grid = ceil(n / 256)
 //   per tensor ℓ:      lr_dots_matrix or lr_dots_vector   grid = filled      partials[j·T + ℓ] = <x_j, c>_ℓ
-//   dmfac_dots_finish (chunks = T), mfac_insert_p, mfac_insert_update, mfac_residual, dmfac_coefficients
+//   dmfac_dots_finish (chunks = T), mchol_step_C
 //   per matrix tensor: lr_combine_matrix grid = (ceil(p2' / 64), ceil(p1 / 64))   U = Σ_j coef_j P_j Q_jᵀ
 //   per 1-D tensor:    lr_combine_vector grid = ceil(n / 256)                   u = Σ_j coef_j x_j
+// with coef_j = −M_j, plus 1/λ at the new slot.
 // Every sum runs in a fixed order (no atomics), so results are deterministic. All arithmetic is float64.
 #include "sparse_mfac_block.cuh"
 
@@ -244,13 +246,19 @@ extern "C" __global__ void lr_dots_vector(const double* __restrict__ winRaw, int
   }
 }
 
+// The combination weight of slot s: u = x_slot/λ − Σ_j M_j x_j = Σ_j coef_j x_j.
+__device__ __forceinline__ double lr_coef(const double* __restrict__ M, int s, int slot, double invDamping) {
+  return (s == slot ? invDamping : 0.0) - M[s];
+}
+
 // U = Σ_{j < filled} coef_j P_j Q_jᵀ (rows × cols, row-major, every entry written): a GEMM with inner dimension
 // k = j·ρ + r < filled·ρ, the P side scaled by coef_j as it is staged in shared memory. Block (x, y) computes the
 // LR_TILE × LR_TILE tile at rows y·64, cols x·64; thread (ty, tx) = (t / 16, t mod 16) owns rows ty + 16a and cols
 // tx + 16b (a, b < 4), each summed over k in order.
 extern "C" __global__ void lr_combine_matrix(const double* __restrict__ winP, const double* __restrict__ winQ,
                                              int rows, int cols, int rank, int filled,
-                                             const double* __restrict__ coef, double* __restrict__ U) {
+                                             const double* __restrict__ M, int slot, double invDamping,
+                                             double* __restrict__ U) {
   // One padding column keeps the k-fastest staging stores free of bank conflicts.
   __shared__ double ps[LR_KCHUNK][LR_TILE + 1];
   __shared__ double qs[LR_KCHUNK][LR_TILE + 1];
@@ -278,7 +286,7 @@ extern "C" __global__ void lr_combine_matrix(const double* __restrict__ winP, co
       const int r = k - s * rank;
       const int i = i0 + t;
       const int j = j0 + t;
-      ps[kk][t] = k < kTotal && i < rows ? coef[s] * winP[((long long)s * rows + i) * rank + r] : 0.0;
+      ps[kk][t] = k < kTotal && i < rows ? lr_coef(M, s, slot, invDamping) * winP[((long long)s * rows + i) * rank + r] : 0.0;
       qs[kk][t] = k < kTotal && j < cols ? winQ[((long long)s * cols + j) * rank + r] : 0.0;
     }
     __syncthreads();
@@ -316,14 +324,15 @@ extern "C" __global__ void lr_combine_matrix(const double* __restrict__ winP, co
 
 // u[i] = Σ_{j < filled} coef_j raw_j[i] for a 1-D tensor of n values (one thread per coordinate, slots in order).
 extern "C" __global__ void lr_combine_vector(const double* __restrict__ winRaw, int n, int filled,
-                                             const double* __restrict__ coef, double* __restrict__ u) {
+                                             const double* __restrict__ M, int slot, double invDamping,
+                                             double* __restrict__ u) {
   const long long i = (long long)blockIdx.x * SM_THREADS + threadIdx.x;
   if (i >= n) {
     return;
   }
   double acc = 0.0;
   for (int j = 0; j < filled; j++) {
-    acc += coef[j] * winRaw[(long long)j * n + i];
+    acc += lr_coef(M, j, slot, invDamping) * winRaw[(long long)j * n + i];
   }
   u[i] = acc;
 }

@@ -388,19 +388,61 @@ public final class MfacCholeskyState implements Serializable {
   }
 
   /**
-   * Rebuilds R from K with LAPACK {@code dpotrf} (upper, column-major, logical order). O(m³). Should A not be
-   * numerically positive definite (cond(A) beyond 1/ε), each diagonal entry is raised by the relative amount
-   * {@code (m+1) ε 2^a} (attempt a = 0, 1, ...): a perturbation the size of the factorisation's own backward
-   * error, scaled per entry so that the drift check (also scaled per entry) accepts it.
+   * Rebuilds R from K with LAPACK {@code dpotrf} ({@link #factorFromScratch}). O(m³).
    *
    * @throws IllegalStateException if no shifted factorisation succeeds (K not finite)
    */
   public void refactorFromScratch() {
+    double[] flat = new double[m * m];
+    for (int j = 0; j < m; j++) {
+      System.arraycopy(dots[j], 0, flat, j * m, m);
+    }
+    factorFromScratch(flat, m, head, damping, flat);
+    for (int j = 0; j < m; j++) {
+      System.arraycopy(flat, j * m, factor[j], 0, m);
+    }
+    refreshCount++;
+  }
+
+  /**
+   * The factor of a state with Gram matrix K and head {@code head}, from scratch: the upper Cholesky factor R of
+   * {@code A = K/λ + n I} (n = m) in logical order (position p is slot {@code (head + p) mod m}) with LAPACK
+   * {@code dpotrf}, written by slot as the state stores it (entry (p, q) at {@code out[slot(p)·m + slot(q)]}, zero
+   * below the logical diagonal). O(m³). Should A not be numerically positive definite (cond(A) beyond 1/ε), each
+   * diagonal entry is raised by the relative amount {@code (m+1) ε 2^a} (attempt a = 0, 1, ...): a perturbation the
+   * size of the factorisation's own backward error, scaled per entry so that the drift check (also scaled per entry)
+   * accepts it. The GPU dense M-FAC state rebuilds its device factor with this, too.
+   *
+   * @param dots K, m×m row-major by slot, symmetric (one triangle is read)
+   * @param m the window size, ≥ 1
+   * @param head the oldest slot, in [0, m)
+   * @param damping λ, finite and &gt; 0
+   * @param out receives R, m×m row-major by slot; may be {@code dots} itself (it is read completely first)
+   * @throws IllegalArgumentException if a length is not m·m, or m, head or damping is out of range
+   * @throws IllegalStateException if no shifted factorisation succeeds (K not finite)
+   */
+  public static void factorFromScratch(double[] dots, int m, int head, double damping, double[] out) {
+    if (m < 1 || (long) m * m > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("m: must be in [1, 46340], got " + m);
+    }
+    if (dots.length != m * m) {
+      throw new IllegalArgumentException("dots: length must be m*m = " + m * m + ", got " + dots.length);
+    }
+    if (out.length != m * m) {
+      throw new IllegalArgumentException("out: length must be m*m = " + m * m + ", got " + out.length);
+    }
+    if (head < 0 || head >= m) {
+      throw new IllegalArgumentException("head: must be in [0, " + m + "), got " + head);
+    }
+    if (!(damping > 0) || !Double.isFinite(damping)) {
+      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
+    }
     double[] a = new double[m * m];
     LAPACK lapack = LAPACK.getInstance();
+    double invDamping = 1.0 / damping;
     double relativeShift = 0.0;
     for (int attempt = 0; ; attempt++) {
-      fillLogicalUpper(a, relativeShift);
+      fillLogicalUpper(dots, m, head, invDamping, relativeShift, a);
       intW info = new intW(0);
       lapack.dpotrf("U", m, a, m, info);
       if (info.val == 0) {
@@ -412,27 +454,28 @@ public final class MfacCholeskyState implements Serializable {
       relativeShift = (m + 1) * Math.ulp(1.0) * Math.scalb(1.0, attempt);
     }
     for (int q = 0; q < m; q++) {
-      int sq = slot(q);
+      int sq = slot(head, q, m);
       for (int p = 0; p < m; p++) {
-        factor[slot(p)][sq] = p <= q ? a[p + q * m] : 0.0;
+        out[slot(head, p, m) * m + sq] = p <= q ? a[p + q * m] : 0.0;
       }
     }
-    refreshCount++;
   }
 
-  /** Upper triangle of A, diagonal times (1 + relativeShift), in logical order, column-major. */
-  private void fillLogicalUpper(double[] a, double relativeShift) {
+  /** Upper triangle of A, diagonal times (1 + relativeShift), in logical order, column-major, from K by slot. */
+  private static void fillLogicalUpper(double[] dots, int m, int head, double invDamping, double relativeShift,
+      double[] a) {
+    double n = m;
     for (int q = 0; q < m; q++) {
-      double[] kq = dots[slot(q)];
+      int kq = slot(head, q, m) * m;
       int col = q * m;
       for (int p = 0; p < q; p++) {
-        a[col + p] = invDamping * kq[slot(p)];
+        a[col + p] = invDamping * dots[kq + slot(head, p, m)];
       }
-      a[col + q] = (invDamping * kq[slot(q)] + n) * (1.0 + relativeShift);
+      a[col + q] = (invDamping * dots[kq + slot(head, q, m)] + n) * (1.0 + relativeShift);
     }
   }
 
-  private int slot(int logical) {
+  private static int slot(int head, int logical, int m) {
     int s = head + logical;
     return s < m ? s : s - m;
   }

@@ -242,6 +242,54 @@ class MfacCholeskyStateTest {
     assertTrue(coefficientError(dr, w) < 1e-12);
   }
 
+  /**
+   * The static factorisation the GPU state's host refresh uses: RᵀR = K/λ + m I in the logical order of the head
+   * (position p = slot (head + p) mod m), exactly zero below the logical diagonal, positive diagonal.
+   */
+  @Test
+  void factorFromScratchFactorsAInTheLogicalOrderOfTheHead() {
+    int m = 7;
+    int head = 4;
+    double damping = 0.02;
+    Random rnd = new Random(7);
+    double[][] x = new double[m][];
+    for (int j = 0; j < m; j++) {
+      x[j] = MfacReference.gaussian(rnd, 5, 1.5);
+    }
+    double[] k = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        k[i * m + j] = MfacReference.dot(x[i], x[j]);
+      }
+    }
+    double[] r = new double[m * m];
+    MfacCholeskyState.factorFromScratch(k, m, head, damping, r);
+    for (int p = 0; p < m; p++) {
+      int sp = (head + p) % m;
+      assertTrue(r[sp * m + sp] > 0, "diagonal " + p);
+      for (int q = 0; q < p; q++) {
+        assertEquals(0.0, r[sp * m + (head + q) % m], "below the diagonal (" + p + ", " + q + ")");
+      }
+    }
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        double rtr = 0;
+        for (int s = 0; s < m; s++) {
+          rtr += r[s * m + i] * r[s * m + j];
+        }
+        double a = k[i * m + j] / damping + (i == j ? m : 0);
+        assertEquals(a, rtr, 1e-12 * Math.abs(k[i * m + i] / damping + m), "(RᵀR)[" + i + "][" + j + "]");
+      }
+    }
+    double[] inPlace = k.clone();
+    MfacCholeskyState.factorFromScratch(inPlace, m, head, damping, inPlace);
+    assertArrayEquals(r, inPlace, 0.0);
+    assertThrows(IllegalArgumentException.class, () -> MfacCholeskyState.factorFromScratch(k, m, m, damping, r));
+    assertThrows(IllegalArgumentException.class, () -> MfacCholeskyState.factorFromScratch(k, m, 0, 0.0, r));
+    assertThrows(IllegalArgumentException.class,
+        () -> MfacCholeskyState.factorFromScratch(k, m, 0, damping, new double[m]));
+  }
+
   @Test
   void firstInsertGivesTheRankOneWoodburyCoefficient() {
     int m = 8;

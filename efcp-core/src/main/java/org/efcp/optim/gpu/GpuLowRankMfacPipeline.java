@@ -19,15 +19,15 @@ import org.efcp.optim.TensorLayout;
  *   §13's splitmix64 Q0 of {@link LowRankCompressor#initialQ}), modified Gram–Schmidt of P's columns with the +1e-8,
  *   Q = Aᵀ P (kept un-normalised as the next warm start), E = A − P Qᵀ; P and Q go to window slot {@code t mod m}.
  *   Per 1-D tensor the slot receives g itself (no compression, no error feedback);</li>
- *   <li>the dots δ_j = Σ_ℓ Σ_ab (P_jᵀP)_ab (Q_jᵀQ)_ab (plain dots for 1-D tensors) with every filled slot, the new
- *   row/column of K, the rank-2 update of B ≈ A⁻¹ (A = K/λ + m I), the coefficients with one step of iterative
- *   refinement and the drift of one column of B: the kernels of the sparse and dense pipelines, unchanged
- *   ({@link GpuMfacState}, {@code dmfac_dots_finish}, {@code dmfac_coefficients});</li>
+ *   <li>the dots δ_j = Σ_ℓ Σ_ab (P_jᵀP)_ab (Q_jᵀQ)_ab (plain dots for 1-D tensors) with every filled slot, then the
+ *   dense pipeline's m×m step, unchanged: the chronological Cholesky factor of A = K/λ + m I updated in O(m²), the
+ *   coefficients M = (1/λ)² A⁻¹ w and the drift check of one column ({@link GpuMfacCholeskyState},
+ *   {@code dmfac_dots_finish}); low-rank windows are as badly conditioned as dense ones;</li>
  *   <li>u = c/λ − Σ_j M_j x_j: per matrix tensor one GEMM [P_0 … P_{m−1}] diag(coef ⊗ 1_ρ) [Q_0 … Q_{m−1}]ᵀ with
  *   coef_j = −M_j (+1/λ at the slot, where x_slot = c), per 1-D tensor a walk over the slots.</li>
  * </ol>
- * When the drift max_i |(A B e_j − e_j)_i| exceeds {@link #DRIFT_TOLERANCE} (or is NaN) B is rebuilt exactly on the
- * host ({@link MfacInverse}) before the next step. Empty slots are zero vectors and the scale is n = m from the first
+ * When the drift exceeds {@link #driftTolerance()} (or is NaN) the factor is rebuilt exactly on the host before the
+ * next step. Empty slots are zero vectors and the scale is n = m from the first
  * step.
  *
  * <p>Everything is float64, as on the CPU: the error buffer, the factors in the window, every sum. Every sum has a
@@ -36,11 +36,9 @@ import org.efcp.optim.TensorLayout;
  * <p>Device memory: 8·m·(Σ_matrix ρ(p1 + p2') + Σ_1-D n) bytes of window, 8·d of error buffer, 16·m² of m×m state
  * (at the linear-probe layout 1000×768 + 1000 with m = 1024, ρ = 4: 58 MB + 8 MB of window). Not
  * {@code Serializable} (its state lives in device memory); not thread-safe. Requires the {@code lowrank},
- * {@code dense_mfac} and {@code sparse_mfac} fatbins (sm_80/sm_90, CUDA 13 driver).
+ * {@code dense_mfac} and {@code mfac_cholesky} fatbins (sm_80/sm_90, CUDA 13 driver).
  */
-public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
-  /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
-  public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
+public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
   /** The largest rank the kernels support (LR_MAX_RANK in lowrank.cu); the paper uses 1 to 8. */
   public static final int MAX_RANK = 8;
 
@@ -69,7 +67,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
   private final Kernel combineMatrix;
   private final Kernel combineVector;
   private final Kernel dotsFinish;
-  private final Kernel coefficients;
 
   /** ξ (and A during a step), d doubles; stays 0 on the 1-D tensors. */
   private final DeviceBuffer error;
@@ -87,8 +84,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
   private final DeviceBuffer qPartials;
   /** Per (slot, tensor) dot products, m × tensors. */
   private final DeviceBuffer dotPartials;
-  /** The combination's coefficients: −M, plus 1/λ at the slot. */
-  private final DeviceBuffer combination;
 
   /**
    * An empty pipeline (ξ = 0, warm starts Q0, every slot a zero vector, K = 0, B = I/m) on its own stream.
@@ -121,7 +116,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
     this.combineMatrix = lowrank.kernel("lr_combine_matrix");
     this.combineVector = lowrank.kernel("lr_combine_vector");
     this.dotsFinish = dense.kernel("dmfac_dots_finish");
-    this.coefficients = dense.kernel("dmfac_coefficients");
 
     openStream();
     this.error = allocate(8L * d);
@@ -146,7 +140,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
     }
     this.qPartials = allocate(8L * partials);
     this.dotPartials = allocate(8L * m * tensors);
-    this.combination = allocate(8L * m);
     startState();
     uploadInitialQ(seed);
   }
@@ -155,8 +148,8 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
   private static GpuContext checkArguments(GpuContext context, TensorLayout layout, int m, int rank,
       double damping) {
     Objects.requireNonNull(layout, "layout");
-    if (m < 1 || (long) m * m > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("m: must be in [1, 46340], got " + m);
+    if (m < 1 || m > GpuMfacCholeskyState.MAX_WINDOW) {
+      throw new IllegalArgumentException("m: must be in [1, " + GpuMfacCholeskyState.MAX_WINDOW + "], got " + m);
     }
     if (rank < 1 || rank > MAX_RANK) {
       throw new IllegalArgumentException("rank: must be in [1, " + MAX_RANK + "] on the GPU, got " + rank);
@@ -186,6 +179,11 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
   /** ρ, the rank of every compressed tensor. */
   public int rank() {
     return rank;
+  }
+
+  @Override
+  GpuMfacCholeskyState newState() {
+    return new GpuMfacCholeskyState(context, stream, m, damping);
   }
 
   @Override
@@ -229,12 +227,9 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
       }
     }
     int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
-    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, dotPartials, tensors, state.gram(), state.newDots(),
-        state.newColumn(), m, filled, slot, invDamping, (double) m);
+    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, dotPartials, tensors, state.newDots(), filled);
     state.update();
     state.queueDriftReadBack();
-    coefficients.launch(stream, filledBlocks, 1, THREADS, 1, 0, state.inverse(), state.firstCoefficients(),
-        state.residualVector(), m, filled, slot, invDamping, combination);
 
     for (int l = 0; l < tensors; l++) {
       DeviceBuffer ul = segment(u, l);
@@ -242,10 +237,11 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase {
         int rows = layout.rows(l);
         int cols = layout.cols(l);
         combineMatrix.launch(stream, (cols + TILE - 1) / TILE, (rows + TILE - 1) / TILE, THREADS, 1, 0, windowP[l],
-            windowQ[l], rows, cols, rank, filled, combination, ul);
+            windowQ[l], rows, cols, rank, filled, state.coefficients(), slot, invDamping, ul);
       } else {
         int n = layout.size(l);
-        combineVector.launch(stream, blocks(n), 1, THREADS, 1, 0, windowRaw[l], n, filled, combination, ul);
+        combineVector.launch(stream, blocks(n), 1, THREADS, 1, 0, windowRaw[l], n, filled, state.coefficients(),
+            slot, invDamping, ul);
       }
     }
     state.advance();

@@ -9,12 +9,14 @@ import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 
 /**
- * What the GPU M-FAC pipelines share: the dimensions, the stream, the device m×m state ({@link GpuMfacState}), the
+ * What the GPU M-FAC pipelines share: the dimensions, the stream, the device m×m state (of type S: the explicit
+ * inverse {@link GpuMfacState} for sparse M-FAC, the Cholesky factor {@link GpuMfacCholeskyState} for dense), the
  * device buffers they own, the host-API wrapper around {@link #directionDevice} and the close protocol. A subclass
  * constructor validates its arguments before calling {@code super} (the base touches no device), loads its kernels,
- * then calls {@link #openStream()}, allocates its buffers with {@link #allocate} and finally {@link #startState()}.
+ * then calls {@link #openStream()}, allocates its buffers with {@link #allocate} and finally {@link #startState()},
+ * which creates the state with {@link #newState()}.
  */
-abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
+abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> implements GpuDirectionPipeline {
   final GpuContext context;
   final int d;
   final int m;
@@ -22,8 +24,8 @@ abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
   final double invDamping;
   /** Set once by {@link #openStream()}. */
   GpuStream stream;
-  /** K, B ≈ A⁻¹, their update and the drift check; set once by {@link #startState()}. */
-  GpuMfacState state;
+  /** The m×m state, its update and the drift check; set once by {@link #startState()}. */
+  S state;
 
   private final List<DeviceBuffer> owned = new ArrayList<>();
   /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
@@ -66,9 +68,17 @@ abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
     return state.steps();
   }
 
-  /** How many times B was rebuilt exactly on the host because its drift exceeded {@code DRIFT_TOLERANCE}. */
+  /**
+   * How many times the m×m state was rebuilt exactly on the host because its drift exceeded
+   * {@link #driftTolerance()} (or was forced).
+   */
   public long refreshCount() {
     return state.refreshCount();
+  }
+
+  /** The drift above which the m×m state is rebuilt exactly on the host (its measure depends on the pipeline). */
+  public double driftTolerance() {
+    return state.driftTolerance();
   }
 
   /** The last drift value read back (the largest since the last refresh), 0 before any. */
@@ -110,7 +120,8 @@ abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
 
   /**
    * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
-   * drift read-back lags {@value GpuMfacState#MAX_UNCHECKED_STEPS} steps behind, or B must be rebuilt on the host).
+   * drift read-back lags {@value GpuMfacStateBase#MAX_UNCHECKED_STEPS} steps behind, or the m×m state must be rebuilt
+   * on the host).
    *
    * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
    *     not modified
@@ -155,8 +166,8 @@ abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
   }
 
   /**
-   * B = A⁻¹ exactly (host LAPACK) from the current K and resets the drift maximum; waits for queued work. Runs by
-   * itself when the drift is too large; package-private so that tests can force one.
+   * Rebuilds the m×m state exactly on the host (host LAPACK) from the current K and resets the drift maximum; waits
+   * for queued work. Runs by itself when the drift is too large; package-private so that tests can force one.
    */
   void refresh() {
     state.refresh();
@@ -173,8 +184,11 @@ abstract class GpuMfacPipelineBase implements GpuDirectionPipeline {
       b.zero(stream);
     }
     // Waits for the zeroing above, too.
-    state = new GpuMfacState(context, stream, m, invDamping);
+    state = newState();
   }
+
+  /** The empty m×m state on {@link #stream} (called once, by {@link #startState()}). */
+  abstract S newState();
 
   /** A device buffer that {@link #close()} returns and {@link #memoryBytes()} counts. */
   DeviceBuffer allocate(long bytes) {

@@ -1,6 +1,6 @@
 package org.efcp.optim.gpu;
 
-import static org.efcp.optim.gpu.GpuMfacState.check;
+import static org.efcp.optim.gpu.GpuMfacStateBase.check;
 
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
@@ -35,7 +35,7 @@ import org.efcp.cuda.KernelModule;
  * <p>Unlike the CPU pipeline this class is not {@code Serializable}: its state lives in device memory. Not
  * thread-safe. Requires the {@code topk} and {@code sparse_mfac} fatbins (sm_80/sm_90, CUDA 13 driver).
  */
-public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase {
+public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacState> {
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
   public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
@@ -120,6 +120,11 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
     }
     return context;
+  }
+
+  @Override
+  GpuMfacState newState() {
+    return new GpuMfacState(context, stream, m, invDamping);
   }
 
   /** k, the entries kept per step. */

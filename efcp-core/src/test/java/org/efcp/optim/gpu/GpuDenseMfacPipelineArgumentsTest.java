@@ -1,5 +1,6 @@
 package org.efcp.optim.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,10 +20,21 @@ class GpuDenseMfacPipelineArgumentsTest {
     rejects("d", () -> new GpuDenseMfacPipeline(null, 0, 4, 1e-3));
     rejects("d", () -> new GpuDenseMfacPipeline(null, Integer.MAX_VALUE, 4, 1e-3));
     rejects("m", () -> new GpuDenseMfacPipeline(null, 10, 0, 1e-3));
+    rejects("m", () -> new GpuDenseMfacPipeline(null, 10, 4097, 1e-3));
     rejects("m", () -> new GpuDenseMfacPipeline(null, 10, 46341, 1e-3));
     rejects("damping", () -> new GpuDenseMfacPipeline(null, 10, 4, 0.0));
     rejects("damping", () -> new GpuDenseMfacPipeline(null, 10, 4, Double.NaN));
     rejects("damping", () -> new GpuDenseMfacPipeline(null, 10, 4, Double.POSITIVE_INFINITY));
+  }
+
+  /** mchol_step_C keeps C columns per thread: the smallest power of two with 256 C ≥ m, at most 16. */
+  @Test
+  void theCholeskyKernelIsChosenByColumnsPerThread() {
+    int[][] cases = {{1, 1}, {256, 1}, {257, 2}, {512, 2}, {513, 4}, {1024, 4}, {2048, 8}, {2049, 16}, {4096, 16}};
+    for (int[] c : cases) {
+      assertEquals(c[1], GpuMfacCholeskyState.columnsPerThread(c[0]), "m = " + c[0]);
+    }
+    assertEquals(4096, GpuMfacCholeskyState.MAX_WINDOW);
   }
 
   @Test

@@ -23,7 +23,7 @@ class GpuLowRankMfacPipelineArgumentsTest {
   @Test
   void badSizesRankAndDampingAreRejectedWithTheParameterName() {
     rejects("m", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 0, 4, 0, 1e-3));
-    rejects("m", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 46341, 4, 0, 1e-3));
+    rejects("m", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4097, 4, 0, 1e-3));
     rejects("rank", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 0, 0, 1e-3));
     rejects("rank", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, GpuLowRankMfacPipeline.MAX_RANK + 1, 0, 1e-3));
     rejects("damping", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 4, 0, 0.0));

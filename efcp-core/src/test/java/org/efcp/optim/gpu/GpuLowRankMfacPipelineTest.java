@@ -161,7 +161,7 @@ class GpuLowRankMfacPipelineTest {
       }
       assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
           "refreshCount " + gpu.refreshCount() + " after " + steps + " steps with " + forced + " forced");
-      assertTrue(gpu.lastDrift() <= GpuLowRankMfacPipeline.DRIFT_TOLERANCE, "lastDrift " + gpu.lastDrift());
+      assertTrue(gpu.lastDrift() <= gpu.driftTolerance(), "lastDrift " + gpu.lastDrift());
     }
   }
 

@@ -20,8 +20,10 @@ import org.efcp.optim.TensorLayout;
  *   api=host: {@link GpuSparseMfacPipeline#direction} with both copies;</li>
  *   <li>{@code gpu_sparse_mfac_stages}: device milliseconds of the Top-k, m×m and combination stages;</li>
  *   <li>{@code cpu_sparse_mfac_step}: the CPU {@link DirectionPipeline} on the same gradients;</li>
- *   <li>{@code gpu_dense_mfac_step}: the dense M-FAC step ({@link GpuDenseMfacPipeline}, a 3.15 GB float32 window),
- *   api=device (each step synchronised) and api=device_pipelined, {@value #DENSE_TIMED} timed steps;</li>
+ *   <li>{@code gpu_dense_mfac_step}: the dense M-FAC step ({@link GpuDenseMfacPipeline}, a 3.15 GB float32 window,
+ *   m×m state as an updated Cholesky factor), api=device (each step synchronised; with the host refreshes of the
+ *   factor and the last drift against its tolerance) and api=device_pipelined, {@value #DENSE_TIMED} timed
+ *   steps;</li>
  *   <li>{@code gpu_lowrank_mfac_step}: the low-rank M-FAC step ({@link GpuLowRankMfacPipeline}) at the linear-probe
  *   layout 1000×768 + 1000 with ρ = {@value #RANK}, m = 1024 (the paper's LR-MFAC settings; 66 MB of float64
  *   factor window), api=device and api=device_pipelined, {@value #LOWRANK_TIMED} timed steps;</li>
@@ -261,9 +263,9 @@ public final class GpuStepBench {
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"d\":%d,\"m\":%d,"
               + "\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,"
-              + "\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"memory_bytes\":%d}",
+              + "\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"drift_tolerance\":%.3e,\"memory_bytes\":%d}",
           device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
-          p.refreshCount(), M, fillMs, p.lastDrift(), p.memoryBytes()));
+          p.refreshCount(), M, fillMs, p.lastDrift(), p.driftTolerance(), p.memoryBytes()));
 
       long start = System.nanoTime();
       for (int i = 0; i < DENSE_TIMED; i++) {

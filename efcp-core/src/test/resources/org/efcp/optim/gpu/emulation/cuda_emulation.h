@@ -1,5 +1,5 @@
-// CPU emulation of the CUDA features that topk.cu, sparse_mfac.cu and dense_mfac.cu use, for KernelEmulationTest:
-// the blocks of a launch run one at a time on 256 persistent worker threads (the block's threads), __syncthreads is a std::barrier
+// CPU emulation of the CUDA features that topk.cu, sparse_mfac.cu, dense_mfac.cu and mfac_cholesky.cu use, for
+// KernelEmulationTest: the blocks of a launch run one at a time on 256 persistent worker threads (the block's threads), __syncthreads is a std::barrier
 // of all 256 and every warp shuffle a pair of barriers of its 32 lanes, so a missing or divergent __syncthreads
 // deadlocks here too. __shared__ becomes static (one block at a time). Atomics are GCC __atomic builtins. Compile with
 // -std=c++20 -ffp-contract=off so that float64 arithmetic is plain IEEE like the device's explicit _rn operations.

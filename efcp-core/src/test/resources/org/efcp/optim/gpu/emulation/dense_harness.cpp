@@ -1,11 +1,15 @@
-// One dense M-FAC pipeline on the CPU emulation: the kernels of dense_mfac.cu and sparse_mfac.cu launched in exactly
-// the order, grids and arguments of GpuDenseMfacPipeline.directionDevice (keep the two in step), with zeroed state,
-// B = I/m and no host refresh. Reads `steps` gradients (d little-endian doubles each) from gradFile; writes per step
-// the slot's window row (d float32), u (d doubles) and the drift maximum (1 double) to outFile. Exits with 1 and a
-// message on stderr when a between-steps invariant breaks (ticket reset, row padding zero, B exactly symmetric).
+// One dense M-FAC pipeline on the CPU emulation: the kernels of dense_mfac.cu and mfac_cholesky.cu launched in
+// exactly the order, grids and arguments of GpuDenseMfacPipeline.directionDevice / GpuMfacCholeskyState.update (keep
+// them in step), with zeroed state, R = sqrt(m) I and no host refresh. Reads `steps` gradients (d little-endian
+// doubles each) from gradFile; writes per step the slot's window row (d float32), u (d doubles), the drift maximum
+// of the Cholesky factor (1 double) and, for reference, the drift maximum of the explicit inverse B ≈ A⁻¹ that
+// sparse_mfac.cu's rank-2 update would keep on the same K (1 double; GpuMfacState's measure, nothing else uses it).
+// Exits with 1 and a message on stderr when a between-steps invariant breaks (row padding zero, K symmetric, R zero
+// below its logical diagonal with a positive diagonal, ticket reset).
 #include "cuda_emulation.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
+#include "mfac_cholesky.cu"
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -26,13 +30,20 @@ int main(int argc, char** argv) {
   FILE* gin = std::fopen(argv[5], "rb");
   FILE* out = std::fopen(argv[6], "wb");
   double invDamping = 1.0 / damping;
+  double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
+  int columns = mchol_columns_per_thread(m);
+  if (columns > 16) die(0, "m too large for mchol_step");
   int ld = (d + 3) / 4 * 4, ld4 = ld / 4;
   int chunks = (ld4 + DM_CHUNK4 - 1) / DM_CHUNK4;
   int rowBlocks = (m + 7) / 8;
   std::vector<float4> window((size_t)m * ld4);
-  std::vector<double> g(d), u(d), K((size_t)m * m), B((size_t)m * m), partials((size_t)m * chunks);
-  std::vector<sm_u64> ticket(1), driftMax(1);
-  std::vector<double> w(m), col(m), bs(m), p(m), v(m), scalars(2), M0(m), r(m), coef(m);
+  std::vector<double> g(d), u(d), K((size_t)m * m), R((size_t)m * m), partials((size_t)m * chunks);
+  std::vector<double> w(m), M(m);
+  std::vector<sm_u64> driftMax(1);
+  for (int i = 0; i < m; i++) R[(size_t)i * m + i] = std::sqrt((double)m);
+  // The explicit-inverse reference (sparse_mfac.cu on the same K): drift only.
+  std::vector<double> refK((size_t)m * m), B((size_t)m * m), col(m), bs(m), p(m), v(m), scalars(2), M0(m), r(m);
+  std::vector<sm_u64> ticket(1), refDriftMax(1);
   for (int i = 0; i < m; i++) B[(size_t)i * m + i] = 1.0 / m;
   for (int t = 0; t < steps; t++) {
     if (std::fread(g.data(), 8, d, gin) != (size_t)d) die(t, "short gradient file");
@@ -42,26 +53,47 @@ int main(int argc, char** argv) {
     int filledBlocks = (filled + 7) / 8;
     LAUNCH((ld + 255) / 256, dmfac_insert, g.data(), (float*)window.data(), d, ld, slot);
     LAUNCH(rowTiles * chunks, dmfac_dots, window.data(), ld4, filled, slot, rowTiles, chunks, partials.data());
-    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, K.data(), w.data(), col.data(), m, filled, slot,
-           invDamping, (double)m);
+    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, w.data(), filled);
+    switch (columns) {
+#define MCHOL(C) case C: LAUNCH(1, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, \
+                                (double)m, tolerance, driftMax.data(), M.data()); break;
+      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8) MCHOL(16)
+#undef MCHOL
+    }
+    std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
+    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, M.data(), slot, invDamping, u.data());
+
+    // The reference: K row/column and the new column of A as mfac_dots writes them, then the rank-2 update.
+    for (int j = 0; j < m; j++) {
+      refK[(size_t)j * m + slot] = refK[(size_t)slot * m + j] = w[j];
+      col[j] = j == slot ? w[j] * invDamping + m : w[j] * invDamping;
+    }
     LAUNCH(rowBlocks, mfac_insert_p, B.data(), col.data(), bs.data(), p.data(), v.data(), (unsigned int*)ticket.data(),
            scalars.data(), m, slot);
     LAUNCH(rowBlocks, mfac_insert_update, B.data(), bs.data(), v.data(), scalars.data(), w.data(), M0.data(), m, slot);
-    LAUNCH(rowBlocks, mfac_residual, K.data(), B.data(), M0.data(), w.data(), r.data(), m, slot, invDamping,
-           (double)m, driftMax.data());
-    LAUNCH(filledBlocks, dmfac_coefficients, B.data(), M0.data(), r.data(), m, filled, slot, invDamping, coef.data());
-    std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
-    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, coef.data(), u.data());
+    LAUNCH(rowBlocks, mfac_residual, refK.data(), B.data(), M0.data(), w.data(), r.data(), m, slot, invDamping,
+           (double)m, refDriftMax.data());
+
     // Invariants between steps.
     if (ticket[0] != 0) die(t, "ticket not reset");
     const float* row = (const float*)window.data() + (size_t)slot * ld;
     for (int i = d; i < ld; i++) if (row[i] != 0.0f) die(t, "row padding not zero");
-    for (int i = 0; i < m; i++) for (int j = 0; j < i; j++)
-      if (B[(size_t)i * m + j] != B[(size_t)j * m + i]) die(t, "B not symmetric");
-    double drift; std::memcpy(&drift, &driftMax[0], 8);
+    for (size_t i = 0; i < (size_t)m * m; i++) if (K[i] != refK[i]) die(t, "K is not the Gram matrix of the window");
+    int head = (slot + 1) % m;
+    for (int lp = 0; lp < m; lp++) {
+      int sp = (head + lp) % m;
+      if (!(R[(size_t)sp * m + sp] > 0)) die(t, "R has a diagonal entry that is not positive");
+      for (int lq = 0; lq < lp; lq++) {
+        if (R[(size_t)sp * m + (head + lq) % m] != 0.0) die(t, "R is not zero below its logical diagonal");
+      }
+    }
+    double drift, refDrift;
+    std::memcpy(&drift, &driftMax[0], 8);
+    std::memcpy(&refDrift, &refDriftMax[0], 8);
     std::fwrite(row, 4, d, out);
     std::fwrite(u.data(), 8, d, out);
     std::fwrite(&drift, 8, 1, out);
+    std::fwrite(&refDrift, 8, 1, out);
   }
   std::fclose(out);
   std::fprintf(stderr, "harness: %d steps done\n", steps);

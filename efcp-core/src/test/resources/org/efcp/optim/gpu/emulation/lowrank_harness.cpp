@@ -1,15 +1,16 @@
-// One low-rank M-FAC pipeline on the CPU emulation: the kernels of lowrank.cu, dense_mfac.cu and sparse_mfac.cu
+// One low-rank M-FAC pipeline on the CPU emulation: the kernels of lowrank.cu, dense_mfac.cu and mfac_cholesky.cu
 // launched in exactly the order, grids and arguments of GpuLowRankMfacPipeline.directionDevice (keep the two in
-// step), with zeroed state, B = I/m and no host refresh. Arguments: m rank damping steps layout inFile outFile, where
+// step), with zeroed state, R = sqrt(m) I and no host refresh. Arguments: m rank damping steps layout inFile outFile, where
 // layout is TensorLayout's "37x19,8x50,30" (a tensor of two or more extents is the matrix p1 × p2·…·ps). inFile holds
 // the initial warm-start Q (cols × rank, row-major) of every matrix tensor in layout order, then `steps` gradients of
 // d doubles (all little-endian). Per step outFile receives u (d doubles), the error buffer (d doubles), the new slot's
 // P (rows × rank) and Q (cols × rank) of every matrix tensor in layout order, and the drift maximum (1 double). Exits
-// with 1 and a message on stderr when a between-steps invariant breaks (ticket reset, B exactly symmetric, the 1-D
-// tensors' error exactly 0).
+// with 1 and a message on stderr when a between-steps invariant breaks (K exactly symmetric, the 1-D tensors' error
+// exactly 0).
 #include "cuda_emulation.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
+#include "mfac_cholesky.cu"
 #include "lowrank.cu"
 #include <cstdio>
 #include <cstdlib>
@@ -86,12 +87,14 @@ int main(int argc, char** argv) {
     }
   }
 
-  int rowBlocks = (m + 7) / 8;
-  std::vector<double> g(d), u(d), error(d, 0.0), K((size_t)m * m), B((size_t)m * m);
+  double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
+  int columns = mchol_columns_per_thread(m);
+  if (columns > 16) die(0, "m too large for mchol_step");
+  std::vector<double> g(d), u(d), error(d, 0.0), K((size_t)m * m), R((size_t)m * m);
   std::vector<double> qPartials(std::max(maxChunkEntries, 1)), dotPartials((size_t)m * T);
-  std::vector<sm_u64> ticket(1), driftMax(1);
-  std::vector<double> w(m), col(m), bs(m), p(m), v(m), scalars(2), M0(m), r(m), coef(m);
-  for (int i = 0; i < m; i++) B[(size_t)i * m + i] = 1.0 / m;
+  std::vector<sm_u64> driftMax(1);
+  std::vector<double> w(m), M(m);
+  for (int i = 0; i < m; i++) R[(size_t)i * m + i] = std::sqrt((double)m);  // R = sqrt(n) I: the empty window
 
   for (int step = 0; step < steps; step++) {
     if (std::fread(g.data(), 8, d, in) != (size_t)d) die(step, "short gradient file");
@@ -126,29 +129,28 @@ int main(int argc, char** argv) {
         LAUNCH(filled, lr_dots_vector, t.winRaw.data(), t.size, slot, T, l, dotPartials.data());
       }
     }
-    LAUNCH(filledBlocks, dmfac_dots_finish, dotPartials.data(), T, K.data(), w.data(), col.data(), m, filled, slot,
-           invDamping, (double)m);
-    LAUNCH(rowBlocks, mfac_insert_p, B.data(), col.data(), bs.data(), p.data(), v.data(), (unsigned int*)ticket.data(),
-           scalars.data(), m, slot);
-    LAUNCH(rowBlocks, mfac_insert_update, B.data(), bs.data(), v.data(), scalars.data(), w.data(), M0.data(), m, slot);
-    LAUNCH(rowBlocks, mfac_residual, K.data(), B.data(), M0.data(), w.data(), r.data(), m, slot, invDamping,
-           (double)m, driftMax.data());
-    LAUNCH(filledBlocks, dmfac_coefficients, B.data(), M0.data(), r.data(), m, filled, slot, invDamping, coef.data());
+    LAUNCH(filledBlocks, dmfac_dots_finish, dotPartials.data(), T, w.data(), filled);
+    switch (columns) {
+#define MCHOL(C) case C: LAUNCH(1, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, \
+                                (double)m, tolerance, driftMax.data(), M.data()); break;
+      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8) MCHOL(16)
+#undef MCHOL
+      default: die(step, "no mchol_step for this m");
+    }
     // The combination, tensor by tensor.
     std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
     for (Tensor& t : tensors) {
       double* ut = u.data() + t.offset;
       if (t.matrix) {
         LAUNCH2((t.cols + LR_TILE - 1) / LR_TILE, (t.rows + LR_TILE - 1) / LR_TILE, lr_combine_matrix,
-                t.winP.data(), t.winQ.data(), t.rows, t.cols, rank, filled, coef.data(), ut);
+                t.winP.data(), t.winQ.data(), t.rows, t.cols, rank, filled, M.data(), slot, invDamping, ut);
       } else {
-        LAUNCH(blocks(t.size), lr_combine_vector, t.winRaw.data(), t.size, filled, coef.data(), ut);
+        LAUNCH(blocks(t.size), lr_combine_vector, t.winRaw.data(), t.size, filled, M.data(), slot, invDamping, ut);
       }
     }
     // Invariants between steps.
-    if (ticket[0] != 0) die(step, "ticket not reset");
-    for (int i = 0; i < m; i++) for (int j = 0; j < i; j++)
-      if (B[(size_t)i * m + j] != B[(size_t)j * m + i]) die(step, "B not symmetric");
+    for (int i = 0; i < m; i++) for (int j = 0; j < m; j++)
+      if (K[(size_t)i * m + j] != K[(size_t)j * m + i]) die(step, "K not symmetric");
     for (Tensor& t : tensors) {
       if (!t.matrix) {
         for (int i = 0; i < t.size; i++) if (error[t.offset + i] != 0.0) die(step, "1-D tensor with error feedback");

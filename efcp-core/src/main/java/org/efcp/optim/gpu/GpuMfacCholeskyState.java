@@ -1,0 +1,111 @@
+package org.efcp.optim.gpu;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuStream;
+import org.efcp.cuda.Kernel;
+import org.efcp.optim.MfacCholeskyState;
+
+/**
+ * The device-resident m×m state of dense M-FAC in the CPU's well-conditioned form ({@link MfacCholeskyState},
+ * algorithms doc §2.4): K (m×m row-major by slot) and the upper Cholesky factor R of A = K/λ + m I (RᵀR = A) in
+ * chronological order with a rotating head (the oldest slot, {@link #slot()} at the start of a step), stored by slot
+ * like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, one block) replaces the
+ * oldest vector: the drift check of its column of RᵀR against A, the Givens rank-1 update of the trailing factor
+ * fused with the forward substitution of the new last column, row/column {@code slot} of K, and the coefficients
+ * M = (1/λ)² A⁻¹ w of the vector just inserted by a back substitution. The drift (the scaled residual
+ * max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of the checked column, or the relative Schur-complement shortfall of an
+ * append) is read back as {@link GpuMfacStateBase} describes; above {@link MfacCholeskyState#driftTolerance(int)}
+ * (or NaN) R is rebuilt on the host from K with LAPACK {@code dpotrf}
+ * ({@link MfacCholeskyState#factorFromScratch}) before the next step. Every m×m quantity is float64.
+ *
+ * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the current {@link #slot()} before
+ * {@link #update()} and reads {@link #coefficients()} after it. Not thread-safe.
+ */
+final class GpuMfacCholeskyState extends GpuMfacStateBase {
+  /** The largest m: 256 threads × 16 register-resident columns each (mchol_step_16). */
+  static final int MAX_WINDOW = 4096;
+
+  private final double damping;
+  private final double invDamping;
+  private final Kernel step;
+
+  /** K, m×m row-major by slot. */
+  private final DeviceBuffer gram;
+  /** R, m×m row-major by slot (logical order from the head, zero below the logical diagonal). */
+  private final DeviceBuffer factor;
+  /** w = (⟨x_j, x⟩)_j. */
+  private final DeviceBuffer newDots;
+  /** M = (1/λ)² A⁻¹ w, slot order. */
+  private final DeviceBuffer coefficients;
+
+  /** Host copy of K, then of R, for a refresh; allocated on the first one. */
+  private double[] host;
+
+  /**
+   * The empty state (K = 0, R = sqrt(m) I, no step taken): allocates and zeroes its buffers on {@code stream}, then
+   * waits for the stream (so for any work the caller queued before, too) and uploads R.
+   *
+   * @param context the device, with the {@code mfac_cholesky} module
+   * @param stream the owning pipeline's stream
+   * @param m the window size, 1 ≤ m ≤ {@value #MAX_WINDOW} (checked by the caller)
+   * @param damping λ, finite and &gt; 0 (checked by the caller)
+   */
+  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping) {
+    super(context, stream, m, MfacCholeskyState.driftTolerance(m));
+    this.damping = damping;
+    this.invDamping = 1.0 / damping;
+    this.step = context.module("mfac_cholesky").kernel("mchol_step_" + columnsPerThread(m));
+
+    long mm = (long) m * m;
+    this.gram = allocate(8L * mm);
+    this.factor = allocate(8L * mm);
+    this.newDots = allocate(8L * m);
+    this.coefficients = allocate(8L * m);
+    zeroAndWait();
+    double[] root = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      root[i * m + i] = Math.sqrt(m);
+    }
+    factor.copyFrom(root, 0, m * m, 0);
+  }
+
+  /**
+   * The columns of R each of the kernel's 256 threads keeps in registers: the smallest power of two C with
+   * 256 C ≥ m (the kernel mchol_step_C).
+   */
+  static int columnsPerThread(int m) {
+    int c = 1;
+    while (256 * c < m) {
+      c *= 2;
+    }
+    return c;
+  }
+
+  /** w = (⟨x_j, x⟩)_j, m doubles, written by the pipeline before {@link #update()} (0 for unfilled slots). */
+  DeviceBuffer newDots() {
+    return newDots;
+  }
+
+  /** M = (1/λ)² A⁻¹ w (slot order, m doubles), written by {@link #update()}: u = x/λ − Σ_j M_j x_j. */
+  DeviceBuffer coefficients() {
+    return coefficients;
+  }
+
+  /** Queues the step for {@link #slot()}: drift check, factor update, K, M (one block). */
+  void update() {
+    step.launch(stream, 1, 1, 256, 1, 0, factor, gram, newDots, m, slot(), damping, invDamping, (double) m,
+        driftTolerance(), driftMax(), coefficients);
+  }
+
+  /** R from scratch (host LAPACK) from the current K, for the current head. */
+  @Override
+  void rebuildOnHost() {
+    if (host == null) {
+      host = new double[m * m];
+    }
+    gram.copyTo(host, 0, m * m, 0);
+    MfacCholeskyState.factorFromScratch(host, m, slot(), damping, host);
+    factor.copyFrom(host, 0, m * m, 0);
+  }
+}

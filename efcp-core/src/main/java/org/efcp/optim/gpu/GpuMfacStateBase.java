@@ -1,0 +1,220 @@
+package org.efcp.optim.gpu;
+
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+import org.efcp.cuda.CudaException;
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuStream;
+import org.efcp.cuda.PinnedBuffer;
+
+/**
+ * What the two device-resident m×m M-FAC states share ({@link GpuMfacState}: the explicit inverse, for sparse M-FAC;
+ * {@link GpuMfacCholeskyState}: the Cholesky factor, for dense M-FAC): the ring position (step count, slot, filled
+ * slots), the device buffers they own, and the drift check: the kernels fold a drift measure into a device maximum
+ * (the bits of a non-negative double), which is read back asynchronously through pinned memory and an event; when
+ * it exceeds the state's tolerance (or is NaN) the state is rebuilt exactly on the host ({@link #rebuildOnHost()})
+ * before the next step. Everything is queued on the owning pipeline's stream. Not thread-safe.
+ */
+abstract class GpuMfacStateBase implements AutoCloseable {
+  /** Steps the drift read-back may lag behind before a step waits for it. */
+  static final int MAX_UNCHECKED_STEPS = 8;
+
+  final GpuContext context;
+  final GpuStream stream;
+  final int m;
+
+  private final double tolerance;
+  private final List<DeviceBuffer> owned = new ArrayList<>();
+  /** The running drift maximum since the last refresh, as the bits of a non-negative double. */
+  private final DeviceBuffer driftMax;
+  private final PinnedBuffer driftHost;
+  private final LongBuffer driftView;
+  private final CUevent driftEvent;
+
+  private long steps;
+  private long refreshes;
+  private boolean driftPending;
+  private int uncheckedSteps;
+  private double lastDrift;
+
+  /**
+   * Allocates the drift maximum, its pinned host copy and event; the subclass allocates its buffers, then calls
+   * {@link #zeroAndWait()}.
+   *
+   * @param context the device
+   * @param stream the owning pipeline's stream
+   * @param m the window size (checked by the caller)
+   * @param tolerance the drift above which the state is rebuilt on the host
+   */
+  GpuMfacStateBase(GpuContext context, GpuStream stream, int m, double tolerance) {
+    this.context = context;
+    this.stream = stream;
+    this.m = m;
+    this.tolerance = tolerance;
+    this.driftMax = allocate(8L);
+    this.driftHost = context.allocatePinned(8L);
+    this.driftView = driftHost.byteBuffer().asLongBuffer();
+    this.driftEvent = new CUevent();
+    context.makeCurrent();
+    check("cuEventCreate", JCudaDriver.cuEventCreate(driftEvent, CUevent_flags.CU_EVENT_DISABLE_TIMING));
+  }
+
+  /** Recomputes the m×m state exactly on the host from K (the stream is idle when this runs). */
+  abstract void rebuildOnHost();
+
+  /** The running drift maximum the kernels fold into (8 bytes). */
+  DeviceBuffer driftMax() {
+    return driftMax;
+  }
+
+  /** The drift above which the state is rebuilt on the host. */
+  double driftTolerance() {
+    return tolerance;
+  }
+
+  /** Steps taken so far. */
+  long steps() {
+    return steps;
+  }
+
+  /** The slot the current step writes, t mod m (also the oldest slot, the head). */
+  int slot() {
+    return (int) (steps % m);
+  }
+
+  /** Slots holding a vector once the current step's is written, min(t + 1, m). */
+  int filled() {
+    return (int) Math.min(steps + 1, m);
+  }
+
+  /** The slot the last step wrote; throws {@link IllegalStateException} before any step. */
+  int lastSlot() {
+    if (steps == 0) {
+      throw new IllegalStateException("no step taken yet");
+    }
+    return (int) ((steps - 1) % m);
+  }
+
+  /** Ends the current step. */
+  void advance() {
+    steps++;
+  }
+
+  /** How many times the state was rebuilt exactly on the host. */
+  long refreshCount() {
+    return refreshes;
+  }
+
+  /** The last drift value read back (the largest since the last refresh), 0 before any. */
+  double lastDrift() {
+    return lastDrift;
+  }
+
+  /** Device bytes of the m×m state and its scratch. */
+  long memoryBytes() {
+    long sum = 0;
+    for (DeviceBuffer b : owned) {
+      sum += b.bytes();
+    }
+    return sum;
+  }
+
+  /** Queues the asynchronous read-back of the drift maximum, checked by the next {@link #checkDrift()}. */
+  void queueDriftReadBack() {
+    driftMax.copyToAsync(driftHost, 0, 8, 0, stream);
+    context.makeCurrent();
+    check("cuEventRecord", JCudaDriver.cuEventRecord(driftEvent, stream.handle()));
+    driftPending = true;
+  }
+
+  /** Checks the last drift read-back once it has arrived; rebuilds the state when the drift is too large. */
+  void checkDrift() {
+    if (!driftPending) {
+      return;
+    }
+    if (!driftArrived()) {
+      if (++uncheckedSteps < MAX_UNCHECKED_STEPS) {
+        return;
+      }
+      context.makeCurrent();
+      check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(driftEvent));
+    }
+    driftPending = false;
+    uncheckedSteps = 0;
+    lastDrift = Double.longBitsToDouble(driftView.get(0));
+    if (!(lastDrift <= tolerance)) {
+      refresh();
+    }
+  }
+
+  /** Rebuilds the state exactly on the host ({@link #rebuildOnHost()}) and resets the drift maximum; waits. */
+  void refresh() {
+    stream.synchronize();
+    rebuildOnHost();
+    driftMax.copyFrom(new long[1], 0, 1, 0);
+    // The pending read-back (if any) has arrived and describes the state just replaced.
+    driftPending = false;
+    uncheckedSteps = 0;
+    refreshes++;
+  }
+
+  /** Returns the device buffers to the pool, frees the pinned memory and destroys the event (no waiting). */
+  @Override
+  public void close() {
+    for (DeviceBuffer b : owned) {
+      b.close();
+    }
+    owned.clear();
+    driftHost.close();
+    context.makeCurrent();
+    check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+  }
+
+  /** Zeroes every buffer allocated so far on the stream, then waits for the stream (constructor step). */
+  void zeroAndWait() {
+    for (DeviceBuffer b : owned) {
+      b.zero(stream);
+    }
+    stream.synchronize();
+  }
+
+  /** A device buffer that {@link #close()} returns and {@link #memoryBytes()} counts. */
+  DeviceBuffer allocate(long bytes) {
+    DeviceBuffer b = context.allocate(bytes);
+    owned.add(b);
+    return b;
+  }
+
+  /** Throws {@link CudaException} unless {@code result} is CUDA_SUCCESS. */
+  static void check(String call, int result) {
+    if (result != CUresult.CUDA_SUCCESS) {
+      throw new CudaException(call + ": " + CUresult.stringFor(result));
+    }
+  }
+
+  private boolean driftArrived() {
+    context.makeCurrent();
+    int result;
+    try {
+      result = JCudaDriver.cuEventQuery(driftEvent);
+    } catch (jcuda.CudaException e) {
+      // With JCuda's exceptions enabled, "not ready" arrives as an exception.
+      if (e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_NOT_READY")) {
+        return false;
+      }
+      throw new CudaException("cuEventQuery: " + e.getMessage(), e);
+    }
+    if (result == CUresult.CUDA_ERROR_NOT_READY) {
+      return false;
+    }
+    check("cuEventQuery", result);
+    return true;
+  }
+}
