@@ -54,6 +54,15 @@ public final class PartitionGradient implements Serializable {
     return model.numParameters();
   }
 
+  /** Frees the rows of {@code blocks} that this executor keeps on its GPU for this fit (nothing on the CPU). */
+  public void release(Iterable<TrainingBlock> blocks) {
+    if (device != DevicePreference.CPU) {
+      for (TrainingBlock block : blocks) {
+        DeviceGradients.releasePartition(fit, block.partition());
+      }
+    }
+  }
+
   /**
    * The loss gradient of one partition's rows of mini-batch (epoch, step), summed (not averaged) in double and
    * added into {@code gradient} (length d, zero on entry: the caller clears it, e.g. in the pass that rounds the

@@ -9,7 +9,8 @@ import org.efcp.model.gpu.GpuModels;
 /**
  * Partition gradients on the task's GPU ({@link TaskDevice}) over device-resident rows: a partition's rows are
  * uploaded on its first step of a fit and stay on that executor's GPU across steps (an executor-wide cache scoped to
- * the fit: freed when the fit ends in this JVM, or else when the executor starts a newer fit's second successor).
+ * the fit: freed when the fit ends in this JVM or its long-lived stream task ends, or else when the executor starts a
+ * newer fit's second successor).
  */
 public final class DeviceGradients {
   /** The current and the previous fit keep their rows; older ones are freed. */
@@ -41,6 +42,11 @@ public final class DeviceGradients {
         CACHE.acquire(fit, partition, () -> new GpuPartitionState(context, model, raw, scale))) {
       return lease.value().addBatch(batchRows, theta, gradient);
     }
+  }
+
+  /** Frees this JVM's device-resident rows of one partition of {@code fit} (once no task uses them). */
+  public static void releasePartition(String fit, int partition) {
+    CACHE.release(fit, partition);
   }
 
   /** Frees this JVM's device-resident rows of {@code fit} (once no task uses them). */

@@ -70,6 +70,19 @@ final class FitScopedCache<V extends AutoCloseable> {
     closeRetired(retired);
   }
 
+  /** Retires the value of ({@code fit}, {@code partition}) (closed once no lease holds it). */
+  void release(String fit, int partition) {
+    List<Entry<V>> retired = new ArrayList<>();
+    synchronized (this) {
+      Map<Integer, Entry<V>> group = fits.get(fit);
+      Entry<V> e = group == null ? null : group.remove(partition);
+      if (e != null) {
+        retired.add(e);
+      }
+    }
+    closeRetired(retired);
+  }
+
   /** Fits with values here (for tests and logs). */
   synchronized int fitCount() {
     return fits.size();

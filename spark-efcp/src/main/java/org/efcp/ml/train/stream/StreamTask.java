@@ -63,6 +63,9 @@ final class StreamTask extends AbstractFunction1<Iterator<TrainingBlock>, Iterat
     } catch (IOException e) {
       throw new UncheckedIOException("EFCP stream task of partition " + context.partitionId() + ": "
           + e.getMessage(), e);
+    } finally {
+      // The task serves the whole fit: its device-resident rows are not needed after it.
+      kernel.release(blocks);
     }
   }
 

@@ -86,6 +86,21 @@ class FitScopedCacheTest {
   }
 
   @Test
+  void releasingOnePartitionClosesItAloneOnceItsLeaseEnds() {
+    FitScopedCache<Value> cache = new FitScopedCache<>(2);
+    Value other = leaseAndReturn(cache, "f", 1);
+    FitScopedCache.Lease<Value> held = cache.acquire("f", 0, () -> new Value("f/0"));
+    cache.release("f", 0);
+    assertEquals(0, held.value().closes, "still leased");
+    held.close();
+    assertEquals(1, held.value().closes);
+    assertEquals(0, other.closes);
+    cache.release("f", 7);
+    cache.release("nope", 0);
+    assertSame(other, leaseAndReturn(cache, "f", 1));
+  }
+
+  @Test
   void aFailedCreationLeavesNoLeaseBehindAndIsRetried() {
     FitScopedCache<Value> cache = new FitScopedCache<>(1);
     IllegalStateException e = assertThrows(IllegalStateException.class,
