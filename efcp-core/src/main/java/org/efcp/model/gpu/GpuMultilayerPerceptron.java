@@ -2,10 +2,8 @@ package org.efcp.model.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.model.Activation;
-import org.efcp.model.DenseBlock;
 import org.efcp.model.MultilayerPerceptron;
 
 /**
@@ -31,41 +29,21 @@ import org.efcp.model.MultilayerPerceptron;
  * needed. Not thread-safe: use one instance per thread. Blocks have at most 8,388,480 rows (the grid limit of
  * one product).
  */
-public final class GpuMultilayerPerceptron implements GpuModel {
-  private static final int BLOCK_THREADS = 256;
-  private static final int SOFTMAX_ROWS_PER_BLOCK = BLOCK_THREADS / 32;
+public final class GpuMultilayerPerceptron extends GpuSoftmaxModel {
   /** Element-wise kernels stride over the values with at most this many blocks. */
   private static final int MAX_ELEMENTWISE_BLOCKS = 65_535;
 
-  private final GpuContext ctx;
   private final int[] sizes;
   private final Activation activation;
   private final int activationCode;
   private final int[] weightOffsets;
-  private final int numParameters;
-  private final int multiprocessors;
-  private final Sgemm sgemm;
   private final Kernel activate;
   private final Kernel activationBackward;
-  private final Kernel softmaxResidual;
-  private final Kernel columnPartials;
-  private final Kernel finish;
-  private final GpuStream stream;
 
   /** activations[l] for l = 1..L: n × s_l; activations[L] holds the logits, then Δ_L. */
-  private final DeviceBuffer[] activations;
-  private DeviceBuffer deltaA;
-  private DeviceBuffer deltaB;
-  private DeviceBuffer splitGradient;
-  private DeviceBuffer columnSums;
-  private DeviceBuffer blockLoss;
-  private DeviceBuffer loss;
-  private DeviceBuffer paramsF32;
-  private DeviceBuffer gradientF64;
-  private float[] paramsHost;
-  private double[] gradientHost;
-  private final double[] lossHost = new double[1];
-  private boolean closed;
+  private final ScratchBuffer[] activations;
+  private final ScratchBuffer deltaA;
+  private final ScratchBuffer deltaB;
 
   /**
    * The fp32 form ({@link SgemmPrecision#FP32}).
@@ -88,27 +66,23 @@ public final class GpuMultilayerPerceptron implements GpuModel {
   public GpuMultilayerPerceptron(GpuContext ctx, int[] layerSizes, Activation activation,
       SgemmPrecision precision) {
     // The CPU model's constructor checks the sizes and the activation, with its messages.
-    this.numParameters = new MultilayerPerceptron(layerSizes, activation).numParameters();
-    if (precision == null) {
-      throw new IllegalArgumentException("precision: must not be null");
-    }
-    if (ctx == null) {
-      throw new IllegalArgumentException("ctx: must not be null");
-    }
-    this.ctx = ctx;
-    this.sizes = layerSizes.clone();
-    this.activation = activation;
+    this(ctx, new MultilayerPerceptron(layerSizes, activation), precision);
+  }
+
+  private GpuMultilayerPerceptron(GpuContext ctx, MultilayerPerceptron cpu, SgemmPrecision precision) {
+    super(ctx, cpu.numFeatures(), cpu.numClasses(), cpu.numParameters(), precision);
+    this.sizes = cpu.layerSizes();
+    this.activation = cpu.activation();
     this.activationCode = activationCode(activation);
     this.weightOffsets = weightOffsets(sizes);
-    this.multiprocessors = GpuMultinomialLogisticRegression.multiprocessorCount(ctx);
-    this.sgemm = new Sgemm(ctx, precision);
     this.activate = ctx.module("mlp").kernel("mlp_activate");
     this.activationBackward = ctx.module("mlp").kernel("mlp_activation_backward");
-    this.softmaxResidual = ctx.module("lr").kernel("lr_softmax_residual");
-    this.columnPartials = ctx.module("lr").kernel("lr_column_partials");
-    this.finish = ctx.module("lr").kernel("lr_finish");
-    this.stream = ctx.createStream();
-    this.activations = new DeviceBuffer[sizes.length];
+    this.activations = new ScratchBuffer[sizes.length];
+    for (int l = 1; l < sizes.length; l++) {
+      activations[l] = scratch();
+    }
+    this.deltaA = scratch();
+    this.deltaB = scratch();
   }
 
   /** The code mlp.cu's kernels take for {@code activation}: 0 relu, 1 sigmoid, 2 tanh. */
@@ -140,95 +114,11 @@ public final class GpuMultilayerPerceptron implements GpuModel {
     return activation;
   }
 
-  public SgemmPrecision precision() {
-    return sgemm.precision();
-  }
-
+  /** Forward through every layer, softmax residual, then backward from the last layer (θ: per layer W_l, b_l). */
   @Override
-  public int numParameters() {
-    return numParameters;
-  }
-
-  /**
-   * Copies {@code block} to the device (features and weights rounded to float32, labels to int32).
-   *
-   * @throws IllegalArgumentException "features: ..." when its width is not F, "label: ..." when a label is
-   *     not an integer in [0, C)
-   */
-  @Override
-  public GpuBlock upload(DenseBlock block) {
-    checkOpen();
-    if (block.numFeatures() != sizes[0]) {
-      throw new IllegalArgumentException("features: expected " + sizes[0] + " columns, got " + block.numFeatures());
-    }
-    return GpuBlock.upload(ctx, block, numClasses());
-  }
-
-  /**
-   * Adds Σ_i w_i ∇ℓ_i(θ) into {@code gradAccum} and returns Σ_i w_i ℓ_i(θ), as
-   * {@link MultilayerPerceptron#addLossAndGradient} does on the CPU; θ is rounded to float32 for the device.
-   *
-   * @param params θ, length d
-   * @param gradAccum length d; added to, not overwritten
-   */
-  @Override
-  public double addLossAndGradient(GpuBlock block, double[] params, double[] gradAccum) {
-    checkOpen();
-    int d = numParameters;
-    checkLength("params", params, d);
-    checkLength("gradAccum", gradAccum, d);
-    checkBlock(block);
-    if (block.numRows() == 0) {
-      return 0;
-    }
-    if (paramsHost == null) {
-      paramsHost = new float[d];
-      gradientHost = new double[d];
-      paramsF32 = ctx.allocate(4L * d);
-      gradientF64 = ctx.allocate(8L * d);
-    }
-    for (int j = 0; j < d; j++) {
-      paramsHost[j] = (float) params[j];
-    }
-    paramsF32.copyFrom(paramsHost, 0, d, 0);
-    gradientF64.zero(stream);
-    double result = addLossAndGradient(block, paramsF32, gradientF64);
-    gradientF64.copyTo(gradientHost, 0, d, 0);
-    for (int j = 0; j < d; j++) {
-      gradAccum[j] += gradientHost[j];
-    }
-    return result;
-  }
-
-  /**
-   * The device-resident form: θ and the gradient stay on the device. Adds Σ_i w_i ∇ℓ_i(θ) into
-   * {@code gradAccum} and returns Σ_i w_i ℓ_i(θ) (waiting for the device to finish).
-   *
-   * @param params θ as d float32 values (per layer W_l row-major, then b_l)
-   * @param gradAccum d float64 values in the same layout; added to, not overwritten
-   */
-  @Override
-  public double addLossAndGradient(GpuBlock block, DeviceBuffer params, DeviceBuffer gradAccum) {
-    checkOpen();
-    int d = numParameters;
-    if (params.bytes() < 4L * d) {
-      throw new IllegalArgumentException("params: needs " + d + " floats (" + 4L * d + " bytes), has "
-          + params.bytes() + " bytes");
-    }
-    if (gradAccum.bytes() < 8L * d) {
-      throw new IllegalArgumentException("gradAccum: needs " + d + " doubles (" + 8L * d + " bytes), has "
-          + gradAccum.bytes() + " bytes");
-    }
-    checkBlock(block);
+  void queueLossAndGradient(GpuBlock block, DeviceBuffer params, DeviceBuffer gradAccum) {
     int n = block.numRows();
-    if (n == 0) {
-      return 0;
-    }
     int layers = sizes.length - 1;
-    int c = sizes[layers];
-    int softmaxBlocks = ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK);
-    int chunkRows = GpuMultinomialLogisticRegression.columnChunkRows(n);
-    int chunks = ceilDiv(n, chunkRows);
     SgemmPlan[] gradientPlans = new SgemmPlan[layers];
     long splitFloats = 0;
     int widestOut = 0;
@@ -241,96 +131,50 @@ public final class GpuMultilayerPerceptron implements GpuModel {
         widestHidden = Math.max(widestHidden, sizes[l]);
       }
     }
+    DeviceBuffer[] h = new DeviceBuffer[sizes.length];
+    h[0] = block.features();
     for (int l = 1; l <= layers; l++) {
-      activations[l] = ensure(activations[l], 4L * n * sizes[l]);
+      h[l] = activations[l].atLeast(4L * n * sizes[l]);
     }
-    if (widestHidden > 0) {
-      deltaA = ensure(deltaA, 4L * n * widestHidden);
-      deltaB = ensure(deltaB, 4L * n * widestHidden);
-    }
-    splitGradient = ensure(splitGradient, 4L * splitFloats);
-    columnSums = ensure(columnSums, 8L * chunks * widestOut);
-    blockLoss = ensure(blockLoss, 8L * softmaxBlocks);
-    loss = ensure(loss, 8);
+    DeviceBuffer errorA = widestHidden > 0 ? deltaA.atLeast(4L * n * widestHidden) : null;
+    DeviceBuffer errorB = widestHidden > 0 ? deltaB.atLeast(4L * n * widestHidden) : null;
+    growOutputScratch(n, splitFloats, widestOut);
 
     for (int l = 0; l < layers; l++) {
       int in = sizes[l];
       int out = sizes[l + 1];
-      DeviceBuffer input = l == 0 ? block.features() : activations[l];
-      sgemm.nt(stream, SgemmPlan.single(n, out, in), n, out, in, input, in, weights(params, l), in,
-          activations[l + 1], out, bias(params, l));
+      sgemm.nt(stream, SgemmPlan.single(n, out, in), n, out, in, h[l], in, weights(params, l), in, h[l + 1], out,
+          bias(params, l));
       if (l + 1 < layers) {
         long count = (long) n * out;
-        activate.launch(stream, elementwiseBlocks(count), 1, BLOCK_THREADS, 1, 0,
-            activations[l + 1], count, activationCode);
+        activate.launch(stream, elementwiseBlocks(count), 1, BLOCK_THREADS, 1, 0, h[l + 1], count, activationCode);
       }
     }
-    softmaxResidual.launch(stream, softmaxBlocks, 1, BLOCK_THREADS, 1, 0,
-        activations[layers], block.labels(), block.weights(), n, c, blockLoss);
+    queueSoftmaxResidual(block, h[layers]);
 
-    DeviceBuffer delta = activations[layers];
+    DeviceBuffer delta = h[layers];
     for (int l = layers - 1; l >= 0; l--) {
       int in = sizes[l];
       int out = sizes[l + 1];
-      DeviceBuffer input = l == 0 ? block.features() : activations[l];
-      SgemmPlan plan = gradientPlans[l];
-      columnPartials.launch(stream, ceilDiv(out, BLOCK_THREADS), chunks, BLOCK_THREADS, 1, 0,
-          delta, n, out, chunkRows, columnSums);
-      sgemm.tn(stream, plan, out, in, n, delta, out, input, in, splitGradient, in);
       // Layer l's block of θ is W_l then b_l: lr_finish's layout with the intercept. Every layer's call also
       // writes the (same) loss.
       int layerParams = out * in + out;
-      finish.launch(stream, finishBlocks(layerParams, multiprocessors), 1, BLOCK_THREADS, 1, 0,
-          splitGradient, plan.splits(), out * in, gradAccum.view(8L * weightOffsets[l], 8L * layerParams),
-          columnSums, chunks, out, 1, blockLoss, softmaxBlocks, loss);
+      queueLayerGradient(gradientPlans[l], n, out, in, delta, h[l], true,
+          gradAccum.view(8L * weightOffsets[l], 8L * layerParams));
       if (l > 0) {
-        DeviceBuffer next = delta == deltaA ? deltaB : deltaA;
+        DeviceBuffer next = delta == errorA ? errorB : errorA;
         sgemm.nn(stream, SgemmPlan.single(n, in, out), n, in, out, delta, out, weights(params, l), in, next, in);
         long count = (long) n * in;
         activationBackward.launch(stream, elementwiseBlocks(count), 1, BLOCK_THREADS, 1, 0,
-            next, activations[l], count, activationCode);
+            next, h[l], count, activationCode);
         delta = next;
       }
     }
-    stream.synchronize();
-    loss.copyTo(lossHost, 0, 1, 0);
-    return lossHost[0];
-  }
-
-  /** Blocks of lr_finish for a layer of {@code layerParams} parameters (grid-stride beyond 8 per SM). */
-  static int finishBlocks(int layerParams, int multiprocessors) {
-    return Math.max(1, Math.min(ceilDiv(layerParams, BLOCK_THREADS), 8 * multiprocessors));
   }
 
   /** Blocks for an element-wise kernel over {@code count} values (grid-stride beyond the cap). */
   static int elementwiseBlocks(long count) {
     return (int) Math.max(1, Math.min(MAX_ELEMENTWISE_BLOCKS, (count + BLOCK_THREADS - 1) / BLOCK_THREADS));
-  }
-
-  /** Returns the scratch and the stream; closing twice does nothing. */
-  @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    stream.synchronize();
-    for (DeviceBuffer b : activations) {
-      if (b != null) {
-        b.close();
-      }
-    }
-    for (DeviceBuffer b : new DeviceBuffer[] {deltaA, deltaB, splitGradient, columnSums, blockLoss, loss, paramsF32,
-        gradientF64}) {
-      if (b != null) {
-        b.close();
-      }
-    }
-    stream.close();
-  }
-
-  private int numClasses() {
-    return sizes[sizes.length - 1];
   }
 
   private DeviceBuffer weights(DeviceBuffer params, int l) {
@@ -339,39 +183,5 @@ public final class GpuMultilayerPerceptron implements GpuModel {
 
   private DeviceBuffer bias(DeviceBuffer params, int l) {
     return params.view(4L * (weightOffsets[l] + sizes[l + 1] * sizes[l]), 4L * sizes[l + 1]);
-  }
-
-  /** A buffer of at least {@code bytes}: {@code current} if big enough, else a new one (no work is pending). */
-  private DeviceBuffer ensure(DeviceBuffer current, long bytes) {
-    if (current != null && current.bytes() >= bytes) {
-      return current;
-    }
-    if (current != null) {
-      current.close();
-    }
-    return ctx.allocate(bytes);
-  }
-
-  private void checkBlock(GpuBlock block) {
-    if (block.numFeatures() != sizes[0] || block.numClasses() != numClasses()) {
-      throw new IllegalArgumentException("block: uploaded for " + block.numFeatures() + " features and "
-          + block.numClasses() + " classes, this model has " + sizes[0] + " and " + numClasses());
-    }
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("model: used after close");
-    }
-  }
-
-  private static void checkLength(String name, double[] array, int expected) {
-    if (array.length != expected) {
-      throw new IllegalArgumentException(name + ": expected " + expected + " values, got " + array.length);
-    }
-  }
-
-  private static int ceilDiv(int a, int b) {
-    return (int) ((a + (long) b - 1) / b);
   }
 }

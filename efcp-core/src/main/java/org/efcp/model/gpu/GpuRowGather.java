@@ -15,19 +15,21 @@ public final class GpuRowGather implements AutoCloseable {
   private static final int THREADS = 256;
   private static final int MAX_BLOCKS = 4096;
 
-  private final GpuContext context;
   private final Kernel kernel;
   private final GpuStream stream;
-  private DeviceBuffer rowIndices;
-  private DeviceBuffer features;
-  private DeviceBuffer labels;
-  private DeviceBuffer weights;
+  private final ScratchBuffer rowIndices;
+  private final ScratchBuffer features;
+  private final ScratchBuffer labels;
+  private final ScratchBuffer weights;
   private boolean closed;
 
   public GpuRowGather(GpuContext context) {
-    this.context = context;
     this.kernel = context.module("util").kernel("efcp_gather_rows");
     this.stream = context.createStream();
+    this.rowIndices = new ScratchBuffer(context);
+    this.features = new ScratchBuffer(context);
+    this.labels = new ScratchBuffer(context);
+    this.weights = new ScratchBuffer(context);
   }
 
   /**
@@ -50,18 +52,17 @@ public final class GpuRowGather implements AutoCloseable {
       }
     }
     int f = source.numFeatures();
-    rowIndices = grow(rowIndices, 4L * n);
-    features = grow(features, 4L * n * Math.max(1, f));
-    labels = grow(labels, 4L * n);
-    weights = grow(weights, 4L * n);
-    rowIndices.copyFrom(rows, 0, n, 0);
+    DeviceBuffer indices = grow(rowIndices, 4L * n);
+    DeviceBuffer x = grow(features, 4L * n * Math.max(1, f));
+    DeviceBuffer y = grow(labels, 4L * n);
+    DeviceBuffer w = grow(weights, 4L * n);
+    indices.copyFrom(rows, 0, n, 0);
     long total = (long) n * Math.max(1, f);
     int blocks = (int) Math.min(MAX_BLOCKS, (total + THREADS - 1) / THREADS);
     kernel.launch(stream, blocks, 1, THREADS, 1, 0, source.features(), source.labels(), source.weights(), f,
-        rowIndices, n, features, labels, weights);
+        indices, n, x, y, w);
     stream.synchronize();
-    return GpuBlock.view(n, f, source.numClasses(), features.view(0, 4L * n * f), labels.view(0, 4L * n),
-        weights.view(0, 4L * n));
+    return GpuBlock.view(n, f, source.numClasses(), x.view(0, 4L * n * f), y.view(0, 4L * n), w.view(0, 4L * n));
   }
 
   /** Returns the scratch buffers and the stream; closing twice does nothing. */
@@ -71,22 +72,14 @@ public final class GpuRowGather implements AutoCloseable {
       return;
     }
     closed = true;
-    for (DeviceBuffer b : new DeviceBuffer[] {rowIndices, features, labels, weights}) {
-      if (b != null) {
-        b.close();
-      }
+    for (ScratchBuffer b : new ScratchBuffer[] {rowIndices, features, labels, weights}) {
+      b.close();
     }
     stream.close();
   }
 
-  /** {@code current} when it holds {@code bytes}, else a new buffer (with 25 % head room; the old one returned). */
-  private DeviceBuffer grow(DeviceBuffer current, long bytes) {
-    if (current != null && current.bytes() >= bytes) {
-      return current;
-    }
-    if (current != null) {
-      current.close();
-    }
-    return context.allocate(bytes + bytes / 4);
+  /** {@code scratch} grown, when it holds fewer than {@code bytes}, with 25 % head room for the batches to come. */
+  private static DeviceBuffer grow(ScratchBuffer scratch, long bytes) {
+    return scratch.atLeast(bytes, bytes + bytes / 4);
   }
 }

@@ -3,6 +3,7 @@ package org.efcp.model.gpu;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.DoubleSupplier;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.JCudaDriver;
@@ -11,6 +12,7 @@ import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 import org.efcp.model.Activation;
 import org.efcp.model.DenseBlock;
+import org.efcp.model.DifferentiableModel;
 import org.efcp.model.MultilayerPerceptron;
 import org.efcp.model.MultinomialLogisticRegression;
 
@@ -41,15 +43,7 @@ public final class GpuGradientBench {
     GpuContext ctx = GpuContext.open(0);
     String device = ctx.deviceName();
     Random rnd = new Random(1);
-    double[] x = new double[ROWS * FEATURES];
-    for (int k = 0; k < x.length; k++) {
-      x[k] = rnd.nextGaussian();
-    }
-    double[] y = new double[ROWS];
-    for (int i = 0; i < ROWS; i++) {
-      y[i] = rnd.nextInt(CLASSES);
-    }
-    DenseBlock block = new DenseBlock(ROWS, FEATURES, x, y);
+    DenseBlock block = randomBlock(FEATURES, CLASSES, rnd::nextGaussian, rnd);
     MultinomialLogisticRegression cpu = new MultinomialLogisticRegression(FEATURES, CLASSES, true);
     int d = cpu.numParameters();
     double[] params = new double[d];
@@ -68,63 +62,34 @@ public final class GpuGradientBench {
       grad64.zero(stream);
       stream.synchronize();
 
-      double[] ms = new double[RUNS];
-      for (int r = -WARMUPS; r < RUNS; r++) {
-        long t0 = System.nanoTime();
-        model.addLossAndGradient(gpuBlock, params32, grad64);
-        if (r >= 0) {
-          ms[r] = (System.nanoTime() - t0) / 1e6;
-        }
-      }
-      double deviceMs = median(ms);
+      double deviceMs = deviceMedian(model, gpuBlock, params32, grad64);
       print(device, "gpu_lr_gradient", shape + ",\"form\":\"device-resident\"", deviceMs, gradientFlop, RUNS);
 
       double[] hostGrad = new double[d];
-      double[] hostMs = new double[RUNS / 5];
-      for (int r = -WARMUPS; r < hostMs.length; r++) {
-        long t0 = System.nanoTime();
-        model.addLossAndGradient(gpuBlock, params, hostGrad);
-        if (r >= 0) {
-          hostMs[r] = (System.nanoTime() - t0) / 1e6;
-        }
-      }
-      print(device, "gpu_lr_gradient", shape + ",\"form\":\"host-arrays\"", median(hostMs), gradientFlop,
-          hostMs.length);
+      int hostRuns = RUNS / 5;
+      double hostMs = wallMedian(hostRuns, () -> model.addLossAndGradient(gpuBlock, params, hostGrad));
+      print(device, "gpu_lr_gradient", shape + ",\"form\":\"host-arrays\"", hostMs, gradientFlop, hostRuns);
 
       timeSgemms(ctx, stream, device, gpuBlock, params32);
 
       Arrays.fill(hostGrad, 0);
       double gpuLoss = model.addLossAndGradient(gpuBlock, params, hostGrad);
       double[] cpuGrad = new double[d];
-      double cpuLoss = 0;
-      double[] cpuMs = new double[CPU_RUNS];
-      for (int r = -1; r < CPU_RUNS; r++) {
-        Arrays.fill(cpuGrad, 0);
-        long t0 = System.nanoTime();
-        cpuLoss = cpu.addLossAndGradient(block, params, cpuGrad);
-        if (r >= 0) {
-          cpuMs[r] = (System.nanoTime() - t0) / 1e6;
-        }
-      }
-      double cpuMedian = median(cpuMs);
+      double[] cpuLoss = new double[1];
+      double cpuMedian = cpuMedian(cpu, block, params, cpuGrad, cpuLoss);
       print(device, "cpu_lr_gradient", shape + String.format(Locale.ROOT, ",\"gpu_speedup\":%.1f",
           cpuMedian / deviceMs), cpuMedian, gradientFlop, CPU_RUNS);
-      double diff = 0;
-      double norm = 0;
-      for (int k = 0; k < d; k++) {
-        diff += (hostGrad[k] - cpuGrad[k]) * (hostGrad[k] - cpuGrad[k]);
-        norm += cpuGrad[k] * cpuGrad[k];
-      }
       System.out.printf(Locale.ROOT,
           "{\"bench\":\"gpu_cpu_agreement\",\"device\":\"%s\",%s,\"loss_rel_diff\":%.3e,\"grad_rel_norm_diff\":%.3e}%n",
-          device, shape, Math.abs(gpuLoss - cpuLoss) / Math.abs(cpuLoss), Math.sqrt(diff / norm));
+          device, shape, Math.abs(gpuLoss - cpuLoss[0]) / Math.abs(cpuLoss[0]), relativeNormDifference(hostGrad,
+              cpuGrad));
 
       try (GpuMultinomialLogisticRegression tf32 = new GpuMultinomialLogisticRegression(ctx, FEATURES, CLASSES, true,
           SgemmPrecision.TF32)) {
         String tf32Shape = shape + ",\"precision\":\"tf32\"";
         print(device, "gpu_lr_gradient", tf32Shape + ",\"form\":\"device-resident\"",
             deviceMedian(tf32, gpuBlock, params32, grad64), gradientFlop, RUNS);
-        printAgreement(device, "lr", tf32Shape, tf32, gpuBlock, params, cpuLoss, cpuGrad);
+        printAgreement(device, "lr", tf32Shape, tf32, gpuBlock, params, cpuLoss[0], cpuGrad);
       }
     }
     mlp(ctx, device, rnd);
@@ -134,15 +99,7 @@ public final class GpuGradientBench {
   private static void mlp(GpuContext ctx, String device, Random rnd) {
     int f = MLP_LAYERS[0];
     int classes = MLP_LAYERS[MLP_LAYERS.length - 1];
-    double[] x = new double[ROWS * f];
-    for (int k = 0; k < x.length; k++) {
-      x[k] = rnd.nextDouble();
-    }
-    double[] y = new double[ROWS];
-    for (int i = 0; i < ROWS; i++) {
-      y[i] = rnd.nextInt(classes);
-    }
-    DenseBlock block = new DenseBlock(ROWS, f, x, y);
+    DenseBlock block = randomBlock(f, classes, rnd::nextDouble, rnd);
     MultilayerPerceptron cpu = new MultilayerPerceptron(MLP_LAYERS, Activation.RELU);
     int d = cpu.numParameters();
     double[] params = cpu.initialParameters(1);
@@ -155,16 +112,8 @@ public final class GpuGradientBench {
         Arrays.toString(MLP_LAYERS).replace(" ", ""));
 
     double[] cpuGrad = new double[d];
-    double cpuLoss = 0;
-    double[] cpuMs = new double[CPU_RUNS];
-    for (int r = -1; r < CPU_RUNS; r++) {
-      Arrays.fill(cpuGrad, 0);
-      long t0 = System.nanoTime();
-      cpuLoss = cpu.addLossAndGradient(block, params, cpuGrad);
-      if (r >= 0) {
-        cpuMs[r] = (System.nanoTime() - t0) / 1e6;
-      }
-    }
+    double[] cpuLoss = new double[1];
+    double cpuMedian = cpuMedian(cpu, block, params, cpuGrad, cpuLoss);
     double fp32Ms = 0;
     for (SgemmPrecision precision : SgemmPrecision.values()) {
       try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(ctx, MLP_LAYERS, Activation.RELU, precision);
@@ -179,20 +128,37 @@ public final class GpuGradientBench {
           fp32Ms = ms;
         }
         print(device, "gpu_mlp_gradient", fields + ",\"form\":\"device-resident\"", ms, flop, RUNS);
-        printAgreement(device, "mlp", fields, model, gpuBlock, params, cpuLoss, cpuGrad);
+        printAgreement(device, "mlp", fields, model, gpuBlock, params, cpuLoss[0], cpuGrad);
       }
     }
-    double cpuMedian = median(cpuMs);
     print(device, "cpu_mlp_gradient", shape + String.format(Locale.ROOT, ",\"gpu_speedup\":%.1f",
         cpuMedian / fp32Ms), cpuMedian, flop, CPU_RUNS);
   }
 
-  /** Median wall time of the device-resident gradient (which waits for the loss). */
+  /** ROWS rows of F features drawn from {@code feature}, then uniform labels in [0, classes); unit weights. */
+  private static DenseBlock randomBlock(int f, int classes, DoubleSupplier feature, Random rnd) {
+    double[] x = new double[ROWS * f];
+    for (int k = 0; k < x.length; k++) {
+      x[k] = feature.getAsDouble();
+    }
+    double[] y = new double[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+      y[i] = rnd.nextInt(classes);
+    }
+    return new DenseBlock(ROWS, f, x, y);
+  }
+
+  /** Median wall time of the device-resident gradient (which waits for the loss) over RUNS calls. */
   private static double deviceMedian(GpuModel model, GpuBlock block, DeviceBuffer params32, DeviceBuffer grad64) {
-    double[] ms = new double[RUNS];
-    for (int r = -WARMUPS; r < RUNS; r++) {
+    return wallMedian(RUNS, () -> model.addLossAndGradient(block, params32, grad64));
+  }
+
+  /** Median host-clock time in ms of {@code runs} calls after WARMUPS warm-up calls. */
+  private static double wallMedian(int runs, Runnable call) {
+    double[] ms = new double[runs];
+    for (int r = -WARMUPS; r < runs; r++) {
       long t0 = System.nanoTime();
-      model.addLossAndGradient(block, params32, grad64);
+      call.run();
       if (r >= 0) {
         ms[r] = (System.nanoTime() - t0) / 1e6;
       }
@@ -200,21 +166,44 @@ public final class GpuGradientBench {
     return median(ms);
   }
 
+  /**
+   * Median time in ms of CPU_RUNS CPU gradients from zero after one warm-up; the last run's loss is left in
+   * {@code loss[0]} and its gradient in {@code grad}.
+   */
+  private static double cpuMedian(DifferentiableModel cpu, DenseBlock block, double[] params, double[] grad,
+      double[] loss) {
+    double[] ms = new double[CPU_RUNS];
+    for (int r = -1; r < CPU_RUNS; r++) {
+      Arrays.fill(grad, 0);
+      long t0 = System.nanoTime();
+      loss[0] = cpu.addLossAndGradient(block, params, grad);
+      if (r >= 0) {
+        ms[r] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    return median(ms);
+  }
+
+  /** ‖actual − expected‖ / ‖expected‖. */
+  private static double relativeNormDifference(double[] actual, double[] expected) {
+    double diff = 0;
+    double norm = 0;
+    for (int k = 0; k < expected.length; k++) {
+      diff += (actual[k] - expected[k]) * (actual[k] - expected[k]);
+      norm += expected[k] * expected[k];
+    }
+    return Math.sqrt(diff / norm);
+  }
+
   /** One gpu_cpu_agreement line for {@code model} (host-array form) against the CPU loss and gradient. */
   private static void printAgreement(String device, String name, String fields, GpuModel model, GpuBlock block,
       double[] params, double cpuLoss, double[] cpuGrad) {
     double[] grad = new double[cpuGrad.length];
     double loss = model.addLossAndGradient(block, params, grad);
-    double diff = 0;
-    double norm = 0;
-    for (int k = 0; k < grad.length; k++) {
-      diff += (grad[k] - cpuGrad[k]) * (grad[k] - cpuGrad[k]);
-      norm += cpuGrad[k] * cpuGrad[k];
-    }
     System.out.printf(Locale.ROOT,
         "{\"bench\":\"gpu_cpu_agreement\",\"device\":\"%s\",\"model\":\"%s\",%s,\"loss_rel_diff\":%.3e,"
             + "\"grad_rel_norm_diff\":%.3e}%n",
-        device, name, fields, Math.abs(loss - cpuLoss) / Math.abs(cpuLoss), Math.sqrt(diff / norm));
+        device, name, fields, Math.abs(loss - cpuLoss) / Math.abs(cpuLoss), relativeNormDifference(grad, cpuGrad));
   }
 
   /** The two SGEMMs of the gradient alone, on {@code stream}, timed with CUDA events. */
@@ -224,7 +213,7 @@ public final class GpuGradientBench {
     int n = ROWS;
     int f = FEATURES;
     int c = CLASSES;
-    int multiprocessors = GpuMultinomialLogisticRegression.multiprocessorCount(ctx);
+    int multiprocessors = GpuSoftmaxModel.multiprocessorCount(ctx);
     SgemmPlan logits = SgemmPlan.single(n, c, f);
     SgemmPlan gradient = SgemmPlan.splitK(c, f, n, multiprocessors);
     try (DeviceBuffer z = ctx.allocate(4L * n * c);

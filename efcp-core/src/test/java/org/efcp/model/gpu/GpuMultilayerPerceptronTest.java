@@ -1,5 +1,8 @@
 package org.efcp.model.gpu;
 
+import static org.efcp.model.gpu.GpuModelFixtures.gaussian;
+import static org.efcp.model.gpu.GpuModelFixtures.gpu;
+import static org.efcp.model.gpu.GpuModelFixtures.randomBlock;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,9 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.Kernel;
 import org.efcp.model.Activation;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.MultilayerPerceptron;
@@ -34,11 +35,6 @@ import org.junit.jupiter.api.Test;
 class GpuMultilayerPerceptronTest {
   private static final double FP32_TOLERANCE = 1e-4;
   private static final double TF32_TOLERANCE = 1e-2;
-
-  private static GpuContext gpu() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
-    return GpuContext.open(0);
-  }
 
   @Test
   @Tag("gpu")
@@ -86,15 +82,9 @@ class GpuMultilayerPerceptronTest {
   @Tag("gpu")
   void zeroWeightRowsContributeExactlyNothing() {
     Random rnd = new Random(37);
-    DenseBlock random = randomBlock(700, 30, 6, rnd);
-    DenseBlock unweighted = new DenseBlock(700, 30, random.features(), random.labels(), new double[700]);
-    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), new int[] {30, 20, 6}, Activation.RELU);
-        GpuBlock b = model.upload(unweighted)) {
-      double[] params = gaussian(model.numParameters(), 1.0, rnd);
-      double[] grad = gaussian(model.numParameters(), 1.0, rnd);
-      double[] before = grad.clone();
-      assertEquals(0.0, model.addLossAndGradient(b, params, grad));
-      assertArrayEquals(before, grad, "all-zero weights must leave gradAccum unchanged");
+    DenseBlock block = randomBlock(700, 30, 6, rnd);
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), new int[] {30, 20, 6}, Activation.RELU)) {
+      GpuModelContract.assertZeroWeightRowsAddNothing(model, block, rnd);
     }
   }
 
@@ -105,30 +95,8 @@ class GpuMultilayerPerceptronTest {
     DenseBlock block = randomBlock(1500, 40, 9, rnd);
     GpuContext ctx = gpu();
     try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(ctx, new int[] {40, 70, 30, 9},
-        Activation.SIGMOID);
-        GpuBlock b = model.upload(block);
-        DeviceBuffer params32 = ctx.allocate(4L * model.numParameters());
-        DeviceBuffer grad64 = ctx.allocate(8L * model.numParameters())) {
-      int d = model.numParameters();
-      double[] params = gaussian(d, 0.3, rnd);
-      double[] hostGrad = new double[d];
-      double hostLoss = model.addLossAndGradient(b, params, hostGrad);
-
-      params32.copyFrom(GpuBlock.toFloat(params), 0, d, 0);
-      grad64.copyFrom(new double[d], 0, d, 0);
-      double deviceLoss = model.addLossAndGradient(b, params32, grad64);
-      double[] deviceGrad = new double[d];
-      grad64.copyTo(deviceGrad, 0, d, 0);
-      assertEquals(hostLoss, deviceLoss, 0.0, "loss");
-      assertArrayEquals(hostGrad, deviceGrad, "gradient of the device-resident form");
-
-      // A second call adds the same gradient again: exactly twice the first (x + x is exact).
-      assertEquals(deviceLoss, model.addLossAndGradient(b, params32, grad64), 0.0, "repeated loss");
-      double[] twice = new double[d];
-      grad64.copyTo(twice, 0, d, 0);
-      for (int k = 0; k < d; k++) {
-        assertEquals(2 * deviceGrad[k], twice[k], 0.0, "gradient[" + k + "] after two calls");
-      }
+        Activation.SIGMOID)) {
+      GpuModelContract.assertDeviceFormEqualsHostFormAndRepeats(ctx, model, block, rnd);
     }
   }
 
@@ -158,11 +126,8 @@ class GpuMultilayerPerceptronTest {
   @Test
   @Tag("gpu")
   void emptyBlockReturnsZeroAndAddsNothing() {
-    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), new int[] {3, 2, 2}, Activation.RELU);
-        GpuBlock b = model.upload(new DenseBlock(0, 3, new double[0], new double[0]))) {
-      double[] grad = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
-      assertEquals(0.0, model.addLossAndGradient(b, new double[14], grad));
-      assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}, grad);
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), new int[] {3, 2, 2}, Activation.RELU)) {
+      GpuModelContract.assertEmptyBlockAddsNothing(model, 3);
     }
   }
 
@@ -172,18 +137,9 @@ class GpuMultilayerPerceptronTest {
     GpuContext ctx = gpu();
     try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(ctx, new int[] {3, 5, 4}, Activation.RELU);
         GpuMultilayerPerceptron other = new GpuMultilayerPerceptron(ctx, new int[] {3, 5, 6}, Activation.RELU)) {
-      IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
-          () -> model.upload(new DenseBlock(1, 2, new double[2], new double[1])));
-      assertTrue(width.getMessage().startsWith("features: "), width.getMessage());
-      IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
-          () -> model.upload(new DenseBlock(1, 3, new double[3], new double[] {4})));
-      assertTrue(label.getMessage().startsWith("label: "), label.getMessage());
+      GpuModelContract.assertRejectsMismatchedShapes(model, 3, 4);
       int d = model.numParameters();
-      try (GpuBlock b = model.upload(new DenseBlock(1, 3, new double[3], new double[] {3}));
-          GpuBlock foreign = other.upload(new DenseBlock(1, 3, new double[3], new double[] {5}))) {
-        IllegalArgumentException params = assertThrows(IllegalArgumentException.class,
-            () -> model.addLossAndGradient(b, new double[d + 1], new double[d]));
-        assertTrue(params.getMessage().startsWith("params: "), params.getMessage());
+      try (GpuBlock foreign = other.upload(new DenseBlock(1, 3, new double[3], new double[] {5}))) {
         IllegalArgumentException block = assertThrows(IllegalArgumentException.class,
             () -> model.addLossAndGradient(foreign, new double[d], new double[d]));
         assertTrue(block.getMessage().startsWith("block: "), block.getMessage());
@@ -260,83 +216,15 @@ class GpuMultilayerPerceptronTest {
   private static void compareWithCpu(int[] sizes, Activation activation, int n, SgemmPrecision precision,
       double tolerance, long seed) {
     Random rnd = new Random(seed);
-    int layers = sizes.length - 1;
-    DenseBlock block = randomBlock(n, sizes[0], sizes[layers], rnd);
+    DenseBlock block = randomBlock(n, sizes[0], sizes[sizes.length - 1], rnd);
     MultilayerPerceptron cpu = new MultilayerPerceptron(sizes, activation);
-    int d = cpu.numParameters();
     double[] params = cpu.initialParameters(seed);
-    for (int k = 0; k < d; k++) {
+    for (int k = 0; k < params.length; k++) {
       params[k] += 0.05 * rnd.nextGaussian();
     }
-    double[] start = new double[d];
-    for (int k = 0; k < d; k++) {
-      start[k] = k % 3 - 1;
+    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), sizes, activation, precision)) {
+      GpuModelContract.assertMatchesCpu("n=" + n + " layers=" + Arrays.toString(sizes) + " " + activation + " "
+          + precision, cpu, model, block, params, tolerance);
     }
-    double[] gCpu = start.clone();
-    double lossCpu = cpu.addLossAndGradient(block, params, gCpu);
-    double[] gGpu = start.clone();
-    double lossGpu;
-    try (GpuMultilayerPerceptron model = new GpuMultilayerPerceptron(gpu(), sizes, activation, precision);
-        GpuBlock b = model.upload(block)) {
-      assertEquals(d, model.numParameters());
-      lossGpu = model.addLossAndGradient(b, params, gGpu);
-    }
-    for (int k = 0; k < d; k++) {
-      gCpu[k] -= start[k];
-      gGpu[k] -= start[k];
-    }
-    String what = "n=" + n + " layers=" + Arrays.toString(sizes) + " " + activation + " " + precision;
-    double rel = Math.abs(lossGpu - lossCpu) / Math.abs(lossCpu);
-    assertTrue(rel <= tolerance, what + " loss: GPU " + lossGpu + " vs CPU " + lossCpu + ", relative difference "
-        + rel + " > " + tolerance);
-    int offset = 0;
-    for (int l = 0; l < layers; l++) {
-      int weightsEnd = offset + sizes[l + 1] * sizes[l];
-      assertNormClose(what + " dW_" + l, gCpu, gGpu, offset, weightsEnd, tolerance);
-      offset = weightsEnd + sizes[l + 1];
-      assertNormClose(what + " db_" + l, gCpu, gGpu, weightsEnd, offset, tolerance);
-    }
-  }
-
-  /** Gaussian features, uniform labels, and weights 0 (every 11th row), 0.3, 0.5, 1 or 2.25. */
-  private static DenseBlock randomBlock(int n, int f, int c, Random rnd) {
-    double[] x = gaussian(n * f, 1.0, rnd);
-    double[] y = new double[n];
-    double[] w = new double[n];
-    double[] choices = {0.3, 0.5, 1, 2.25};
-    for (int i = 0; i < n; i++) {
-      y[i] = rnd.nextInt(c);
-      w[i] = i % 11 == 3 ? 0 : choices[rnd.nextInt(choices.length)];
-    }
-    return new DenseBlock(n, f, x, y, w);
-  }
-
-  private static double[] gaussian(int count, double scale, Random rnd) {
-    double[] v = new double[count];
-    for (int k = 0; k < count; k++) {
-      v[k] = scale * rnd.nextGaussian();
-    }
-    return v;
-  }
-
-  /** ‖actual − expected‖ ≤ tolerance ‖expected‖ over [from, to); the message names the worst entry. */
-  private static void assertNormClose(String what, double[] expected, double[] actual, int from, int to,
-      double tolerance) {
-    double diff = 0;
-    double norm = 0;
-    int worst = from;
-    for (int k = from; k < to; k++) {
-      double e = actual[k] - expected[k];
-      diff += e * e;
-      norm += expected[k] * expected[k];
-      if (!(Math.abs(e) <= Math.abs(actual[worst] - expected[worst]))) {
-        worst = k;
-      }
-    }
-    double rel = Math.sqrt(diff / norm);
-    assertTrue(rel <= tolerance, what + ": relative norm difference " + rel + " > " + tolerance
-        + "; worst entry " + worst + ": GPU " + actual[worst] + " vs CPU " + expected[worst]
-        + " (first entries GPU " + Arrays.toString(Arrays.copyOfRange(actual, from, Math.min(to, from + 4)))
-        + ", CPU " + Arrays.toString(Arrays.copyOfRange(expected, from, Math.min(to, from + 4))) + ")");
   }
 }

@@ -1,15 +1,17 @@
 package org.efcp.model.gpu;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.efcp.model.gpu.GpuModelAssertions.assertNormClose;
+import static org.efcp.model.gpu.GpuModelAssertions.assertRelativelyClose;
+import static org.efcp.model.gpu.GpuModelFixtures.gaussian;
+import static org.efcp.model.gpu.GpuModelFixtures.gpu;
+import static org.efcp.model.gpu.GpuModelFixtures.randomBlock;
+import static org.efcp.model.gpu.GpuModelFixtures.weights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Arrays;
 import java.util.Random;
-import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.Kernel;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.MultinomialLogisticRegression;
 import org.junit.jupiter.api.Tag;
@@ -28,11 +30,6 @@ import org.junit.jupiter.api.Test;
  */
 class GpuMultinomialLogisticRegressionTest {
   private static final double TOLERANCE = 1e-4;
-
-  private static GpuContext gpu() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
-    return GpuContext.open(0);
-  }
 
   @Test
   @Tag("gpu")
@@ -108,15 +105,9 @@ class GpuMultinomialLogisticRegressionTest {
   @Tag("gpu")
   void zeroWeightRowsContributeExactlyNothing() {
     Random rnd = new Random(24);
-    DenseBlock random = randomBlock(700, 30, 6, rnd);
-    DenseBlock unweighted = new DenseBlock(700, 30, random.features(), random.labels(), new double[700]);
-    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(gpu(), 30, 6, true);
-        GpuBlock b = model.upload(unweighted)) {
-      double[] params = gaussian(model.numParameters(), 1.0, rnd);
-      double[] grad = gaussian(model.numParameters(), 1.0, rnd);
-      double[] before = grad.clone();
-      assertEquals(0.0, model.addLossAndGradient(b, params, grad));
-      assertArrayEquals(before, grad, "all-zero weights must leave gradAccum unchanged");
+    DenseBlock block = randomBlock(700, 30, 6, rnd);
+    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(gpu(), 30, 6, true)) {
+      GpuModelContract.assertZeroWeightRowsAddNothing(model, block, rnd);
     }
   }
 
@@ -124,46 +115,18 @@ class GpuMultinomialLogisticRegressionTest {
   @Tag("gpu")
   void deviceResidentFormEqualsHostFormAndRepeatsBitForBit() {
     Random rnd = new Random(25);
-    int n = 1500;
-    int f = 40;
-    int c = 9;
-    DenseBlock block = randomBlock(n, f, c, rnd);
+    DenseBlock block = randomBlock(1500, 40, 9, rnd);
     GpuContext ctx = gpu();
-    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(ctx, f, c, true);
-        GpuBlock b = model.upload(block);
-        DeviceBuffer params32 = ctx.allocate(4L * model.numParameters());
-        DeviceBuffer grad64 = ctx.allocate(8L * model.numParameters())) {
-      int d = model.numParameters();
-      double[] params = gaussian(d, 0.3, rnd);
-      double[] hostGrad = new double[d];
-      double hostLoss = model.addLossAndGradient(b, params, hostGrad);
-
-      params32.copyFrom(GpuBlock.toFloat(params), 0, d, 0);
-      grad64.copyFrom(new double[d], 0, d, 0);
-      double deviceLoss = model.addLossAndGradient(b, params32, grad64);
-      double[] deviceGrad = new double[d];
-      grad64.copyTo(deviceGrad, 0, d, 0);
-      assertEquals(hostLoss, deviceLoss, 0.0, "loss");
-      assertArrayEquals(hostGrad, deviceGrad, "gradient of the device-resident form");
-
-      // A second call adds the same gradient again: exactly twice the first (x + x is exact).
-      assertEquals(deviceLoss, model.addLossAndGradient(b, params32, grad64), 0.0, "repeated loss");
-      double[] twice = new double[d];
-      grad64.copyTo(twice, 0, d, 0);
-      for (int k = 0; k < d; k++) {
-        assertEquals(2 * deviceGrad[k], twice[k], 0.0, "gradient[" + k + "] after two calls");
-      }
+    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(ctx, 40, 9, true)) {
+      GpuModelContract.assertDeviceFormEqualsHostFormAndRepeats(ctx, model, block, rnd);
     }
   }
 
   @Test
   @Tag("gpu")
   void emptyBlockReturnsZeroAndAddsNothing() {
-    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(gpu(), 3, 2, true);
-        GpuBlock b = model.upload(new DenseBlock(0, 3, new double[0], new double[0]))) {
-      double[] grad = {1, 2, 3, 4, 5, 6, 7, 8};
-      assertEquals(0.0, model.addLossAndGradient(b, new double[8], grad));
-      assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7, 8}, grad);
+    try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(gpu(), 3, 2, true)) {
+      GpuModelContract.assertEmptyBlockAddsNothing(model, 3);
     }
   }
 
@@ -171,17 +134,7 @@ class GpuMultinomialLogisticRegressionTest {
   @Tag("gpu")
   void uploadAndCallsRejectMismatchedShapes() {
     try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(gpu(), 3, 4, false)) {
-      IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
-          () -> model.upload(new DenseBlock(1, 2, new double[2], new double[1])));
-      assertTrue(width.getMessage().startsWith("features: "), width.getMessage());
-      IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
-          () -> model.upload(new DenseBlock(1, 3, new double[3], new double[] {4})));
-      assertTrue(label.getMessage().startsWith("label: "), label.getMessage());
-      try (GpuBlock b = model.upload(new DenseBlock(1, 3, new double[3], new double[] {3}))) {
-        IllegalArgumentException params = assertThrows(IllegalArgumentException.class,
-            () -> model.addLossAndGradient(b, new double[13], new double[12]));
-        assertTrue(params.getMessage().startsWith("params: "), params.getMessage());
-      }
+      GpuModelContract.assertRejectsMismatchedShapes(model, 3, 4);
     }
   }
 
@@ -206,12 +159,12 @@ class GpuMultinomialLogisticRegressionTest {
 
   @Test
   void biasGradientIsSummedIn64RowChunksAndAtMost4096Chunks() {
-    assertEquals(64, GpuMultinomialLogisticRegression.columnChunkRows(1));
-    assertEquals(64, GpuMultinomialLogisticRegression.columnChunkRows(8192));
-    assertEquals(64, GpuMultinomialLogisticRegression.columnChunkRows(64 * 4096));
-    assertEquals(65, GpuMultinomialLogisticRegression.columnChunkRows(64 * 4096 + 1));
+    assertEquals(64, GpuSoftmaxModel.columnChunkRows(1));
+    assertEquals(64, GpuSoftmaxModel.columnChunkRows(8192));
+    assertEquals(64, GpuSoftmaxModel.columnChunkRows(64 * 4096));
+    assertEquals(65, GpuSoftmaxModel.columnChunkRows(64 * 4096 + 1));
     for (int n : new int[] {64 * 4096 + 1, 1_000_000, 8_388_480}) {
-      int rows = GpuMultinomialLogisticRegression.columnChunkRows(n);
+      int rows = GpuSoftmaxModel.columnChunkRows(n);
       assertTrue((n + rows - 1) / rows <= 4096, n + " rows in chunks of " + rows);
     }
   }
@@ -226,85 +179,11 @@ class GpuMultinomialLogisticRegressionTest {
     Random rnd = new Random(seed);
     DenseBlock block = randomBlock(n, f, c, rnd);
     MultinomialLogisticRegression cpu = new MultinomialLogisticRegression(f, c, intercept);
-    int d = cpu.numParameters();
-    double[] params = gaussian(d, paramScale, rnd);
-    double[] start = new double[d];
-    for (int k = 0; k < d; k++) {
-      start[k] = k % 3 - 1;
-    }
-    double[] gCpu = start.clone();
-    double lossCpu = cpu.addLossAndGradient(block, params, gCpu);
-    double[] gGpu = start.clone();
-    double lossGpu;
+    double[] params = gaussian(cpu.numParameters(), paramScale, rnd);
     try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(gpu(), f, c, intercept,
-        precision);
-        GpuBlock b = model.upload(block)) {
-      assertEquals(d, model.numParameters());
-      lossGpu = model.addLossAndGradient(b, params, gGpu);
+        precision)) {
+      GpuModelContract.assertMatchesCpu("n=" + n + " F=" + f + " C=" + c + " intercept=" + intercept + " "
+          + precision, cpu, model, block, params, tolerance);
     }
-    for (int k = 0; k < d; k++) {
-      gCpu[k] -= start[k];
-      gGpu[k] -= start[k];
-    }
-    String what = "n=" + n + " F=" + f + " C=" + c + " intercept=" + intercept + " " + precision;
-    assertRelativelyClose(what + " loss", lossCpu, lossGpu, tolerance);
-    assertNormClose(what + " weight gradient", gCpu, gGpu, 0, c * f, tolerance);
-    if (intercept) {
-      assertNormClose(what + " bias gradient", gCpu, gGpu, c * f, d, tolerance);
-    }
-  }
-
-  /** Gaussian features, uniform labels, and weights 0 (every 11th row), 0.3, 0.5, 1 or 2.25. */
-  static DenseBlock randomBlock(int n, int f, int c, Random rnd) {
-    double[] x = gaussian(n * f, 1.0, rnd);
-    double[] y = new double[n];
-    for (int i = 0; i < n; i++) {
-      y[i] = rnd.nextInt(c);
-    }
-    return new DenseBlock(n, f, x, y, weights(n, rnd));
-  }
-
-  private static double[] weights(int n, Random rnd) {
-    double[] choices = {0.3, 0.5, 1, 2.25};
-    double[] w = new double[n];
-    for (int i = 0; i < n; i++) {
-      w[i] = i % 11 == 3 ? 0 : choices[rnd.nextInt(choices.length)];
-    }
-    return w;
-  }
-
-  static double[] gaussian(int count, double scale, Random rnd) {
-    double[] v = new double[count];
-    for (int k = 0; k < count; k++) {
-      v[k] = scale * rnd.nextGaussian();
-    }
-    return v;
-  }
-
-  static void assertRelativelyClose(String what, double expected, double actual, double tolerance) {
-    double rel = Math.abs(actual - expected) / Math.abs(expected);
-    assertTrue(rel <= tolerance, what + ": GPU " + actual + " vs CPU " + expected + ", relative difference "
-        + rel + " > " + tolerance);
-  }
-
-  /** ‖actual − expected‖ ≤ tolerance ‖expected‖ over [from, to); the message names the worst entry. */
-  static void assertNormClose(String what, double[] expected, double[] actual, int from, int to,
-      double tolerance) {
-    double diff = 0;
-    double norm = 0;
-    int worst = from;
-    for (int k = from; k < to; k++) {
-      double e = actual[k] - expected[k];
-      diff += e * e;
-      norm += expected[k] * expected[k];
-      if (!(Math.abs(e) <= Math.abs(actual[worst] - expected[worst]))) {
-        worst = k;
-      }
-    }
-    double rel = Math.sqrt(diff / norm);
-    assertTrue(rel <= tolerance, what + ": relative norm difference " + rel + " > " + tolerance
-        + "; worst entry " + worst + ": GPU " + actual[worst] + " vs CPU " + expected[worst]
-        + " (first entries GPU " + Arrays.toString(Arrays.copyOfRange(actual, from, Math.min(to, from + 4)))
-        + ", CPU " + Arrays.toString(Arrays.copyOfRange(expected, from, Math.min(to, from + 4))) + ")");
   }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.Kernel;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.MultinomialLogisticRegression;
 import org.junit.jupiter.api.Tag;
@@ -23,15 +22,14 @@ class GpuRowGatherTest {
 
   @Test
   void gatheredBatchesGiveTheCpuGradientOfTheSameRows() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
-    GpuContext context = GpuContext.open(0);
+    GpuContext context = GpuModelFixtures.gpu();
     Random rnd = new Random(41);
     int n = 2000;
     int f = 37;
     int c = 5;
-    DenseBlock all = GpuMultinomialLogisticRegressionTest.randomBlock(n, f, c, rnd);
+    DenseBlock all = GpuModelFixtures.randomBlock(n, f, c, rnd);
     MultinomialLogisticRegression cpu = new MultinomialLogisticRegression(f, c, true);
-    double[] params = GpuMultinomialLogisticRegressionTest.gaussian(cpu.numParameters(), 0.3, rnd);
+    double[] params = GpuModelFixtures.gaussian(cpu.numParameters(), 0.3, rnd);
     try (GpuMultinomialLogisticRegression model = new GpuMultinomialLogisticRegression(context, f, c, true);
         GpuBlock resident = model.upload(all);
         GpuRowGather gather = new GpuRowGather(context)) {
@@ -47,10 +45,8 @@ class GpuRowGatherTest {
         DenseBlock host = rowsOf(all, rows);
         double[] gCpu = new double[cpu.numParameters()];
         double lossCpu = cpu.addLossAndGradient(host, params, gCpu);
-        GpuMultinomialLogisticRegressionTest.assertRelativelyClose("batch of " + size + " loss", lossCpu, lossGpu,
-            1e-4);
-        GpuMultinomialLogisticRegressionTest.assertNormClose("batch of " + size + " gradient", gCpu, gGpu, 0,
-            gCpu.length, 1e-4);
+        GpuModelAssertions.assertRelativelyClose("batch of " + size + " loss", lossCpu, lossGpu, 1e-4);
+        GpuModelAssertions.assertNormClose("batch of " + size + " gradient", gCpu, gGpu, 0, gCpu.length, 1e-4);
       }
       IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
           () -> gather.gather(resident, new int[] {0, n}, 2));

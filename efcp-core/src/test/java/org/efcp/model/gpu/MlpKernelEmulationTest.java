@@ -228,21 +228,8 @@ class MlpKernelEmulationTest {
     return v;
   }
 
-  /** ‖actual − expected‖ ≤ TOLERANCE ‖expected‖ over [from, to); the message names the worst entry. */
+  /** ‖actual − expected‖ ≤ TOLERANCE ‖expected‖ over [from, to). */
   private static void assertNormClose(String what, double[] expected, double[] actual, int from, int to) {
-    double diff = 0;
-    double norm = 0;
-    int worst = from;
-    for (int k = from; k < to; k++) {
-      double e = actual[k] - expected[k];
-      diff += e * e;
-      norm += expected[k] * expected[k];
-      if (!(Math.abs(e) <= Math.abs(actual[worst] - expected[worst]))) {
-        worst = k;
-      }
-    }
-    double rel = Math.sqrt(diff / norm);
-    assertTrue(norm > 0 && rel <= TOLERANCE, what + ": relative norm difference " + rel + " > " + TOLERANCE
-        + "; worst entry " + worst + ": emulated " + actual[worst] + " vs CPU " + expected[worst]);
+    GpuModelAssertions.assertNormClose(what, expected, actual, from, to, TOLERANCE);
   }
 }
