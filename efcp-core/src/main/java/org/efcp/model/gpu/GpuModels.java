@@ -1,6 +1,7 @@
 package org.efcp.model.gpu;
 
 import org.efcp.cuda.GpuContext;
+import org.efcp.model.BinomialLogisticRegression;
 import org.efcp.model.DifferentiableModel;
 import org.efcp.model.MultilayerPerceptron;
 import org.efcp.model.MultinomialLogisticRegression;
@@ -12,7 +13,8 @@ public final class GpuModels {
 
   /** Whether {@code model} has a GPU implementation. */
   public static boolean supports(DifferentiableModel model) {
-    return model instanceof MultinomialLogisticRegression || model instanceof MultilayerPerceptron;
+    return model instanceof MultinomialLogisticRegression || model instanceof BinomialLogisticRegression
+        || model instanceof MultilayerPerceptron;
   }
 
   /**
@@ -34,6 +36,9 @@ public final class GpuModels {
     if (model instanceof MultinomialLogisticRegression lr) {
       return new GpuMultinomialLogisticRegression(context, lr.numFeatures(), lr.numClasses(), lr.fitIntercept(),
           precision);
+    }
+    if (model instanceof BinomialLogisticRegression lr) {
+      return new GpuBinomialLogisticRegression(context, lr.numFeatures(), lr.fitIntercept(), precision);
     }
     if (model instanceof MultilayerPerceptron mlp) {
       return new GpuMultilayerPerceptron(context, mlp.layerSizes(), mlp.activation(), precision);
