@@ -3,7 +3,6 @@ package org.efcp.model.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,8 +44,7 @@ class MlpKernelEmulationTest {
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
-    assumeTrue(KernelEmulation.available(), "g++ is not available");
-    emulation = new KernelEmulation(dir);
+    emulation = KernelEmulation.assumeAvailable(dir);
     harness = emulation.build("mlp_harness");
   }
 

@@ -1,17 +1,21 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.EmulationChecks.assertDirection;
+import static org.efcp.optim.gpu.EmulationChecks.assertSelection;
+import static org.efcp.optim.gpu.EmulationChecks.assertWindowRow;
+import static org.efcp.optim.gpu.KernelEmulation.nextDoubles;
+import static org.efcp.optim.gpu.KernelEmulation.readResult;
+import static org.efcp.optim.gpu.KernelEmulation.writeDoubles;
+import static org.efcp.optim.gpu.KernelEmulation.writeGradients;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ludovic.netlib.lapack.LAPACK;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import org.efcp.optim.DirectionPipeline;
@@ -48,8 +52,7 @@ class GgtKernelEmulationTest {
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
-    assumeTrue(KernelEmulation.available(), "g++ is not available");
-    emulation = new KernelEmulation(dir);
+    emulation = KernelEmulation.assumeAvailable(dir);
     harness = emulation.build("ggt_harness");
   }
 
@@ -64,7 +67,7 @@ class GgtKernelEmulationTest {
       "600, 5, 600, 1e-5, 1e-6, 9, repeating"})
   void sparseGgtKernelsReproduceTheCpuPipeline(int d, int m, int k, double eps, double ridge, int steps,
       String kind) throws IOException, InterruptedException {
-    Path in = writeGradients(d, steps, kind, "sparse_gradients.bin");
+    Path in = writeGradients(dir.resolve("sparse_gradients.bin"), steps, t -> gradient(d, t, kind));
     Path out = dir.resolve("sparse_steps.bin");
     emulation.run(harness, "sparse", d, m, k, eps, ridge, steps, in, out);
 
@@ -74,32 +77,13 @@ class GgtKernelEmulationTest {
     assertEquals(k, config.topK(), "CPU k");
     DirectionPipeline cpu = DirectionPipeline.create(config);
     ErrorFeedback errorFeedback = (ErrorFeedback) cpu.compressor();
-    ByteBuffer result = read(out);
+    ByteBuffer result = readResult(out);
     assertEquals((long) steps * (8L * k + 16L * d + 4), result.remaining(), "harness output size");
     double[] u = new double[d];
     for (int t = 0; t < steps; t++) {
       cpu.direction(gradient(d, t, kind), u);
-      SparseVector c = (SparseVector) cpu.lastCompressed();
-      for (int q = 0; q < k; q++) {
-        int index = result.getInt();
-        if (index != c.indices()[q]) {
-          fail("step " + t + ": index #" + q + " is " + index + " emulated, " + c.indices()[q] + " on the CPU");
-        }
-      }
-      for (int q = 0; q < k; q++) {
-        float value = result.getFloat();
-        if (Float.floatToRawIntBits(value) != Float.floatToRawIntBits(c.values()[q])) {
-          fail("step " + t + ": value #" + q + " is " + value + " emulated, " + c.values()[q] + " on the CPU");
-        }
-      }
-      double[] error = errorFeedback.error();
-      for (int i = 0; i < d; i++) {
-        double e = result.getDouble();
-        if (Double.doubleToRawLongBits(e) != Double.doubleToRawLongBits(error[i])) {
-          fail("step " + t + ": error entry " + i + " is " + e + " emulated, " + error[i] + " on the CPU");
-        }
-      }
-      assertDirectionClose(t, u, result);
+      assertSelection(t, (SparseVector) cpu.lastCompressed(), errorFeedback.error(), result);
+      assertDirection(t, u, result, U_TOLERANCE);
       assertConverged(t, result.getInt());
     }
   }
@@ -117,25 +101,20 @@ class GgtKernelEmulationTest {
       "600, 7, 1e-5, 1e-6, 9, repeating"})
   void denseGgtKernelsReproduceTheCpuPipeline(int d, int m, double eps, double ridge, int steps, String kind)
       throws IOException, InterruptedException {
-    Path in = writeGradients(d, steps, kind, "dense_gradients.bin");
+    Path in = writeGradients(dir.resolve("dense_gradients.bin"), steps, t -> gradient(d, t, kind));
     Path out = dir.resolve("dense_steps.bin");
     emulation.run(harness, "dense", d, m, eps, ridge, steps, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.DENSE_GGT, TensorLayout.flat(d))
         .window(m).ggtEpsilon(eps).ridge(ridge).build());
-    ByteBuffer result = read(out);
+    ByteBuffer result = readResult(out);
     assertEquals((long) steps * (12L * d + 4), result.remaining(), "harness output size");
     double[] u = new double[d];
     for (int t = 0; t < steps; t++) {
       double[] g = gradient(d, t, kind);
       cpu.direction(g, u);
-      for (int i = 0; i < d; i++) {
-        float x = result.getFloat();
-        if (Float.floatToRawIntBits(x) != Float.floatToRawIntBits((float) g[i])) {
-          fail("step " + t + ": window entry " + i + " is " + x + " emulated, (float) g = " + (float) g[i]);
-        }
-      }
-      assertDirectionClose(t, u, result);
+      assertWindowRow(t, g, result);
+      assertDirection(t, u, result, U_TOLERANCE);
       assertConverged(t, result.getInt());
     }
   }
@@ -152,26 +131,15 @@ class GgtKernelEmulationTest {
       "64, lowrank, 0", "40, indefinite, 0", "30, clustered, 0", "16, zero, 0", "9, diagonal, 0"})
   void jacobiDiagonalisesSymmetricMatrices(int n, String kind, double ridge) throws IOException, InterruptedException {
     double[] k = symmetric(n, kind);
-    ByteBuffer matrix = ByteBuffer.allocate(8 * n * n).order(ByteOrder.LITTLE_ENDIAN);
-    for (double x : k) {
-      matrix.putDouble(x);
-    }
-    Path in = dir.resolve("matrix.bin");
+    Path in = writeDoubles(dir.resolve("matrix.bin"), List.of(k));
     Path out = dir.resolve("eigen.bin");
-    Files.write(in, matrix.array());
     emulation.run(harness, "eigen", n, ridge, in, out);
 
-    ByteBuffer result = read(out);
+    ByteBuffer result = readResult(out);
     assertEquals(4L + 8L * n + 8L * n * n, result.remaining(), "harness output size");
     int sweeps = result.getInt();
-    double[] lambda = new double[n];
-    for (int i = 0; i < n; i++) {
-      lambda[i] = result.getDouble();
-    }
-    double[] v = new double[n * n];  // row-major: v[r * n + i] = component r of eigenvector i
-    for (int i = 0; i < n * n; i++) {
-      v[i] = result.getDouble();
-    }
+    double[] lambda = nextDoubles(result, n);
+    double[] v = nextDoubles(result, n * n);  // row-major: v[r * n + i] = component r of eigenvector i
     double[] ridged = k.clone();
     for (int i = 0; i < n; i++) {
       ridged[i * n + i] += ridge;
@@ -202,38 +170,8 @@ class GgtKernelEmulationTest {
     }
   }
 
-  /** Compares the next d doubles of {@code result} (emulated u) with the CPU's u. */
-  private static void assertDirectionClose(int t, double[] u, ByteBuffer result) {
-    double diff = 0;
-    double norm = 0;
-    int worst = -1;
-    for (int i = 0; i < u.length; i++) {
-      double x = result.getDouble();
-      double e = Double.isNaN(x) ? Double.POSITIVE_INFINITY : Math.abs(x - u[i]);
-      if (e > diff) {
-        diff = e;
-        worst = i;
-      }
-      norm = Math.max(norm, Math.abs(u[i]));
-    }
-    assertTrue(diff <= U_TOLERANCE * norm, "step " + t + ": max |u_emulated - u_cpu| = " + diff + " at " + worst
-        + ", max |u_cpu| = " + norm + ", relative " + diff / norm);
-  }
-
   private static void assertConverged(int t, int sweeps) {
     assertTrue(sweeps >= 0 && sweeps < GpuGgtPipeline.MAX_SWEEPS, "step " + t + ": Jacobi sweeps " + sweeps);
-  }
-
-  private static Path writeGradients(int d, int steps, String kind, String name) throws IOException {
-    ByteBuffer g = ByteBuffer.allocate(8 * d * steps).order(ByteOrder.LITTLE_ENDIAN);
-    for (int t = 0; t < steps; t++) {
-      for (double x : gradient(d, t, kind)) {
-        g.putDouble(x);
-      }
-    }
-    Path in = dir.resolve(name);
-    Files.write(in, g.array());
-    return in;
   }
 
   /** "random": {@link GradientSequence} (ties, zeros, heavy tails); "repeating": {@link RepeatingGradients}. */
@@ -326,9 +264,5 @@ class GgtKernelEmulationTest {
     LAPACK.getInstance().dsyev("N", "U", n, copy, n, w, work, work.length, info);
     assertEquals(0, info.val, "dsyev info");
     return w;
-  }
-
-  private static ByteBuffer read(Path file) throws IOException {
-    return ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
   }
 }

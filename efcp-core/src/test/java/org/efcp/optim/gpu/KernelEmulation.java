@@ -2,9 +2,12 @@ package org.efcp.optim.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,24 +15,36 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 
 /**
  * Builds and runs kernel harnesses on the CPU CUDA emulation (test resources {@code emulation/}: g++, the blocks of a
  * launch one at a time on 256 threads, barriers for {@code __syncthreads} and the warp shuffles). A harness
- * {@code emulation/<name>.cpp} includes {@code cuda_emulation.h} and the real rapids-kernels sources it needs and
- * launches them as the Java pipeline does. Tests call {@link #available()} in an assumption (g++ missing is the only
- * reason to skip).
+ * {@code emulation/<name>.cpp} includes {@code harness.h} (the emulation, launch macros, file reading, exits) and the
+ * real rapids-kernels sources it needs, and launches them as the Java pipeline does. Its files are little-endian, as
+ * {@link #writeDoubles} writes them and {@link #readResult} reads them.
  */
 public final class KernelEmulation {
+  /** Copied next to every harness: the emulation and the harnesses' shared header. */
+  private static final String[] SHARED_SOURCES = {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h"};
+
   private final Path dir;
 
-  /** Harnesses are compiled into and run in {@code dir} (a test's temporary directory). */
-  public KernelEmulation(Path dir) {
+  private KernelEmulation(Path dir) {
     this.dir = dir;
   }
 
-  /** Whether g++ runs here. */
-  public static boolean available() throws InterruptedException {
+  /**
+   * An emulation that compiles and runs harnesses in {@code dir} (a test class's temporary directory); aborts the
+   * calling test class through an assumption where g++ is missing (the only reason to skip).
+   */
+  public static KernelEmulation assumeAvailable(Path dir) throws InterruptedException {
+    assumeTrue(available(), "g++ is not available");
+    return new KernelEmulation(dir);
+  }
+
+  private static boolean available() throws InterruptedException {
     try {
       Process p = new ProcessBuilder("g++", "--version").redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -41,7 +56,9 @@ public final class KernelEmulation {
 
   /** Compiles {@code emulation/<name>.cpp} with the emulation; returns the binary. Fails the test on a compile error. */
   public Path build(String name) throws IOException, InterruptedException {
-    for (String resource : new String[] {"cuda_emulation.h", "cuda_emulation.cpp", name + ".cpp"}) {
+    List<String> resources = new ArrayList<>(List.of(SHARED_SOURCES));
+    resources.add(name + ".cpp");
+    for (String resource : resources) {
       try (InputStream in = KernelEmulation.class.getResourceAsStream("emulation/" + resource)) {
         assertTrue(in != null, "missing test resource emulation/" + resource);
         Files.copy(in, dir.resolve(resource), StandardCopyOption.REPLACE_EXISTING);
@@ -63,6 +80,37 @@ public final class KernelEmulation {
       command.add(a.toString());
     }
     assertEquals(0, run(command, 180), binary.getFileName() + " failed: " + log());
+  }
+
+  /** Writes the arrays one after another as little-endian doubles (a harness's input); returns {@code file}. */
+  public static Path writeDoubles(Path file, List<double[]> arrays) throws IOException {
+    ByteBuffer bytes = ByteBuffer.allocate(8 * arrays.stream().mapToInt(a -> a.length).sum())
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (double[] a : arrays) {
+      for (double x : a) {
+        bytes.putDouble(x);
+      }
+    }
+    return Files.write(file, bytes.array());
+  }
+
+  /** Writes the gradients of steps 0 to {@code steps} − 1 as little-endian doubles; returns {@code file}. */
+  public static Path writeGradients(Path file, int steps, IntFunction<double[]> gradient) throws IOException {
+    return writeDoubles(file, IntStream.range(0, steps).mapToObj(gradient).toList());
+  }
+
+  /** A harness's output file, to be read in order (little-endian). */
+  public static ByteBuffer readResult(Path file) throws IOException {
+    return ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** The next {@code n} doubles of a harness's output. */
+  public static double[] nextDoubles(ByteBuffer result, int n) {
+    double[] x = new double[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = result.getDouble();
+    }
+    return x;
   }
 
   /** The rapids-kernels CUDA sources, from the module directory (Maven's working directory) or the project root. */

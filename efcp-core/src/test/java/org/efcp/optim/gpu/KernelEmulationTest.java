@@ -1,14 +1,15 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.EmulationChecks.assertDirection;
+import static org.efcp.optim.gpu.EmulationChecks.assertSelection;
+import static org.efcp.optim.gpu.EmulationChecks.assertWindowRow;
+import static org.efcp.optim.gpu.KernelEmulation.readResult;
+import static org.efcp.optim.gpu.KernelEmulation.writeGradients;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.function.IntFunction;
@@ -45,8 +46,7 @@ class KernelEmulationTest {
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
-    assumeTrue(KernelEmulation.available(), "g++ is not available");
-    emulation = new KernelEmulation(dir);
+    emulation = KernelEmulation.assumeAvailable(dir);
     harness = emulation.build("kernel_harness");
     denseHarness = emulation.build("dense_harness");
   }
@@ -56,15 +56,8 @@ class KernelEmulationTest {
   void emulatedKernelsReproduceTheCpuPipeline(int d, int m, int k, double damping, int steps)
       throws IOException, InterruptedException {
     GradientSequence gradients = new GradientSequence(d, 0.125, 17);
-    Path in = dir.resolve("gradients.bin");
+    Path in = writeGradients(dir.resolve("gradients.bin"), steps, gradients::gradient);
     Path out = dir.resolve("steps.bin");
-    ByteBuffer g = ByteBuffer.allocate(8 * d * steps).order(ByteOrder.LITTLE_ENDIAN);
-    for (int t = 0; t < steps; t++) {
-      for (double x : gradients.gradient(t)) {
-        g.putDouble(x);
-      }
-    }
-    Files.write(in, g.array());
     emulation.run(harness, d, m, k, damping, steps, in, out);
 
     // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
@@ -73,39 +66,13 @@ class KernelEmulationTest {
     assertEquals(k, config.topK(), "CPU k");
     DirectionPipeline cpu = DirectionPipeline.create(config);
     ErrorFeedback errorFeedback = (ErrorFeedback) cpu.compressor();
-    ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer result = readResult(out);
     assertEquals((long) steps * (8L * k + 16L * d + 8), result.remaining(), "harness output size");
     double[] u = new double[d];
     for (int t = 0; t < steps; t++) {
       cpu.direction(gradients.gradient(t), u);
-      SparseVector c = (SparseVector) cpu.lastCompressed();
-      for (int q = 0; q < k; q++) {
-        int index = result.getInt();
-        if (index != c.indices()[q]) {
-          fail("step " + t + ": index #" + q + " is " + index + " emulated, " + c.indices()[q] + " on the CPU");
-        }
-      }
-      for (int q = 0; q < k; q++) {
-        float value = result.getFloat();
-        if (Float.floatToRawIntBits(value) != Float.floatToRawIntBits(c.values()[q])) {
-          fail("step " + t + ": value #" + q + " is " + value + " emulated, " + c.values()[q] + " on the CPU");
-        }
-      }
-      double[] error = errorFeedback.error();
-      for (int i = 0; i < d; i++) {
-        double e = result.getDouble();
-        if (Double.doubleToRawLongBits(e) != Double.doubleToRawLongBits(error[i])) {
-          fail("step " + t + ": error entry " + i + " is " + e + " emulated, " + error[i] + " on the CPU");
-        }
-      }
-      double diff = 0;
-      double norm = 0;
-      for (int i = 0; i < d; i++) {
-        double x = result.getDouble();
-        diff = Double.isNaN(x) ? Double.POSITIVE_INFINITY : Math.max(diff, Math.abs(x - u[i]));
-        norm = Math.max(norm, Math.abs(u[i]));
-      }
-      assertTrue(diff <= 1e-7 * norm, "step " + t + ": max |u_emulated - u_cpu| = " + diff + ", max |u_cpu| = " + norm);
+      assertSelection(t, (SparseVector) cpu.lastCompressed(), errorFeedback.error(), result);
+      assertDirection(t, u, result, 1e-7);
       double drift = result.getDouble();
       assertTrue(drift >= 0 && drift <= GpuSparseMfacPipeline.DRIFT_TOLERANCE, "step " + t + ": drift " + drift);
     }
@@ -150,47 +117,22 @@ class KernelEmulationTest {
    */
   private static double[] runDense(int d, int m, double damping, int steps, IntFunction<double[]> gradient)
       throws IOException, InterruptedException {
-    Path in = dir.resolve("dense_gradients.bin");
+    Path in = writeGradients(dir.resolve("dense_gradients.bin"), steps, gradient);
     Path out = dir.resolve("dense_steps.bin");
-    ByteBuffer g = ByteBuffer.allocate(8 * d * steps).order(ByteOrder.LITTLE_ENDIAN);
-    for (int t = 0; t < steps; t++) {
-      for (double x : gradient.apply(t)) {
-        g.putDouble(x);
-      }
-    }
-    Files.write(in, g.array());
     emulation.run(denseHarness, d, m, damping, steps, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(
         OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
     double tolerance = MfacCholeskyState.driftTolerance(m);
-    ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer result = readResult(out);
     assertEquals((long) steps * (12L * d + 16), result.remaining(), "dense harness output size");
     double[] u = new double[d];
     double[] referenceDrift = new double[steps];
     for (int t = 0; t < steps; t++) {
       double[] grad = gradient.apply(t);
       cpu.direction(grad, u);
-      for (int i = 0; i < d; i++) {
-        float x = result.getFloat();
-        if (Float.floatToRawIntBits(x) != Float.floatToRawIntBits((float) grad[i])) {
-          fail("step " + t + ": window entry " + i + " is " + x + " emulated, (float) g = " + (float) grad[i]);
-        }
-      }
-      double diff = 0;
-      double norm = 0;
-      int worst = -1;
-      for (int i = 0; i < d; i++) {
-        double x = result.getDouble();
-        double e = Double.isNaN(x) ? Double.POSITIVE_INFINITY : Math.abs(x - u[i]);
-        if (e > diff) {
-          diff = e;
-          worst = i;
-        }
-        norm = Math.max(norm, Math.abs(u[i]));
-      }
-      assertTrue(diff <= 1e-7 * norm, "step " + t + ": max |u_emulated - u_cpu| = " + diff + " at " + worst
-          + ", max |u_cpu| = " + norm);
+      assertWindowRow(t, grad, result);
+      assertDirection(t, u, result, 1e-7);
       double drift = result.getDouble();
       assertTrue(drift >= 0 && drift <= tolerance, "step " + t + ": Cholesky drift " + drift + " > " + tolerance);
       referenceDrift[t] = result.getDouble();

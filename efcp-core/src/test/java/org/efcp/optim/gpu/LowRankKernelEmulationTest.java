@@ -1,15 +1,18 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.EmulationChecks.assertDirection;
+import static org.efcp.optim.gpu.KernelEmulation.nextDoubles;
+import static org.efcp.optim.gpu.KernelEmulation.readResult;
+import static org.efcp.optim.gpu.KernelEmulation.writeDoubles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.ErrorFeedback;
@@ -51,8 +54,7 @@ class LowRankKernelEmulationTest {
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
-    assumeTrue(KernelEmulation.available(), "g++ is not available");
-    emulation = new KernelEmulation(dir);
+    emulation = KernelEmulation.assumeAvailable(dir);
     harness = emulation.build("lowrank_harness");
   }
 
@@ -76,38 +78,31 @@ class LowRankKernelEmulationTest {
     int d = layout.dimension();
     long seed = 11;
     GradientSequence gradients = new GradientSequence(d, 0.125, 29);
-    int q0 = 0;
     int factors = 0;
+    List<double[]> input = new ArrayList<>();
     for (int l = 0; l < layout.numTensors(); l++) {
       if (layout.isMatrix(l)) {
-        q0 += layout.cols(l) * rank;
         factors += (layout.rows(l) + layout.cols(l)) * rank;
-      }
-    }
-    ByteBuffer input = ByteBuffer.allocate(8 * (q0 + d * steps)).order(ByteOrder.LITTLE_ENDIAN);
-    for (int l = 0; l < layout.numTensors(); l++) {
-      if (layout.isMatrix(l)) {
+        double[] q0 = new double[layout.cols(l) * rank];
         for (int i = 0; i < layout.cols(l); i++) {
           for (int j = 0; j < rank; j++) {
-            input.putDouble(LowRankCompressor.initialQ(seed, l, rank, i, j));
+            q0[i * rank + j] = LowRankCompressor.initialQ(seed, l, rank, i, j);
           }
         }
+        input.add(q0);
       }
     }
     for (int t = 0; t < steps; t++) {
-      for (double x : gradients.gradient(FIRST_STEP + t)) {
-        input.putDouble(x);
-      }
+      input.add(gradients.gradient(FIRST_STEP + t));
     }
-    Path in = dir.resolve("lowrank_input.bin");
+    Path in = writeDoubles(dir.resolve("lowrank_input.bin"), input);
     Path out = dir.resolve("lowrank_steps.bin");
-    Files.write(in, input.array());
     emulation.run(harness, m, rank, damping, steps, shapes, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.LOWRANK_MFAC, layout).window(m)
         .rank(rank).seed(seed).damping(damping).build());
     double[] error = ((ErrorFeedback) cpu.compressor()).error();
-    ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer result = readResult(out);
     assertEquals((long) steps * (16L * d + 8L * factors + 8), result.remaining(), "harness output size");
     double[] u = new double[d];
     double[] accumulator = new double[d];
@@ -117,16 +112,16 @@ class LowRankKernelEmulationTest {
         accumulator[i] = error[i] + g[i];
       }
       cpu.direction(g, u);
-      assertClose(t, "u", u, read(result, d), U_TOLERANCE, maxAbs(u));
-      double[] emulatedError = read(result, d);
-      assertClose(t, "error buffer", error, emulatedError, errorTolerance, maxAbs(accumulator));
+      assertDirection(t, u, result, U_TOLERANCE);
+      double[] emulatedError = nextDoubles(result, d);
+      assertRelative(t, "error buffer", error, emulatedError, errorTolerance, maxAbs(accumulator));
       LowRankVector c = (LowRankVector) cpu.lastCompressed();
       for (int l = 0; l < layout.numTensors(); l++) {
         if (layout.isMatrix(l)) {
-          assertClose(t, "P of tensor " + l, c.p(l), read(result, layout.rows(l) * rank), factorTolerance,
-              maxAbs(c.p(l)));
-          assertClose(t, "Q of tensor " + l, c.q(l), read(result, layout.cols(l) * rank), factorTolerance,
-              maxAbs(c.q(l)));
+          assertRelative(t, "P of tensor " + l, c.p(l), nextDoubles(result, layout.rows(l) * rank),
+              factorTolerance, maxAbs(c.p(l)));
+          assertRelative(t, "Q of tensor " + l, c.q(l), nextDoubles(result, layout.cols(l) * rank),
+              factorTolerance, maxAbs(c.q(l)));
         } else {
           for (int i = layout.offset(l); i < layout.offset(l) + layout.size(l); i++) {
             assertEquals(0.0, emulatedError[i], "step " + t + ": error of 1-D tensor " + l + " at " + i);
@@ -138,14 +133,6 @@ class LowRankKernelEmulationTest {
     }
   }
 
-  private static double[] read(ByteBuffer b, int n) {
-    double[] x = new double[n];
-    for (int i = 0; i < n; i++) {
-      x[i] = b.getDouble();
-    }
-    return x;
-  }
-
   private static double maxAbs(double[] x) {
     double max = 0;
     for (double v : x) {
@@ -155,7 +142,7 @@ class LowRankKernelEmulationTest {
   }
 
   /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · scale (a NaN always fails). */
-  private static void assertClose(int step, String what, double[] expected, double[] actual, double tolerance,
+  private static void assertRelative(int step, String what, double[] expected, double[] actual, double tolerance,
       double scale) {
     double diff = 0;
     int worst = -1;

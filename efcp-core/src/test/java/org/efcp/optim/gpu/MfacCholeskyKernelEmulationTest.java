@@ -1,15 +1,16 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelEmulation.readResult;
+import static org.efcp.optim.gpu.KernelEmulation.writeDoubles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.efcp.optim.MfacCholeskyState;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,8 +43,7 @@ class MfacCholeskyKernelEmulationTest {
 
   @BeforeAll
   static void buildHarness() throws IOException, InterruptedException {
-    assumeTrue(KernelEmulation.available(), "g++ is not available");
-    emulation = new KernelEmulation(dir);
+    emulation = KernelEmulation.assumeAvailable(dir);
     harness = emulation.build("cholesky_harness");
   }
 
@@ -71,34 +71,25 @@ class MfacCholeskyKernelEmulationTest {
     double[] factor = new double[m * m];
     MfacCholeskyState.factorFromScratch(gram, m, head, DAMPING, factor);
 
-    ByteBuffer input = ByteBuffer.allocate(8 * (2 * m * m + steps * m)).order(ByteOrder.LITTLE_ENDIAN);
-    for (double x : gram) {
-      input.putDouble(x);
-    }
-    for (double x : factor) {
-      input.putDouble(x);
-    }
+    List<double[]> input = new ArrayList<>(List.of(gram, factor));
     double[][] expectedM = new double[steps][m];
     double[] expectedDrift = new double[steps];
     double worstCheck = 0.0;
     for (int i = 0; i < steps; i++, t++) {
       int slot = t % m;
       double[] w = insert(window, slot, distinct[t % DISTINCT]);
-      for (double x : w) {
-        input.putDouble(x);
-      }
+      input.add(w);
       cpu.insert(slot, w);
       cpu.coefficientsForNewest(expectedM[i]);
       worstCheck = Math.max(worstCheck, cpu.lastCheckError());
       expectedDrift[i] = worstCheck;
     }
     assertEquals(1, cpu.refreshCount(), "the CPU state refreshed by itself: the two states would part");
-    Path in = dir.resolve("cholesky_in.bin");
+    Path in = writeDoubles(dir.resolve("cholesky_in.bin"), input);
     Path out = dir.resolve("cholesky_out.bin");
-    Files.write(in, input.array());
     emulation.run(harness, m, DAMPING, steps, head, in, out);
 
-    ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer result = readResult(out);
     assertEquals(8L * (steps * (m + 1L) + (long) m * m), result.remaining(), "harness output size");
     double tolerance = MfacCholeskyState.driftTolerance(m);
     for (int i = 0; i < steps; i++) {

@@ -3,27 +3,19 @@
 // R (m×m little-endian doubles each, row-major by slot, R in logical order from `head`), then per step w (m doubles);
 // step i writes slot (head + i) mod m. Writes per step M (m doubles) and the drift maximum (1 double) to outFile, and
 // K after the last step (m×m doubles).
-#include "cuda_emulation.h"
+#include "harness.h"
 #include "mfac_cholesky.cu"
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
-
-#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
-
-static void die(const char* what) {
-  std::fprintf(stderr, "%s\n", what);
-  std::fflush(stderr);
-  std::_Exit(1);
-}
 
 int main(int argc, char** argv) {
   if (argc < 7) { std::fprintf(stderr, "usage: m damping steps head inFile outFile\n"); return 2; }
   int m = atoi(argv[1]);
   double damping = atof(argv[2]);
   int steps = atoi(argv[3]), head = atoi(argv[4]);
-  FILE* in = std::fopen(argv[5], "rb");
-  FILE* out = std::fopen(argv[6], "wb");
+  FILE* in = open_file(argv[5], "rb");
+  FILE* out = open_file(argv[6], "wb");
   double invDamping = 1.0 / damping;
   double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
   int columns = 1;
@@ -32,9 +24,9 @@ int main(int argc, char** argv) {
   size_t mm = (size_t)m * m;
   std::vector<double> K(mm), R(mm), w(m), M(m);
   std::vector<sm_u64> driftMax(1);
-  if (std::fread(K.data(), 8, mm, in) != mm || std::fread(R.data(), 8, mm, in) != mm) die("short input (K, R)");
+  if (!read_all(in, K) || !read_all(in, R)) die("short input (K, R)");
   for (int i = 0; i < steps; i++) {
-    if (std::fread(w.data(), 8, m, in) != (size_t)m) die("short input (w)");
+    if (!read_all(in, w)) die("short input (w)");
     int slot = (head + i) % m;
     std::fill(M.begin(), M.end(), std::nan(""));  // every entry must be written
     switch (columns) {
@@ -49,8 +41,6 @@ int main(int argc, char** argv) {
     std::fwrite(&drift, 8, 1, out);
   }
   std::fwrite(K.data(), 8, mm, out);
-  std::fclose(out);
   std::fprintf(stderr, "harness: %d steps done\n", steps);
-  std::fflush(stderr);
-  std::_Exit(0);
+  finish(out);
 }

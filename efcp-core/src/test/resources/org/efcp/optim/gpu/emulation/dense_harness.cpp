@@ -6,7 +6,7 @@
 // sparse_mfac.cu's rank-2 update would keep on the same K (1 double; GpuMfacState's measure, nothing else uses it).
 // Exits with 1 and a message on stderr when a between-steps invariant breaks (row padding zero, K symmetric, R zero
 // below its logical diagonal with a positive diagonal, ticket reset).
-#include "cuda_emulation.h"
+#include "harness.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
 #include "mfac_cholesky.cu"
@@ -14,21 +14,13 @@
 #include <cstdlib>
 #include <vector>
 
-#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
-
-static void die(int t, const char* what) {
-  std::fprintf(stderr, "step %d: %s\n", t, what);
-  std::fflush(stderr);
-  std::_Exit(1);
-}
-
 int main(int argc, char** argv) {
   if (argc < 7) { std::fprintf(stderr, "usage: d m damping steps gradFile outFile\n"); return 2; }
   int d = atoi(argv[1]), m = atoi(argv[2]);
   double damping = atof(argv[3]);
   int steps = atoi(argv[4]);
-  FILE* gin = std::fopen(argv[5], "rb");
-  FILE* out = std::fopen(argv[6], "wb");
+  FILE* gin = open_file(argv[5], "rb");
+  FILE* out = open_file(argv[6], "wb");
   double invDamping = 1.0 / damping;
   double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
   int columns = mchol_columns_per_thread(m);
@@ -46,7 +38,7 @@ int main(int argc, char** argv) {
   std::vector<sm_u64> ticket(1), refDriftMax(1);
   for (int i = 0; i < m; i++) B[(size_t)i * m + i] = 1.0 / m;
   for (int t = 0; t < steps; t++) {
-    if (std::fread(g.data(), 8, d, gin) != (size_t)d) die(t, "short gradient file");
+    if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
     int rowTiles = (filled + DM_ROWS - 1) / DM_ROWS;
@@ -95,8 +87,6 @@ int main(int argc, char** argv) {
     std::fwrite(&drift, 8, 1, out);
     std::fwrite(&refDrift, 8, 1, out);
   }
-  std::fclose(out);
   std::fprintf(stderr, "harness: %d steps done\n", steps);
-  std::fflush(stderr);
-  std::_Exit(0);
+  finish(out);
 }

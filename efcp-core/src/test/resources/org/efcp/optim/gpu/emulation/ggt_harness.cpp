@@ -9,7 +9,7 @@
 //     w = 0): the sweep count (int32), the eigenvalues diag(A) (n doubles) and V's leading n×n block (row-major).
 // Gradients are d little-endian doubles per step. Exits with 1 and a message on stderr when an invariant breaks
 // (histogram, support bitmap and scratch cleared, tickets reset, window padding zero, the Jacobi padding untouched).
-#include "cuda_emulation.h"
+#include "harness.h"
 #include "topk.cu"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
@@ -18,14 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
-
-#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
-
-static void die(int t, const char* what) {
-  std::fprintf(stderr, "step %d: %s\n", t, what);
-  std::fflush(stderr);
-  std::_Exit(1);
-}
 
 static int paddedSize(int m) { return m + (m & 1); }
 
@@ -40,7 +32,7 @@ static void runSparse(int d, int m, int k, double eps, double ridge, int steps, 
   std::vector<float> winVal((size_t)m * k);
   const int passes[5][2] = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
   for (int t = 0; t < steps; t++) {
-    if (std::fread(g.data(), 8, d, gin) != (size_t)d) die(t, "short gradient file");
+    if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
     LAUNCH(nb, topk_ef_hist, error.data(), g.data(), d, hist.data(), st.data(), k);
@@ -79,7 +71,7 @@ static void runDense(int d, int m, double eps, double ridge, int steps, FILE* gi
   std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
   std::vector<int> sweeps(1);
   for (int t = 0; t < steps; t++) {
-    if (std::fread(g.data(), 8, d, gin) != (size_t)d) die(t, "short gradient file");
+    if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
     int rowTiles = (filled + DM_ROWS - 1) / DM_ROWS;
@@ -104,7 +96,7 @@ static void runEigen(int n, double ridge, FILE* in, FILE* out) {
   int np = paddedSize(n);
   std::vector<double> K((size_t)n * n), w(n), coef(n), A((size_t)np * np), V((size_t)np * np);
   std::vector<int> sweeps(1);
-  if (std::fread(K.data(), 8, K.size(), in) != K.size()) die(0, "short matrix file");
+  if (!read_all(in, K)) die(0, "short matrix file");
   LAUNCH(1, ggt_coefficients, K.data(), w.data(), n, n, 0, ridge, 1e-5, A.data(), V.data(), coef.data(),
          sweeps.data());
   for (int i = 0; i < n; i++) if (coef[i] != (i == 0 ? 1.0 / 1e-5 : 0.0)) die(0, "coef with w = 0 is not e_slot/eps");
@@ -124,29 +116,23 @@ int main(int argc, char** argv) {
   const char* usage = "usage: sparse d m k eps ridge steps gradFile outFile"
                       " | dense d m eps ridge steps gradFile outFile | eigen n ridge matrixFile outFile\n";
   if (argc < 2) { std::fputs(usage, stderr); return 2; }
-  FILE* in = nullptr;
   FILE* out = nullptr;
   if (!std::strcmp(argv[1], "sparse") && argc == 10) {
-    in = std::fopen(argv[8], "rb");
-    out = std::fopen(argv[9], "wb");
-    if (!in || !out) die(0, "cannot open files");
+    FILE* in = open_file(argv[8], "rb");
+    out = open_file(argv[9], "wb");
     runSparse(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]), atof(argv[6]), atoi(argv[7]), in, out);
   } else if (!std::strcmp(argv[1], "dense") && argc == 9) {
-    in = std::fopen(argv[7], "rb");
-    out = std::fopen(argv[8], "wb");
-    if (!in || !out) die(0, "cannot open files");
+    FILE* in = open_file(argv[7], "rb");
+    out = open_file(argv[8], "wb");
     runDense(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), atof(argv[5]), atoi(argv[6]), in, out);
   } else if (!std::strcmp(argv[1], "eigen") && argc == 6) {
-    in = std::fopen(argv[4], "rb");
-    out = std::fopen(argv[5], "wb");
-    if (!in || !out) die(0, "cannot open files");
+    FILE* in = open_file(argv[4], "rb");
+    out = open_file(argv[5], "wb");
     runEigen(atoi(argv[2]), atof(argv[3]), in, out);
   } else {
     std::fputs(usage, stderr);
     return 2;
   }
-  std::fclose(out);
   std::fprintf(stderr, "ggt harness: done\n");
-  std::fflush(stderr);
-  std::_Exit(0);
+  finish(out);
 }

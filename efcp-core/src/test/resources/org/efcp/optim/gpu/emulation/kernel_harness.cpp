@@ -4,22 +4,20 @@
 // the slot's k indices (int32), k values (float32), the error buffer (d doubles), u (d doubles) and the drift
 // maximum (1 double) to outFile. Exits with 1 and a message on stderr when a between-steps invariant breaks
 // (histogram, support bitmap and scratch cleared, tickets reset, B exactly symmetric).
-#include "cuda_emulation.h"
+#include "harness.h"
 #include "topk.cu"
 #include "sparse_mfac.cu"
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
-#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
-
 int main(int argc, char** argv) {
   if (argc < 8) { std::fprintf(stderr, "usage: d m k damping steps gradFile outFile\n"); return 2; }
   int d = atoi(argv[1]), m = atoi(argv[2]), k = atoi(argv[3]);
   double damping = atof(argv[4]);
   int steps = atoi(argv[5]);
-  FILE* gin = std::fopen(argv[6], "rb");
-  FILE* out = std::fopen(argv[7], "wb");
+  FILE* gin = open_file(argv[6], "rb");
+  FILE* out = open_file(argv[7], "wb");
   double invDamping = 1.0 / damping;
   int nb = (d + 4095) / 4096;
   int rowBlocks = (m + 7) / 8;
@@ -32,7 +30,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < m; i++) B[(size_t)i * m + i] = 1.0 / m;
   const int passes[5][2] = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
   for (int t = 0; t < steps; t++) {
-    if (std::fread(g.data(), 8, d, gin) != (size_t)d) { std::fprintf(stderr, "short gradient file\n"); std::fflush(stderr); std::_Exit(1); }
+    if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
     LAUNCH(nb, topk_ef_hist, error.data(), g.data(), d, hist.data(), st.data(), k);
@@ -54,12 +52,12 @@ int main(int argc, char** argv) {
     LAUNCH(filled, mfac_scatter, winIdx.data(), winVal.data(), k, B.data(), M0.data(), r.data(), m, slot, invDamping,
            u.data(), bitmap.data(), scratch.data());
     // Invariants between steps.
-    for (auto h : hist) if (h) { std::fprintf(stderr, "step %d: histogram not cleared\n", t); std::fflush(stderr); std::_Exit(1); }
-    for (auto b : bitmap) if (b) { std::fprintf(stderr, "step %d: bitmap not cleared\n", t); std::fflush(stderr); std::_Exit(1); }
-    for (auto s : scratch) if (s != 0.0) { std::fprintf(stderr, "step %d: scratch not cleared\n", t); std::fflush(stderr); std::_Exit(1); }
-    if (st[2] != 0 || ticket[0] != 0) { std::fprintf(stderr, "step %d: ticket not reset\n", t); std::fflush(stderr); std::_Exit(1); }
+    for (auto h : hist) if (h) die(t, "histogram not cleared");
+    for (auto b : bitmap) if (b) die(t, "bitmap not cleared");
+    for (auto s : scratch) if (s != 0.0) die(t, "scratch not cleared");
+    if (st[2] != 0 || ticket[0] != 0) die(t, "ticket not reset");
     for (int i = 0; i < m; i++) for (int j = 0; j < i; j++)
-      if (B[(size_t)i * m + j] != B[(size_t)j * m + i]) { std::fprintf(stderr, "step %d: B not symmetric at %d,%d\n", t, i, j); std::fflush(stderr); std::_Exit(1); }
+      if (B[(size_t)i * m + j] != B[(size_t)j * m + i]) die(t, "B not symmetric at %d,%d", i, j);
     double drift; std::memcpy(&drift, &driftMax[0], 8);
     std::fwrite(&winIdx[(size_t)slot * k], 4, k, out);
     std::fwrite(&winVal[(size_t)slot * k], 4, k, out);
@@ -67,8 +65,6 @@ int main(int argc, char** argv) {
     std::fwrite(u.data(), 8, d, out);
     std::fwrite(&drift, 8, 1, out);
   }
-  std::fclose(out);
   std::fprintf(stderr, "harness: %d steps done\n", steps);
-  std::fflush(stderr);
-  std::_Exit(0);
+  finish(out);
 }

@@ -7,7 +7,7 @@
 // P (rows × rank) and Q (cols × rank) of every matrix tensor in layout order, and the drift maximum (1 double). Exits
 // with 1 and a message on stderr when a between-steps invariant breaks (K exactly symmetric, the 1-D tensors' error
 // exactly 0).
-#include "cuda_emulation.h"
+#include "harness.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
 #include "mfac_cholesky.cu"
@@ -16,15 +16,6 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
-#define LAUNCH2(gx, gy, kernel, ...) emu_launch((gx), (gy), 256, [&] { kernel(__VA_ARGS__); })
-
-static void die(int t, const char* what) {
-  std::fprintf(stderr, "step %d: %s\n", t, what);
-  std::fflush(stderr);
-  std::_Exit(1);
-}
 
 struct Tensor {
   bool matrix;
@@ -40,8 +31,8 @@ int main(int argc, char** argv) {
   double damping = atof(argv[3]);
   int steps = atoi(argv[4]);
   std::string spec = argv[5];
-  FILE* in = std::fopen(argv[6], "rb");
-  FILE* out = std::fopen(argv[7], "wb");
+  FILE* in = open_file(argv[6], "rb");
+  FILE* out = open_file(argv[7], "wb");
   double invDamping = 1.0 / damping;
 
   std::vector<Tensor> tensors;
@@ -77,7 +68,7 @@ int main(int argc, char** argv) {
   for (Tensor& t : tensors) {
     if (t.matrix) {
       t.warmQ.resize((size_t)t.cols * rank);
-      if (std::fread(t.warmQ.data(), 8, t.warmQ.size(), in) != t.warmQ.size()) die(-1, "short Q0");
+      if (!read_all(in, t.warmQ)) die(-1, "short Q0");
       t.winP.assign((size_t)m * t.rows * rank, 0.0);
       t.winQ.assign((size_t)m * t.cols * rank, 0.0);
       int chunks = (t.rows + LR_QROWS - 1) / LR_QROWS;
@@ -97,7 +88,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < m; i++) R[(size_t)i * m + i] = std::sqrt((double)m);  // R = sqrt(n) I: the empty window
 
   for (int step = 0; step < steps; step++) {
-    if (std::fread(g.data(), 8, d, in) != (size_t)d) die(step, "short gradient file");
+    if (!read_all(in, g)) die(step, "short gradient file");
     int slot = step % m;
     int filled = std::min(step + 1, m);
     int filledBlocks = (filled + 7) / 8;
@@ -167,8 +158,6 @@ int main(int argc, char** argv) {
     }
     std::fwrite(&drift, 8, 1, out);
   }
-  std::fclose(out);
   std::fprintf(stderr, "harness: %d steps done\n", steps);
-  std::fflush(stderr);
-  std::_Exit(0);
+  finish(out);
 }

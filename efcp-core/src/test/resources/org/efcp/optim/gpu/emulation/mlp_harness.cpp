@@ -12,7 +12,7 @@
 //   mlp_harness nn inFile outFile
 //     in: int32 m, n, k, lda, ldb, ldc, offset (floats before each operand), plan (gridX, gridY, splits, kChunk);
 //     float32 A (offset + m * lda), float32 B (offset + k * ldb). out: float32 C (splits * m * ldc), sgemm_nn's result.
-#include "cuda_emulation.h"
+#include "harness.h"
 #include "gemm.cu"
 #include "lr.cu"
 #include "mlp.cu"
@@ -21,20 +21,12 @@
 #include <string>
 #include <vector>
 
-#define LAUNCH2(gx, gy, kernel, ...) emu_launch((gx), (gy), 256, [&] { kernel(__VA_ARGS__); })
-
 static FILE* in;
-
-static void die(const char* what) {
-  std::fprintf(stderr, "harness: %s\n", what);
-  std::fflush(stderr);
-  std::_Exit(1);
-}
 
 template <typename T>
 static std::vector<T> read(size_t count) {
   std::vector<T> v(count);
-  if (std::fread(v.data(), sizeof(T), count, in) != count) die("short input file");
+  if (!read_all(in, v)) die("short input file");
   return v;
 }
 
@@ -145,12 +137,9 @@ static int nn(FILE* out) {
 
 int main(int argc, char** argv) {
   if (argc < 4) { std::fprintf(stderr, "usage: mlp_harness (mlp|nn) inFile outFile\n"); return 2; }
-  in = std::fopen(argv[2], "rb");
-  FILE* out = std::fopen(argv[3], "wb");
-  if (in == nullptr || out == nullptr) die("cannot open the files");
+  in = open_file(argv[2], "rb");
+  FILE* out = open_file(argv[3], "wb");
   const std::string mode = argv[1];
   int rc = mode == "mlp" ? mlp(out) : mode == "nn" ? nn(out) : 2;
-  std::fclose(out);
-  std::fflush(stderr);
-  std::_Exit(rc);
+  finish(out, rc);
 }
