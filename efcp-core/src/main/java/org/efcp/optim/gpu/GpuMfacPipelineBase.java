@@ -69,7 +69,20 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
    * @throws IllegalArgumentException if a buffer holds fewer than d doubles
    */
   @Override
-  public abstract void directionDevice(DeviceBuffer g, DeviceBuffer u);
+  public final void directionDevice(DeviceBuffer g, DeviceBuffer u) {
+    checkOpen();
+    requireDoubles("g", g);
+    requireDoubles("u", u);
+    state.checkDrift();
+    queueStep(g, u, state.slot(), state.filled());
+    state.advance();
+  }
+
+  /**
+   * Queues the step's kernels on {@link #stream}: the new vector into window slot {@code slot}, its dots with the
+   * {@code filled} slots, {@code state.update()} with {@code state.queueDriftReadBack()}, and u into {@code u}.
+   */
+  abstract void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled);
 
   /** Device bytes this pipeline holds: the m×m state, the window, scratch and the host-API staging once allocated. */
   @Override

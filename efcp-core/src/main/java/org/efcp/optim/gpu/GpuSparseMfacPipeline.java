@@ -94,14 +94,7 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
   }
 
   @Override
-  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
-    state.checkDrift();
-    int slot = state.slot();
-    int filled = state.filled();
-
+  void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled) {
     markStage(0);
     topK.select(stream, g, slot);
     markStage(1);
@@ -119,7 +112,6 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
         state.inverse(), state.firstCoefficients(), state.residualVector(), m, slot, invDamping, out,
         topK.supportBits(), topK.supportValues());
     markStage(3);
-    state.advance();
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */
