@@ -114,13 +114,7 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   }
 
   @Override
-  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
-    state.checkDrift();
-    int slot = state.slot();
-    int filled = state.filled();
+  void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled) {
     int rowTiles = (filled + TILE_ROWS - 1) / TILE_ROWS;
     int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
     int ld4 = ld / 4;
@@ -132,7 +126,6 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
     state.queueDriftReadBack();
     combine.launch(stream, blocks(ld4), 1, THREADS, 1, 0, window, ld4, d, filled, state.coefficients(), slot,
         invDamping, u);
-    state.advance();
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */

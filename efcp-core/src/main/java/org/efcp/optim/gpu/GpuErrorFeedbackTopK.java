@@ -9,11 +9,12 @@ import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 
 /**
- * Error feedback and exact Top-k on the device (kernels {@code topk.cu}, launched as {@link GpuSparseMfacPipeline}
- * launches them): a = ξ + g in float64, the k largest |a_i| (radix select, ties to the lower index) written in
- * ascending index order with float32 values into one row of a sparse window, ξ = a − c. The selection, the window
- * row and ξ are bitwise the CPU's {@code ErrorFeedback} ∘ {@code TopKCompressor}. Also sets the selection's support
- * bits and float64 values (the dots kernel reads them; the combination kernel clears them).
+ * Error feedback and exact Top-k on the device into a sparse window, for sparse M-FAC ({@link GpuSparseMfacPipeline})
+ * and sparse GGT ({@link GpuSparseGgtPipeline}): a = ξ + g in float64, the k largest |a_i| (radix select, ties to the
+ * lower index) written in ascending index order with float32 values into one slot of the window (m slots of k int32
+ * indices and k float32 values), ξ = a − c (kernels {@code topk.cu}). The selection, the window row and ξ are
+ * bitwise the CPU's {@code ErrorFeedback} ∘ {@code TopKCompressor}. Also sets the selection's support bits and
+ * float64 values (the dots kernels read them; the combination kernels clear them).
  */
 final class GpuErrorFeedbackTopK {
   private static final int THREADS = 256;
@@ -35,15 +36,20 @@ final class GpuErrorFeedbackTopK {
   private final DeviceBuffer histogram;
   private final DeviceBuffer state;
   private final DeviceBuffer blockCounts;
+  private final DeviceBuffer windowIndices;
+  private final DeviceBuffer windowValues;
+  private final DeviceBuffer supportBits;
+  private final DeviceBuffer supportValues;
 
   /**
-   * Loads the kernels and allocates ξ and the select state through {@code allocate}; the caller zeroes them before
-   * the first {@link #select}.
+   * Loads the kernels and allocates ξ, the select state, the window and the support through {@code allocate}; the
+   * caller zeroes them before the first {@link #select}.
    *
    * @param d the gradient length, ≥ 1
+   * @param m the window size (slots), ≥ 1
    * @param k the entries kept, 1 ≤ k ≤ d (checked by the caller)
    */
-  GpuErrorFeedbackTopK(GpuContext context, int d, int k, LongFunction<DeviceBuffer> allocate) {
+  GpuErrorFeedbackTopK(GpuContext context, int d, int m, int k, LongFunction<DeviceBuffer> allocate) {
     this.d = d;
     this.k = k;
     this.blocks = (int) ((d + (long) TOPK_CHUNK - 1) / TOPK_CHUNK);
@@ -56,14 +62,17 @@ final class GpuErrorFeedbackTopK {
     this.histogram = allocate.apply(4L * HISTOGRAM_BINS);
     this.state = allocate.apply(8L * 4);
     this.blockCounts = allocate.apply(8L * blocks);
+    this.windowIndices = allocate.apply(4L * m * k);
+    this.windowValues = allocate.apply(4L * m * k);
+    this.supportBits = allocate.apply(4L * ((d + 31L) / 32));
+    this.supportValues = allocate.apply(8L * d);
   }
 
   /**
-   * Queues one step: ξ ← ξ + g, then the selection into row {@code slot} of the window (k int32 indices, k float32
-   * values), ξ ← a − c, and the support bits and values of c.
+   * Queues one step: ξ ← ξ + g, then the selection into window slot {@code slot}, ξ ← a − c, and the support bits
+   * and values of c.
    */
-  void select(GpuStream stream, DeviceBuffer g, DeviceBuffer windowIndices, DeviceBuffer windowValues, int slot,
-      DeviceBuffer supportBits, DeviceBuffer supportValues) {
+  void select(GpuStream stream, DeviceBuffer g, int slot) {
     efHist.launch(stream, blocks, 1, THREADS, 1, 0, error, g, d, histogram, state, k);
     for (int[] pass : LATER_PASSES) {
       hist.launch(stream, blocks, 1, THREADS, 1, 0, error, d, histogram, state, pass[0], pass[1]);
@@ -73,8 +82,49 @@ final class GpuErrorFeedbackTopK {
         windowValues, k, slot, supportBits, supportValues);
   }
 
-  /** ξ, d doubles on the device. */
-  DeviceBuffer error() {
-    return error;
+  /** k, the entries kept per step. */
+  int k() {
+    return k;
+  }
+
+  /** The window's indices, m × k int32 (slot-major, each slot ascending). */
+  DeviceBuffer windowIndices() {
+    return windowIndices;
+  }
+
+  /** The window's float32 values, m × k, in the order of {@link #windowIndices()}. */
+  DeviceBuffer windowValues() {
+    return windowValues;
+  }
+
+  /** One bit per coordinate: set on the support of the last selection until the combination clears it. */
+  DeviceBuffer supportBits() {
+    return supportBits;
+  }
+
+  /** The last selection's values as float64 on its support, d doubles. */
+  DeviceBuffer supportValues() {
+    return supportValues;
+  }
+
+  /** The indices written into {@code slot} (k, ascending); downloads them (waits for the step). */
+  int[] indices(int slot) {
+    int[] out = new int[k];
+    windowIndices.copyTo(out, 0, k, 4L * slot * k);
+    return out;
+  }
+
+  /** The float32 values written into {@code slot}, in the order of {@link #indices}; downloads them. */
+  float[] values(int slot) {
+    float[] out = new float[k];
+    windowValues.copyTo(out, 0, k, 4L * slot * k);
+    return out;
+  }
+
+  /** ξ after the last step; downloads it (waits for the step). */
+  double[] error() {
+    double[] out = new double[d];
+    error.copyTo(out, 0, d, 0);
+    return out;
   }
 }

@@ -1,12 +1,7 @@
 package org.efcp.optim.gpu;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
-
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 
 /**
@@ -31,12 +26,11 @@ import org.efcp.cuda.Kernel;
  * sweeps (about 10 are needed at m = 128). u agrees with the CPU pipeline (LAPACK dsyevd) to rounding amplified by
  * the conditioning of the eigenproblem.
  *
- * <p>A subclass constructor validates its arguments (with {@link #checkCommon}) before calling {@code super} (this
- * constructor touches no device), loads its kernels, then calls {@link #openStream()}, allocates its buffers with
- * {@link #allocate} and finally {@link #startState()}. Not {@code Serializable} (the state is in device memory); not
+ * <p>A subclass constructor validates its arguments (with {@link #checkCommon}) and follows
+ * {@link GpuPipelineBase}'s protocol, calling {@link #startState()} last. Not {@code Serializable} (the state is in device memory); not
  * thread-safe. Requires the {@code ggt} fatbin (sm_80/sm_90, CUDA 13 driver).
  */
-public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
+public abstract class GpuGgtPipeline extends GpuPipelineBase {
   /** The largest window the one-block Jacobi eigen step handles (GGT_MAX_M in ggt.cu). */
   public static final int MAX_WINDOW = 128;
   /** The most Jacobi sweeps per step (GGT_MAX_SWEEPS in ggt.cu). */
@@ -44,13 +38,9 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
 
   static final int THREADS = 256;
 
-  final GpuContext context;
-  final int d;
   final int m;
   final double epsilon;
   final double ridge;
-  /** Set once by {@link #openStream()}. */
-  GpuStream stream;
   /** K, m×m row-major by slot; set by {@link #startState()}, like the buffers below. */
   DeviceBuffer gram;
   /** w = (⟨x_j, x⟩)_j, the new row of K. */
@@ -60,21 +50,15 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
   /** β, plus 1/ε at the slot: u = Σ_j coefficients_j x_j. */
   DeviceBuffer coefficients;
 
-  private final List<DeviceBuffer> owned = new ArrayList<>();
   private Kernel eigenStep;
   private DeviceBuffer eigenMatrix;
   private DeviceBuffer eigenVectors;
   private DeviceBuffer sweeps;
-  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
-  private DeviceBuffer gradientStaging;
-  private DeviceBuffer directionStaging;
   private long steps;
-  private boolean closed;
 
   /** Stores validated arguments; touches no device. */
   GpuGgtPipeline(GpuContext context, int d, int m, double epsilon, double ridge) {
-    this.context = Objects.requireNonNull(context, "context");
-    this.d = d;
+    super(context, d);
     this.m = m;
     this.epsilon = epsilon;
     this.ridge = ridge;
@@ -97,11 +81,6 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
     }
   }
 
-  @Override
-  public int dimension() {
-    return d;
-  }
-
   /** m, the window size. */
   public int window() {
     return m;
@@ -118,45 +97,8 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
   }
 
   @Override
-  public GpuStream stream() {
-    return stream;
-  }
-
-  @Override
   public long stepCount() {
     return steps;
-  }
-
-  /**
-   * One step from host memory: uploads g, runs {@link #directionDevice} and downloads u (blocks until done).
-   *
-   * @param g the raw gradient, length d, every entry finite (not modified)
-   * @param uOut receives u, length d
-   * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
-   */
-  @Override
-  public void direction(double[] g, double[] uOut) {
-    checkOpen();
-    if (g.length != d) {
-      throw new IllegalArgumentException("gradient: expected d = " + d + ", got length " + g.length);
-    }
-    for (int i = 0; i < d; i++) {
-      if (!Double.isFinite(g[i])) {
-        throw new IllegalArgumentException("gradient: entry " + i + " is " + g[i]);
-      }
-    }
-    if (uOut.length != d) {
-      throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
-    }
-    if (gradientStaging == null) {
-      gradientStaging = allocate(8L * d);
-      directionStaging = allocate(8L * d);
-    }
-    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
-    // pipeline's blocking stream.
-    gradientStaging.copyFrom(g, 0, d, 0);
-    directionDevice(gradientStaging, directionStaging);
-    directionStaging.copyTo(uOut, 0, d, 0);
   }
 
   /**
@@ -189,34 +131,6 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
   /** Queues u = Σ_{j < filled} coefficients_j x_j into {@code u} (exactly d doubles). */
   abstract void combine(DeviceBuffer u, int slot, int filled);
 
-  /** Device bytes this pipeline holds: the window, the m×m state, scratch and the host-API staging once allocated. */
-  @Override
-  public long memoryBytes() {
-    long sum = 0;
-    for (DeviceBuffer b : owned) {
-      sum += b.bytes();
-    }
-    return sum;
-  }
-
-  /** Waits for queued work, then returns every device buffer to the pool. */
-  @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    try {
-      stream.synchronize();
-    } finally {
-      for (DeviceBuffer b : owned) {
-        b.close();
-      }
-      owned.clear();
-      stream.close();
-    }
-  }
-
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
   int lastSweeps() {
     lastSlot();  // throws when closed or before the first step
@@ -240,11 +154,6 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
     return (int) ((steps - 1) % m);
   }
 
-  /** Creates this pipeline's stream (constructor step, after the subclass's kernels are loaded). */
-  void openStream() {
-    stream = context.createStream();
-  }
-
   /** Loads the eigen step, allocates the m×m state, zeroes every buffer and waits for it (last constructor step). */
   void startState() {
     eigenStep = context.module("ggt").kernel("ggt_coefficients");
@@ -256,23 +165,8 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
     eigenMatrix = allocate(8L * padded * padded);
     eigenVectors = allocate(8L * padded * padded);
     sweeps = allocate(4L);
-    for (DeviceBuffer b : owned) {
-      b.zero(stream);
-    }
+    zeroBuffers();
     stream.synchronize();
-  }
-
-  /** A device buffer that {@link #close()} returns and {@link #memoryBytes()} counts. */
-  DeviceBuffer allocate(long bytes) {
-    DeviceBuffer b = context.allocate(bytes);
-    owned.add(b);
-    return b;
-  }
-
-  void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("pipeline: used after close");
-    }
   }
 
   static int blocks(long n) {
@@ -282,13 +176,5 @@ public abstract class GpuGgtPipeline implements GpuDirectionPipeline {
   private void queueEigenStep(int slot, int filled) {
     eigenStep.launch(stream, 1, 1, THREADS, 1, 0, gram, dots, m, filled, slot, ridge, epsilon, eigenMatrix,
         eigenVectors, coefficients, sweeps);
-  }
-
-  private void requireDoubles(String name, DeviceBuffer b) {
-    Objects.requireNonNull(b, name);
-    if (b.bytes() < 8L * d) {
-      throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
-          + b.bytes() + " bytes");
-    }
   }
 }

@@ -187,14 +187,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   }
 
   @Override
-  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
-    state.checkDrift();
-    int slot = state.slot();
-    int filled = state.filled();
-
+  void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled) {
     for (int l = 0; l < tensors; l++) {
       DeviceBuffer gl = segment(g, l);
       if (!layout.isMatrix(l)) {
@@ -244,7 +237,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
             slot, invDamping, ul);
       }
     }
-    state.advance();
   }
 
   /** The error buffer ξ after the last step (downloads it; waits for the step); 0 on the 1-D tensors. */

@@ -1,14 +1,7 @@
 package org.efcp.optim.gpu;
 
 import java.nio.LongBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
-import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
-import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
@@ -31,12 +24,12 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   final int m;
 
   private final double tolerance;
-  private final List<DeviceBuffer> owned = new ArrayList<>();
+  private final OwnedDeviceBuffers owned;
   /** The running drift maximum since the last refresh, as the bits of a non-negative double. */
   private final DeviceBuffer driftMax;
   private final PinnedBuffer driftHost;
   private final LongBuffer driftView;
-  private final CUevent driftEvent;
+  private final GpuEvent driftEvent;
 
   private long steps;
   private long refreshes;
@@ -58,12 +51,11 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     this.stream = stream;
     this.m = m;
     this.tolerance = tolerance;
+    this.owned = new OwnedDeviceBuffers(context);
     this.driftMax = allocate(8L);
     this.driftHost = context.allocatePinned(8L);
     this.driftView = driftHost.byteBuffer().asLongBuffer();
-    this.driftEvent = new CUevent();
-    context.makeCurrent();
-    check("cuEventCreate", JCudaDriver.cuEventCreate(driftEvent, CUevent_flags.CU_EVENT_DISABLE_TIMING));
+    this.driftEvent = new GpuEvent(context, false);
   }
 
   /** Recomputes the m×m state exactly on the host from K (the stream is idle when this runs). */
@@ -119,18 +111,13 @@ abstract class GpuMfacStateBase implements AutoCloseable {
 
   /** Device bytes of the m×m state and its scratch. */
   long memoryBytes() {
-    long sum = 0;
-    for (DeviceBuffer b : owned) {
-      sum += b.bytes();
-    }
-    return sum;
+    return owned.bytes();
   }
 
   /** Queues the asynchronous read-back of the drift maximum, checked by the next {@link #checkDrift()}. */
   void queueDriftReadBack() {
     driftMax.copyToAsync(driftHost, 0, 8, 0, stream);
-    context.makeCurrent();
-    check("cuEventRecord", JCudaDriver.cuEventRecord(driftEvent, stream.handle()));
+    driftEvent.record(stream);
     driftPending = true;
   }
 
@@ -139,12 +126,11 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     if (!driftPending) {
       return;
     }
-    if (!driftArrived()) {
+    if (!driftEvent.hasArrived()) {
       if (++uncheckedSteps < MAX_UNCHECKED_STEPS) {
         return;
       }
-      context.makeCurrent();
-      check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(driftEvent));
+      driftEvent.synchronize();
     }
     driftPending = false;
     uncheckedSteps = 0;
@@ -168,53 +154,19 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   /** Returns the device buffers to the pool, frees the pinned memory and destroys the event (no waiting). */
   @Override
   public void close() {
-    for (DeviceBuffer b : owned) {
-      b.close();
-    }
-    owned.clear();
+    owned.close();
     driftHost.close();
-    context.makeCurrent();
-    check("cuEventDestroy", JCudaDriver.cuEventDestroy(driftEvent));
+    driftEvent.close();
   }
 
   /** Zeroes every buffer allocated so far on the stream, then waits for the stream (constructor step). */
   void zeroAndWait() {
-    for (DeviceBuffer b : owned) {
-      b.zero(stream);
-    }
+    owned.zero(stream);
     stream.synchronize();
   }
 
   /** A device buffer that {@link #close()} returns and {@link #memoryBytes()} counts. */
   DeviceBuffer allocate(long bytes) {
-    DeviceBuffer b = context.allocate(bytes);
-    owned.add(b);
-    return b;
-  }
-
-  /** Throws {@link CudaException} unless {@code result} is CUDA_SUCCESS. */
-  static void check(String call, int result) {
-    if (result != CUresult.CUDA_SUCCESS) {
-      throw new CudaException(call + ": " + CUresult.stringFor(result));
-    }
-  }
-
-  private boolean driftArrived() {
-    context.makeCurrent();
-    int result;
-    try {
-      result = JCudaDriver.cuEventQuery(driftEvent);
-    } catch (jcuda.CudaException e) {
-      // With JCuda's exceptions enabled, "not ready" arrives as an exception.
-      if (e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_NOT_READY")) {
-        return false;
-      }
-      throw new CudaException("cuEventQuery: " + e.getMessage(), e);
-    }
-    if (result == CUresult.CUDA_ERROR_NOT_READY) {
-      return false;
-    }
-    check("cuEventQuery", result);
-    return true;
+    return owned.allocate(bytes);
   }
 }

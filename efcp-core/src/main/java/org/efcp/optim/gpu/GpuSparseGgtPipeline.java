@@ -17,14 +17,10 @@ import org.efcp.cuda.Kernel;
  * {@code ggt} fatbins.
  */
 public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
-  private final int k;
-  private final GpuErrorFeedbackTopK topK;
   private final Kernel dotsKernel;
   private final Kernel scatter;
-  private final DeviceBuffer windowIndices;
-  private final DeviceBuffer windowValues;
-  private final DeviceBuffer supportBits;
-  private final DeviceBuffer supportValues;
+  /** ξ, the Top-k selection and the sparse window. */
+  private final GpuErrorFeedbackTopK topK;
 
   /**
    * An empty pipeline (ξ = 0, every slot a zero vector, K = 0) on its own stream of {@code context}.
@@ -41,15 +37,10 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
    */
   public GpuSparseGgtPipeline(GpuContext context, int d, int m, int k, double epsilon, double ridge) {
     super(checkArguments(context, d, m, k, epsilon, ridge), d, m, epsilon, ridge);
-    this.k = k;
-    this.topK = new GpuErrorFeedbackTopK(context, d, k, this::allocate);
     this.dotsKernel = context.module("sparse_mfac").kernel("mfac_dots");
     this.scatter = context.module("ggt").kernel("ggt_scatter");
     openStream();
-    this.windowIndices = allocate(4L * m * k);
-    this.windowValues = allocate(4L * m * k);
-    this.supportBits = allocate(4L * ((d + 31L) / 32));
-    this.supportValues = allocate(8L * d);
+    this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
     startState();
   }
 
@@ -67,45 +58,37 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
 
   /** k, the entries kept per step. */
   public int topK() {
-    return k;
+    return topK.k();
   }
 
   @Override
   void insertAndDot(DeviceBuffer g, int slot, int filled) {
-    topK.select(stream, g, windowIndices, windowValues, slot, supportBits, supportValues);
+    topK.select(stream, g, slot);
     // mfac_dots also writes an M-FAC column (w/λ + n at the slot); with 1/λ = n = 0 it is unused.
-    dotsKernel.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, supportBits, supportValues,
-        gram, dots, unusedColumn, m, slot, 0.0, 0.0);
+    dotsKernel.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
+        topK.supportBits(), topK.supportValues(), gram, dots, unusedColumn, m, slot, 0.0, 0.0);
   }
 
   @Override
   void combine(DeviceBuffer u, int slot, int filled) {
     u.zero(stream);
-    scatter.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, coefficients, slot, u,
-        supportBits, supportValues);
+    scatter.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
+        coefficients, slot, u, topK.supportBits(), topK.supportValues());
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */
   public int[] lastIndices() {
-    int slot = lastSlot();
-    int[] out = new int[k];
-    windowIndices.copyTo(out, 0, k, 4L * slot * k);
-    return out;
+    return topK.indices(lastSlot());
   }
 
   /** The float32 values of the last step's Top-k selection, in the order of {@link #lastIndices()}. */
   public float[] lastValues() {
-    int slot = lastSlot();
-    float[] out = new float[k];
-    windowValues.copyTo(out, 0, k, 4L * slot * k);
-    return out;
+    return topK.values(lastSlot());
   }
 
   /** The error buffer ξ after the last step (downloads it; waits for the step). */
   public double[] errorBuffer() {
     checkOpen();
-    double[] out = new double[d];
-    topK.error().copyTo(out, 0, d, 0);
-    return out;
+    return topK.error();
   }
 }

@@ -1,10 +1,5 @@
 package org.efcp.optim.gpu;
 
-import static org.efcp.optim.gpu.GpuMfacStateBase.check;
-
-import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
-import jcuda.driver.JCudaDriver;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
@@ -17,7 +12,8 @@ import org.efcp.cuda.KernelModule;
  * <ol>
  *   <li>a = ξ + g in float64 and the exact Top-k of |a| (radix select, ties to the lower index), written in
  *   ascending index order with float32 values into window slot {@code t mod m}; ξ = a − c (kernels
- *   {@code topk.cu}). The selection is identical to the CPU's {@code TopKCompressor}.</li>
+ *   {@code topk.cu}, {@link GpuErrorFeedbackTopK}). The selection is identical to the CPU's
+ *   {@code TopKCompressor}.</li>
  *   <li>the dots w = (⟨x_j, c⟩)_j, the new row/column of K, a rank-2 update of B ≈ A⁻¹ (A = K/λ + m I) in the
  *   stable remove-then-border form (Schur complement, see {@code sparse_mfac.cu}), the coefficients M with one
  *   step of iterative refinement, and the drift of one column of B (kernels {@code sparse_mfac.cu},
@@ -40,33 +36,13 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
   public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
   private static final int THREADS = 256;
-  /** Keys per block of the Top-k kernels (TOPK_CHUNK in topk.cu). */
-  private static final int TOPK_CHUNK = 4096;
-  private static final int HISTOGRAM_BINS = 2048;
-  /** Radix-select passes after the fused first one (bits 62..52): {shift, width}. */
-  private static final int[][] LATER_PASSES = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
 
-  private final int k;
-  private final int topkBlocks;
-
-  private final Kernel efHist;
-  private final Kernel hist;
-  private final Kernel count;
-  private final Kernel write;
   private final Kernel dots;
   private final Kernel scatter;
-
-  /** ξ (and a during a step), d doubles. */
-  private final DeviceBuffer error;
-  private final DeviceBuffer histogram;
-  private final DeviceBuffer topkState;
-  private final DeviceBuffer blockCounts;
-  private final DeviceBuffer windowIndices;
-  private final DeviceBuffer windowValues;
-  private final DeviceBuffer supportBits;
-  private final DeviceBuffer supportValues;
+  /** ξ, the Top-k selection and the sparse window. */
+  private final GpuErrorFeedbackTopK topK;
   /** Timing events at the start, after Top-k, after the m×m update and at the end of a step; null unless profiling. */
-  private CUevent[] stageEvents;
+  private GpuEvent[] stageEvents;
 
   /**
    * An empty pipeline (ξ = 0, every slot a zero vector, K = 0, B = I/m) on its own stream of {@code context}.
@@ -81,27 +57,12 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
    */
   public GpuSparseMfacPipeline(GpuContext context, int d, int m, int k, double damping) {
     super(checkArguments(context, d, m, k, damping), d, m, damping);
-    this.k = k;
-    this.topkBlocks = (int) ((d + (long) TOPK_CHUNK - 1) / TOPK_CHUNK);
-
-    KernelModule topk = context.module("topk");
     KernelModule mfac = context.module("sparse_mfac");
-    this.efHist = topk.kernel("topk_ef_hist");
-    this.hist = topk.kernel("topk_hist");
-    this.count = topk.kernel("topk_count");
-    this.write = topk.kernel("topk_write");
     this.dots = mfac.kernel("mfac_dots");
     this.scatter = mfac.kernel("mfac_scatter");
 
     openStream();
-    this.error = allocate(8L * d);
-    this.histogram = allocate(4L * HISTOGRAM_BINS);
-    this.topkState = allocate(8L * 4);
-    this.blockCounts = allocate(8L * topkBlocks);
-    this.windowIndices = allocate(4L * m * k);
-    this.windowValues = allocate(4L * m * k);
-    this.supportBits = allocate(4L * ((d + 31L) / 32));
-    this.supportValues = allocate(8L * d);
+    this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
     startState();
   }
 
@@ -129,69 +90,50 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
 
   /** k, the entries kept per step. */
   public int topK() {
-    return k;
+    return topK.k();
   }
 
   @Override
-  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
-    state.checkDrift();
-    int slot = state.slot();
-    int filled = state.filled();
-
+  void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled) {
     markStage(0);
-    efHist.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, g, d, histogram, topkState, k);
-    for (int[] pass : LATER_PASSES) {
-      hist.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, d, histogram, topkState, pass[0], pass[1]);
-    }
-    count.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, d, topkState, blockCounts);
-    write.launch(stream, topkBlocks, 1, THREADS, 1, 0, error, d, topkState, blockCounts, windowIndices,
-        windowValues, k, slot, supportBits, supportValues);
+    topK.select(stream, g, slot);
     markStage(1);
 
-    dots.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, supportBits, supportValues,
-        state.gram(), state.newDots(), state.newColumn(), m, slot, invDamping, (double) m);
+    dots.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
+        topK.supportBits(), topK.supportValues(), state.gram(), state.newDots(), state.newColumn(), m, slot,
+        invDamping, (double) m);
     state.update();
     markStage(2);
     state.queueDriftReadBack();
 
     DeviceBuffer out = u.bytes() == 8L * d ? u : u.view(0, 8L * d);
     out.zero(stream);
-    scatter.launch(stream, filled, 1, THREADS, 1, 0, windowIndices, windowValues, k, state.inverse(),
-        state.firstCoefficients(), state.residualVector(), m, slot, invDamping, out, supportBits, supportValues);
+    scatter.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
+        state.inverse(), state.firstCoefficients(), state.residualVector(), m, slot, invDamping, out,
+        topK.supportBits(), topK.supportValues());
     markStage(3);
-    state.advance();
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */
   public int[] lastIndices() {
-    int slot = lastSlot();
-    int[] out = new int[k];
-    windowIndices.copyTo(out, 0, k, 4L * slot * k);
-    return out;
+    return topK.indices(lastSlot());
   }
 
   /** The float32 values of the last step's Top-k selection, in the order of {@link #lastIndices()}. */
   public float[] lastValues() {
-    int slot = lastSlot();
-    float[] out = new float[k];
-    windowValues.copyTo(out, 0, k, 4L * slot * k);
-    return out;
+    return topK.values(lastSlot());
   }
 
   /** The error buffer ξ after the last step (downloads it; waits for the step). */
   public double[] errorBuffer() {
     checkOpen();
-    double[] out = new double[d];
-    error.copyTo(out, 0, d, 0);
-    return out;
+    return topK.error();
   }
 
-  /** Destroys the timing events, if any, between the state and the stream in {@link #close()}. */
+  /** Frees the m×m state, then destroys the timing events, if any. */
   @Override
   void releaseExtras() {
+    super.releaseExtras();
     if (stageEvents != null) {
       destroyStageEvents();
     }
@@ -202,12 +144,10 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
    * stream, which {@link #lastStageMillis()} reads.
    */
   void profileStages(boolean on) {
-    context.makeCurrent();
     if (on && stageEvents == null) {
-      stageEvents = new CUevent[4];
+      stageEvents = new GpuEvent[4];
       for (int i = 0; i < stageEvents.length; i++) {
-        stageEvents[i] = new CUevent();
-        check("cuEventCreate", JCudaDriver.cuEventCreate(stageEvents[i], CUevent_flags.CU_EVENT_DEFAULT));
+        stageEvents[i] = new GpuEvent(context, true);
       }
     } else if (!on && stageEvents != null) {
       stream.synchronize();
@@ -223,27 +163,23 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
     if (stageEvents == null) {
       throw new IllegalStateException("profiling: not enabled");
     }
-    context.makeCurrent();
-    check("cuEventSynchronize", JCudaDriver.cuEventSynchronize(stageEvents[3]));
+    stageEvents[3].synchronize();
     double[] out = new double[3];
-    float[] ms = new float[1];
     for (int i = 0; i < 3; i++) {
-      check("cuEventElapsedTime", JCudaDriver.cuEventElapsedTime(ms, stageEvents[i], stageEvents[i + 1]));
-      out[i] = ms[0];
+      out[i] = stageEvents[i + 1].millisSince(stageEvents[i]);
     }
     return out;
   }
 
   private void markStage(int i) {
     if (stageEvents != null) {
-      context.makeCurrent();
-      check("cuEventRecord", JCudaDriver.cuEventRecord(stageEvents[i], stream.handle()));
+      stageEvents[i].record(stream);
     }
   }
 
   private void destroyStageEvents() {
-    for (CUevent e : stageEvents) {
-      check("cuEventDestroy", JCudaDriver.cuEventDestroy(e));
+    for (GpuEvent e : stageEvents) {
+      e.close();
     }
     stageEvents = null;
   }

@@ -1,10 +1,13 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertDeviceApiMatchesHostApi;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertFewRefreshes;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertMemoryBetween;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertWindowRowIsFloatOf;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.efcp.optim.gpu.GpuPipelineTesting.refreshIfDue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import org.efcp.cuda.DeviceBuffer;
@@ -84,10 +87,7 @@ class GpuDenseMfacPipelineTest {
           fail("u[" + i + "] is " + last[i] + " after " + (m + 100) + " steps");
         }
       }
-      assertTrue(gpu.refreshCount() <= 2, "refreshCount " + gpu.refreshCount() + " in " + (m + 100)
-          + " steps (last drift " + gpu.lastDrift() + ", tolerance " + gpu.driftTolerance() + ")");
-      assertTrue(gpu.lastDrift() <= gpu.driftTolerance(),
-          "lastDrift " + gpu.lastDrift() + " > tolerance " + gpu.driftTolerance());
+      assertFewRefreshes(gpu, 0, m + 100);
     } finally {
       for (DeviceBuffer b : g) {
         if (b != null) {
@@ -102,28 +102,10 @@ class GpuDenseMfacPipelineTest {
     int d = 5003;
     int m = 16;
     GpuContext ctx = checkedContext();
-    GradientSequence gradients = new GradientSequence(d, SCALE, 5);
-    double[] uHost = new double[d];
-    double[] uDevice = new double[d];
     try (GpuDenseMfacPipeline host = new GpuDenseMfacPipeline(ctx, d, m, 1e-3);
-        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3);
-        DeviceBuffer g = ctx.allocate(8L * d);
-        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
-      for (int t = 0; t < 2 * m + 3; t++) {
-        double[] grad = gradients.gradient(t);
-        host.direction(grad, uHost);
-        g.copyFrom(grad, 0, d, 0);
-        device.directionDevice(g, u);
-        device.stream().synchronize();
-        u.copyTo(uDevice, 0, d, 0);
-        for (int i = 0; i < d; i++) {
-          if (Double.doubleToRawLongBits(uHost[i]) != Double.doubleToRawLongBits(uDevice[i])) {
-            fail("step " + t + ": u[" + i + "] is " + uDevice[i] + " through the device API, " + uHost[i]
-                + " through the host API");
-          }
-        }
-      }
-      assertEquals(2 * m + 3, device.stepCount());
+        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3)) {
+      assertDeviceApiMatchesHostApi(ctx, host, device, new GradientSequence(d, SCALE, 5), 2 * m + 3,
+          GpuPipelineTesting::assertSameBits);
     }
   }
 
@@ -150,34 +132,21 @@ class GpuDenseMfacPipelineTest {
       long window = 4L * m * ((d + 3) / 4 * 4);
       long matrices = 2L * 8 * m * m;
       long scratch = 8L * m * (((d + 3) / 4 + 1023) / 1024 + 16) + 2 * 8L * d;
-      long memory = gpu.memoryBytes();
-      // The pool rounds each buffer up by less than a quarter.
-      assertTrue(memory >= window + matrices && memory <= (window + matrices + scratch) * 5 / 4 + (1 << 16),
-          "memoryBytes " + memory + " for window " + window + ", m×m " + matrices + ", scratch " + scratch);
+      assertMemoryBetween(gpu.memoryBytes(), window + matrices, scratch,
+          "window " + window + ", m×m " + matrices + ", scratch " + scratch);
       int forced = 0;
       for (int t = 0; t < fill + steps; t++) {
-        if (refreshEvery > 0 && t % refreshEvery == refreshEvery - 1) {
-          gpu.refresh();
-          forced++;
-        }
+        forced += refreshIfDue(gpu, t, refreshEvery);
         double[] g = gradients.gradient(t);
         cpu.direction(g, uCpu);
         gpu.direction(g, uGpu);
         if (t < fill) {
           continue;
         }
-        float[] row = gpu.lastInserted();
-        for (int i = 0; i < d; i++) {
-          if (Float.floatToRawIntBits(row[i]) != Float.floatToRawIntBits((float) g[i])) {
-            fail("step " + t + ": window entry " + i + " is " + row[i] + " on the GPU, (float) g = " + (float) g[i]);
-          }
-        }
+        assertWindowRowIsFloatOf(t, g, gpu.lastInserted());
         assertClose(t, uCpu, uGpu, TOLERANCE);
       }
-      assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
-          "refreshCount " + gpu.refreshCount() + " after " + (fill + steps) + " steps with " + forced + " forced");
-      assertTrue(gpu.lastDrift() <= gpu.driftTolerance(),
-          "lastDrift " + gpu.lastDrift() + " > tolerance " + gpu.driftTolerance());
+      assertFewRefreshes(gpu, forced, fill + steps);
     }
   }
 }

@@ -1,5 +1,6 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,35 +8,28 @@ import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.TensorLayout;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** The GGT constructors' checks run before the device is touched, so they are testable without a GPU. */
 class GpuGgtPipelineArgumentsTest {
-
-  private static void rejects(String parameter, Executable construct) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, construct);
-    assertTrue(e.getMessage().startsWith(parameter + ":"), e.getMessage());
-  }
-
   @Test
   void badSparseArgumentsAreRejectedWithTheParameterName() {
-    rejects("d", () -> new GpuSparseGgtPipeline(null, 0, 4, 1, 1e-5, 1e-6));
-    rejects("m", () -> new GpuSparseGgtPipeline(null, 10, 0, 1, 1e-5, 1e-6));
-    rejects("k", () -> new GpuSparseGgtPipeline(null, 10, 4, 0, 1e-5, 1e-6));
-    rejects("k", () -> new GpuSparseGgtPipeline(null, 10, 4, 11, 1e-5, 1e-6));
-    rejects("epsilon", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, 0.0, 1e-6));
-    rejects("epsilon", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, Double.NaN, 1e-6));
-    rejects("ridge", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, 1e-5, -1e-9));
-    rejects("ridge", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, 1e-5, Double.POSITIVE_INFINITY));
+    assertRejects("d", () -> new GpuSparseGgtPipeline(null, 0, 4, 1, 1e-5, 1e-6));
+    assertRejects("m", () -> new GpuSparseGgtPipeline(null, 10, 0, 1, 1e-5, 1e-6));
+    assertRejects("k", () -> new GpuSparseGgtPipeline(null, 10, 4, 0, 1e-5, 1e-6));
+    assertRejects("k", () -> new GpuSparseGgtPipeline(null, 10, 4, 11, 1e-5, 1e-6));
+    assertRejects("epsilon", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, 0.0, 1e-6));
+    assertRejects("epsilon", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, Double.NaN, 1e-6));
+    assertRejects("ridge", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, 1e-5, -1e-9));
+    assertRejects("ridge", () -> new GpuSparseGgtPipeline(null, 10, 4, 2, 1e-5, Double.POSITIVE_INFINITY));
   }
 
   @Test
   void badDenseArgumentsAreRejectedWithTheParameterName() {
-    rejects("d", () -> new GpuDenseGgtPipeline(null, 0, 4, 1e-5, 1e-6));
-    rejects("d", () -> new GpuDenseGgtPipeline(null, Integer.MAX_VALUE, 4, 1e-5, 1e-6));
-    rejects("m", () -> new GpuDenseGgtPipeline(null, 10, -1, 1e-5, 1e-6));
-    rejects("epsilon", () -> new GpuDenseGgtPipeline(null, 10, 4, Double.POSITIVE_INFINITY, 1e-6));
-    rejects("ridge", () -> new GpuDenseGgtPipeline(null, 10, 4, 1e-5, Double.NaN));
+    assertRejects("d", () -> new GpuDenseGgtPipeline(null, 0, 4, 1e-5, 1e-6));
+    assertRejects("d", () -> new GpuDenseGgtPipeline(null, Integer.MAX_VALUE, 4, 1e-5, 1e-6));
+    assertRejects("m", () -> new GpuDenseGgtPipeline(null, 10, -1, 1e-5, 1e-6));
+    assertRejects("epsilon", () -> new GpuDenseGgtPipeline(null, 10, 4, Double.POSITIVE_INFINITY, 1e-6));
+    assertRejects("ridge", () -> new GpuDenseGgtPipeline(null, 10, 4, 1e-5, Double.NaN));
   }
 
   @Test
@@ -43,10 +37,10 @@ class GpuGgtPipelineArgumentsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new GpuDenseGgtPipeline(null, 10, 129, 1e-5, 1e-6));
     assertTrue(e.getMessage().startsWith("m: the GPU GGT supports m ≤ 128"), e.getMessage());
-    rejects("m", () -> new GpuSparseGgtPipeline(null, 1000, 129, 10, 1e-5, 1e-6));
+    assertRejects("m", () -> new GpuSparseGgtPipeline(null, 1000, 129, 10, 1e-5, 1e-6));
     for (Method method : new Method[] {Method.DENSE_GGT, Method.SPARSE_GGT}) {
       OptimizerConfig config = OptimizerConfig.builder(method, TensorLayout.flat(1000)).window(129).build();
-      rejects("m", () -> GpuPipelines.create(null, config));
+      assertRejects("m", () -> GpuPipelines.create(null, config));
     }
   }
 

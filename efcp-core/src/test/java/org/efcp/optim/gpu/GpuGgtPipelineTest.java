@@ -1,15 +1,19 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertDeviceApiMatchesHostApi;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertMemoryBetween;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameError;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameIndices;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameValues;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertWindowRowIsFloatOf;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.function.IntFunction;
 
-import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.ErrorFeedback;
@@ -88,36 +92,15 @@ class GpuGgtPipelineTest {
     int m = 16;
     GpuContext ctx = checkedContext();
     GradientSequence gradients = new GradientSequence(d, SCALE, 5);
-    double[] uHost = new double[d];
-    double[] uDevice = new double[d];
     try (GpuSparseGgtPipeline sparseHost = new GpuSparseGgtPipeline(ctx, d, m, 50, 1e-5, 1e-6);
         GpuSparseGgtPipeline sparseDevice = new GpuSparseGgtPipeline(ctx, d, m, 50, 1e-5, 1e-6);
         GpuDenseGgtPipeline denseHost = new GpuDenseGgtPipeline(ctx, d, m, 1e-5, 1e-6);
-        GpuDenseGgtPipeline denseDevice = new GpuDenseGgtPipeline(ctx, d, m, 1e-5, 1e-6);
-        DeviceBuffer g = ctx.allocate(8L * d);
-        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
-      for (int t = 0; t < 2 * m + 3; t++) {
-        double[] grad = gradients.gradient(t);
-        g.copyFrom(grad, 0, d, 0);
-        sparseHost.direction(grad, uHost);
-        sparseDevice.directionDevice(g, u);
-        sparseDevice.stream().synchronize();
-        u.copyTo(uDevice, 0, d, 0);
-        // Only the order of the double atomics in u differs between the two runs (amplified by u's cancellation).
-        assertClose(t, uHost, uDevice, 1e-7);
-        denseHost.direction(grad, uHost);
-        denseDevice.directionDevice(g, u);
-        denseDevice.stream().synchronize();
-        u.copyTo(uDevice, 0, d, 0);
-        for (int i = 0; i < d; i++) {
-          if (Double.doubleToRawLongBits(uHost[i]) != Double.doubleToRawLongBits(uDevice[i])) {
-            fail("step " + t + ": dense u[" + i + "] is " + uDevice[i] + " through the device API, " + uHost[i]
-                + " through the host API");
-          }
-        }
-      }
-      assertEquals(2 * m + 3, sparseDevice.stepCount());
-      assertEquals(2 * m + 3, denseDevice.stepCount());
+        GpuDenseGgtPipeline denseDevice = new GpuDenseGgtPipeline(ctx, d, m, 1e-5, 1e-6)) {
+      // Only the order of the double atomics in u differs between the two runs (amplified by u's cancellation).
+      assertDeviceApiMatchesHostApi(ctx, sparseHost, sparseDevice, gradients, 2 * m + 3,
+          (t, uHost, uDevice) -> assertClose(t, uHost, uDevice, 1e-7));
+      assertDeviceApiMatchesHostApi(ctx, denseHost, denseDevice, gradients, 2 * m + 3,
+          GpuPipelineTesting::assertSameBits);
     }
   }
 
@@ -153,32 +136,16 @@ class GpuGgtPipelineTest {
       long padded = m + (m & 1);
       long matrices = 8L * m * m + 2 * 8L * padded * padded;
       long vectors = 2L * 8 * d;
-      long memory = gpu.memoryBytes();
-      assertTrue(memory >= window + matrices + vectors
-          && memory <= (window + matrices + 3 * vectors + 64L * m) * 5 / 4 + (1 << 16),
-          "memoryBytes " + memory + " for window " + window + ", m×m " + matrices + ", d-vectors " + vectors);
+      assertMemoryBetween(gpu.memoryBytes(), window + matrices + vectors, 2 * vectors + 64L * m,
+          "window " + window + ", m×m " + matrices + ", d-vectors " + vectors);
       for (int t = 0; t < steps; t++) {
         double[] g = gradients.apply(t);
         cpu.direction(g, uCpu);
         gpu.direction(g, uGpu);
         SparseVector c = (SparseVector) cpu.lastCompressed();
-        int[] indices = gpu.lastIndices();
-        float[] values = gpu.lastValues();
-        for (int q = 0; q < k; q++) {
-          if (indices[q] != c.indices()[q]
-              || Float.floatToRawIntBits(values[q]) != Float.floatToRawIntBits(c.values()[q])) {
-            fail("step " + t + ": entry #" + q + " is (" + indices[q] + ", " + values[q] + ") on the GPU, ("
-                + c.indices()[q] + ", " + c.values()[q] + ") on the CPU");
-          }
-        }
-        double[] error = errorFeedback.error();
-        double[] gpuError = gpu.errorBuffer();
-        for (int i = 0; i < d; i++) {
-          if (Double.doubleToRawLongBits(error[i]) != Double.doubleToRawLongBits(gpuError[i])) {
-            fail("step " + t + ": error entry " + i + " is " + gpuError[i] + " on the GPU, " + error[i]
-                + " on the CPU");
-          }
-        }
+        assertSameIndices(t, c.indices(), gpu.lastIndices());
+        assertSameValues(t, c.values(), gpu.lastValues());
+        assertSameError(t, errorFeedback.error(), gpu.errorBuffer());
         assertClose(t, uCpu, uGpu, TOLERANCE);
         assertConverged(t, gpu);
       }
@@ -197,20 +164,13 @@ class GpuGgtPipelineTest {
       long padded = m + (m & 1);
       long matrices = 8L * m * m + 2 * 8L * padded * padded;
       long scratch = 8L * m * (((d + 3) / 4 + 1023) / 1024 + 16) + 2 * 8L * d;
-      long memory = gpu.memoryBytes();
-      // The pool rounds each buffer up by less than a quarter.
-      assertTrue(memory >= window + matrices && memory <= (window + matrices + scratch) * 5 / 4 + (1 << 16),
-          "memoryBytes " + memory + " for window " + window + ", m×m " + matrices + ", scratch " + scratch);
+      assertMemoryBetween(gpu.memoryBytes(), window + matrices, scratch,
+          "window " + window + ", m×m " + matrices + ", scratch " + scratch);
       for (int t = 0; t < steps; t++) {
         double[] g = gradients.apply(t);
         cpu.direction(g, uCpu);
         gpu.direction(g, uGpu);
-        float[] row = gpu.lastInserted();
-        for (int i = 0; i < d; i++) {
-          if (Float.floatToRawIntBits(row[i]) != Float.floatToRawIntBits((float) g[i])) {
-            fail("step " + t + ": window entry " + i + " is " + row[i] + " on the GPU, (float) g = " + (float) g[i]);
-          }
-        }
+        assertWindowRowIsFloatOf(t, g, gpu.lastInserted());
         assertClose(t, uCpu, uGpu, TOLERANCE);
         assertConverged(t, gpu);
       }

@@ -1,13 +1,16 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertDeviceApiMatchesHostApi;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertFewRefreshes;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertMemoryBetween;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertRelative;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
+import static org.efcp.optim.gpu.GpuPipelineTesting.maxAbs;
+import static org.efcp.optim.gpu.GpuPipelineTesting.refreshIfDue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.ErrorFeedback;
@@ -64,28 +67,10 @@ class GpuLowRankMfacPipelineTest {
     int d = layout.dimension();
     int m = 8;
     GpuContext ctx = checkedContext();
-    GradientSequence gradients = new GradientSequence(d, SCALE, 5);
-    double[] uHost = new double[d];
-    double[] uDevice = new double[d];
     try (GpuLowRankMfacPipeline host = new GpuLowRankMfacPipeline(ctx, layout, m, 4, SEED, 1e-3);
-        GpuLowRankMfacPipeline device = new GpuLowRankMfacPipeline(ctx, layout, m, 4, SEED, 1e-3);
-        DeviceBuffer g = ctx.allocate(8L * d);
-        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
-      for (int t = 0; t < 2 * m + 3; t++) {
-        double[] grad = gradients.gradient(t);
-        host.direction(grad, uHost);
-        g.copyFrom(grad, 0, d, 0);
-        device.directionDevice(g, u);
-        device.stream().synchronize();
-        u.copyTo(uDevice, 0, d, 0);
-        for (int i = 0; i < d; i++) {
-          if (Double.doubleToRawLongBits(uHost[i]) != Double.doubleToRawLongBits(uDevice[i])) {
-            fail("step " + t + ": u[" + i + "] is " + uDevice[i] + " through the device API, " + uHost[i]
-                + " through the host API");
-          }
-        }
-      }
-      assertEquals(2 * m + 3, device.stepCount());
+        GpuLowRankMfacPipeline device = new GpuLowRankMfacPipeline(ctx, layout, m, 4, SEED, 1e-3)) {
+      assertDeviceApiMatchesHostApi(ctx, host, device, new GradientSequence(d, SCALE, 5), 2 * m + 3,
+          GpuPipelineTesting::assertSameBits);
     }
   }
 
@@ -127,17 +112,11 @@ class GpuLowRankMfacPipelineTest {
       }
       long fixed = window + 8L * d + 2L * 8 * m * m;
       scratch += partials + 8L * m * (layout.numTensors() + 8) + 64;
-      long memory = gpu.memoryBytes();
-      // The pool rounds each buffer up by less than a quarter.
-      assertTrue(memory >= fixed && memory <= (fixed + scratch) * 5 / 4 + (1 << 16),
-          "memoryBytes " + memory + " for window " + window + ", error and m×m " + (fixed - window) + ", scratch "
-              + scratch);
+      assertMemoryBetween(gpu.memoryBytes(), fixed, scratch,
+          "window " + window + ", error and m×m " + (fixed - window) + ", scratch " + scratch);
       int forced = 0;
       for (int t = 0; t < steps; t++) {
-        if (refreshEvery > 0 && t % refreshEvery == refreshEvery - 1) {
-          gpu.refresh();
-          forced++;
-        }
+        forced += refreshIfDue(gpu, t, refreshEvery);
         double[] g = gradients.gradient(t + 2);
         for (int i = 0; i < d; i++) {
           accumulator[i] = cpuError[i] + g[i];
@@ -159,35 +138,7 @@ class GpuLowRankMfacPipelineTest {
           }
         }
       }
-      assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
-          "refreshCount " + gpu.refreshCount() + " after " + steps + " steps with " + forced + " forced");
-      assertTrue(gpu.lastDrift() <= gpu.driftTolerance(), "lastDrift " + gpu.lastDrift());
-    }
-  }
-
-  private static double maxAbs(double[] x) {
-    double max = 0;
-    for (double v : x) {
-      max = Math.max(max, Math.abs(v));
-    }
-    return max;
-  }
-
-  /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · scale (a NaN always fails). */
-  private static void assertRelative(int step, String what, double[] expected, double[] actual, double tolerance,
-      double scale) {
-    double diff = 0;
-    int worst = -1;
-    for (int i = 0; i < expected.length; i++) {
-      double e = Math.abs(expected[i] - actual[i]);
-      if (e > diff || Double.isNaN(e)) {
-        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
-        worst = i;
-      }
-    }
-    if (diff > tolerance * scale) {
-      fail("step " + step + ": " + what + " max |gpu - cpu| = " + diff + " at " + worst + " (gpu " + actual[worst]
-          + ", cpu " + expected[worst] + "), scale " + scale + ", relative " + diff / scale + " > " + tolerance);
+      assertFewRefreshes(gpu, forced, steps);
     }
   }
 }

@@ -1,13 +1,17 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertDeviceApiMatchesHostApi;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertFewRefreshes;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameError;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameIndices;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameValues;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
+import static org.efcp.optim.gpu.GpuPipelineTesting.refreshIfDue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.ErrorFeedback;
@@ -60,25 +64,14 @@ class GpuSparseMfacPipelineTest {
     int m = 16;
     int k = 50;
     GpuContext ctx = checkedContext();
-    GradientSequence gradients = new GradientSequence(d, SCALE, 5);
-    double[] uHost = new double[d];
-    double[] uDevice = new double[d];
     try (GpuSparseMfacPipeline host = new GpuSparseMfacPipeline(ctx, d, m, k, 1e-3);
-        GpuSparseMfacPipeline device = new GpuSparseMfacPipeline(ctx, d, m, k, 1e-3);
-        DeviceBuffer g = ctx.allocate(8L * d);
-        DeviceBuffer u = ctx.allocate(8L * (d + 3))) {
-      for (int t = 0; t < 2 * m + 3; t++) {
-        double[] grad = gradients.gradient(t);
-        host.direction(grad, uHost);
-        g.copyFrom(grad, 0, d, 0);
-        device.directionDevice(g, u);
-        device.stream().synchronize();
-        u.copyTo(uDevice, 0, d, 0);
-        assertSameIndices(t, host.lastIndices(), device.lastIndices());
-        // Only the order of the double atomics in u differs between the two runs.
-        assertClose(t, uHost, uDevice, 1e-8);
-      }
-      assertEquals(2 * m + 3, device.stepCount());
+        GpuSparseMfacPipeline device = new GpuSparseMfacPipeline(ctx, d, m, k, 1e-3)) {
+      assertDeviceApiMatchesHostApi(ctx, host, device, new GradientSequence(d, SCALE, 5), 2 * m + 3,
+          (t, uHost, uDevice) -> {
+            assertSameIndices(t, host.lastIndices(), device.lastIndices());
+            // Only the order of the double atomics in u differs between the two runs.
+            assertClose(t, uHost, uDevice, 1e-8);
+          });
     }
   }
 
@@ -111,10 +104,7 @@ class GpuSparseMfacPipelineTest {
           "memoryBytes " + memory + " for window " + window + ", m×m " + matrices + ", d-vectors " + vectors);
       int forced = 0;
       for (int t = 0; t < steps; t++) {
-        if (refreshEvery > 0 && t % refreshEvery == refreshEvery - 1) {
-          gpu.refresh();
-          forced++;
-        }
+        forced += refreshIfDue(gpu, t, refreshEvery);
         double[] g = gradients.gradient(t);
         cpu.direction(g, uCpu);
         gpu.direction(g, uGpu);
@@ -124,36 +114,8 @@ class GpuSparseMfacPipelineTest {
         assertSameError(t, errorFeedback.error(), gpu.errorBuffer());
         assertClose(t, uCpu, uGpu, TOLERANCE);
       }
-      assertTrue(gpu.refreshCount() >= forced && gpu.refreshCount() <= forced + 2,
-          "refreshCount " + gpu.refreshCount() + " after " + steps + " steps with " + forced + " forced");
-      assertTrue(gpu.lastDrift() <= GpuSparseMfacPipeline.DRIFT_TOLERANCE, "lastDrift " + gpu.lastDrift());
-    }
-  }
-
-  private static void assertSameIndices(int step, int[] expected, int[] actual) {
-    assertEquals(expected.length, actual.length, "step " + step + ": number of indices");
-    for (int q = 0; q < expected.length; q++) {
-      if (expected[q] != actual[q]) {
-        fail("step " + step + ": index #" + q + " is " + actual[q] + " on the GPU, " + expected[q] + " on the CPU");
-      }
-    }
-  }
-
-  private static void assertSameValues(int step, float[] expected, float[] actual) {
-    assertEquals(expected.length, actual.length, "step " + step + ": number of values");
-    for (int q = 0; q < expected.length; q++) {
-      if (Float.floatToRawIntBits(expected[q]) != Float.floatToRawIntBits(actual[q])) {
-        fail("step " + step + ": value #" + q + " is " + actual[q] + " on the GPU, " + expected[q] + " on the CPU");
-      }
-    }
-  }
-
-  private static void assertSameError(int step, double[] expected, double[] actual) {
-    for (int i = 0; i < expected.length; i++) {
-      if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i])) {
-        fail("step " + step + ": error buffer entry " + i + " is " + actual[i] + " on the GPU, " + expected[i]
-            + " on the CPU");
-      }
+      // driftTolerance() is GpuSparseMfacPipeline.DRIFT_TOLERANCE.
+      assertFewRefreshes(gpu, forced, steps);
     }
   }
 }

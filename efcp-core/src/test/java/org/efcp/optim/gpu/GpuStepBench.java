@@ -2,6 +2,7 @@ package org.efcp.optim.gpu;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.IntConsumer;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
@@ -88,62 +89,31 @@ public final class GpuStepBench {
       int timed) {
     String shape = String.format(Locale.ROOT, "\"d\":%d,\"m\":%d,%s\"eps\":%g,\"ridge\":%g", D, GGT_M,
         p instanceof GpuSparseGgtPipeline ? "\"k\":" + K + "," : "", GGT_EPSILON, GGT_RIDGE);
-    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
-    try (DeviceBuffer u = ctx.allocate(8L * D)) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = ctx.allocate(8L * D);
-        g[i].copyFrom(gradients[i], 0, D, 0);
-      }
-      long fillStart = System.nanoTime();
-      for (int t = 0; t < GGT_M; t++) {
-        p.directionDevice(g[t % g.length], u);
-      }
-      p.stream().synchronize();
-      double fillMs = (System.nanoTime() - fillStart) / 1e6;
-
-      double[] ms = new double[timed];
-      for (int i = 0; i < timed; i++) {
-        long start = System.nanoTime();
-        p.directionDevice(g[i % g.length], u);
-        p.stream().synchronize();
-        ms[i] = (System.nanoTime() - start) / 1e6;
-      }
+    try (DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
+      double fillMs = steps.queuedMillis(p, GGT_M);
+      double[] ms = steps.syncedMillis(p, timed);
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_%s_step\",\"api\":\"device\",\"device\":\"%s\",%s,\"steps\":%d,\"median_ms\":%.4f,"
               + "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"fill_%d_steps_ms\":%.1f,\"last_sweeps\":%d,\"memory_bytes\":%d}",
           name, device, shape, timed, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0), GGT_M, fillMs,
           p.lastSweeps(), p.memoryBytes()));
 
-      long start = System.nanoTime();
-      for (int i = 0; i < timed; i++) {
-        p.directionDevice(g[i % g.length], u);
-      }
-      p.stream().synchronize();
-      double perStep = (System.nanoTime() - start) / 1e6 / timed;
+      double perStep = steps.queuedMillis(p, timed) / timed;
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_%s_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",%s,\"steps\":%d,"
               + "\"mean_ms\":%.4f}",
           name, device, shape, timed, perStep));
 
       int runs = Math.min(timed, 50);
-      double[] eigenMs = new double[runs];
-      for (int i = 0; i < runs; i++) {
-        long t0 = System.nanoTime();
+      double[] eigenMs = millisEach(runs, i -> {
         p.rerunEigenStep();
         p.stream().synchronize();
-        eigenMs[i] = (System.nanoTime() - t0) / 1e6;
-      }
+      });
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_%s_eigen\",\"device\":\"%s\",\"m\":%d,\"runs\":%d,\"median_ms\":%.4f,"
               + "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"sweeps\":%d}",
           name, device, GGT_M, runs, quantile(eigenMs, 0.5), quantile(eigenMs, 0.9), quantile(eigenMs, 0.0),
           p.lastSweeps()));
-    } finally {
-      for (DeviceBuffer b : g) {
-        if (b != null) {
-          b.close();
-        }
-      }
     }
   }
 
@@ -154,12 +124,7 @@ public final class GpuStepBench {
     for (int t = 0; t < GGT_M; t++) {
       cpu.direction(gradients[t % gradients.length], u);
     }
-    double[] ms = new double[timed];
-    for (int i = 0; i < timed; i++) {
-      long start = System.nanoTime();
-      cpu.direction(gradients[i % gradients.length], u);
-      ms[i] = (System.nanoTime() - start) / 1e6;
-    }
+    double[] ms = millisEach(timed, i -> cpu.direction(gradients[i % gradients.length], u));
     System.out.println(String.format(Locale.ROOT,
         "{\"bench\":\"%s\",\"api\":\"host\",\"device\":\"cpu (%d threads)\",\"d\":%d,\"m\":%d,%s\"eps\":%g,"
             + "\"ridge\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f}",
@@ -169,36 +134,14 @@ public final class GpuStepBench {
   }
 
   private static void benchGpu(GpuContext ctx, String device, double[][] gradients, double damping, int timed) {
-    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
     try (GpuSparseMfacPipeline p = new GpuSparseMfacPipeline(ctx, D, M, K, damping);
-        DeviceBuffer u = ctx.allocate(8L * D)) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = ctx.allocate(8L * D);
-        g[i].copyFrom(gradients[i], 0, D, 0);
-      }
-      long fillStart = System.nanoTime();
-      for (int t = 0; t < M; t++) {
-        p.directionDevice(g[t % g.length], u);
-      }
-      p.stream().synchronize();
-      double fillMs = (System.nanoTime() - fillStart) / 1e6;
-
-      double[] ms = new double[timed];
-      for (int i = 0; i < timed; i++) {
-        long start = System.nanoTime();
-        p.directionDevice(g[i % g.length], u);
-        p.stream().synchronize();
-        ms[i] = (System.nanoTime() - start) / 1e6;
-      }
+        DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
+      double fillMs = steps.queuedMillis(p, M);
+      double[] ms = steps.syncedMillis(p, timed);
       print("gpu_sparse_mfac_step", "device", device, damping, ms, p.refreshCount(),
           String.format(Locale.ROOT, ",\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e", M, fillMs, p.lastDrift()));
 
-      long start = System.nanoTime();
-      for (int i = 0; i < timed; i++) {
-        p.directionDevice(g[i % g.length], u);
-      }
-      p.stream().synchronize();
-      double perStep = (System.nanoTime() - start) / 1e6 / timed;
+      double perStep = steps.queuedMillis(p, timed) / timed;
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_sparse_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"d\":%d,\"m\":%d,"
               + "\"k\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
@@ -208,7 +151,7 @@ public final class GpuStepBench {
       int profiled = Math.min(timed, 50);
       double[][] stages = new double[3][profiled];
       for (int i = 0; i < profiled; i++) {
-        p.directionDevice(g[i % g.length], u);
+        steps.queue(p, i);
         double[] s = p.lastStageMillis();
         for (int j = 0; j < 3; j++) {
           stages[j][i] = s[j];
@@ -222,44 +165,16 @@ public final class GpuStepBench {
 
       int hostSteps = Math.min(timed, 50);
       double[] uHost = new double[D];
-      double[] hostMs = new double[hostSteps];
-      for (int i = 0; i < hostSteps; i++) {
-        long t0 = System.nanoTime();
-        p.direction(gradients[i % gradients.length], uHost);
-        hostMs[i] = (System.nanoTime() - t0) / 1e6;
-      }
+      double[] hostMs = millisEach(hostSteps, i -> p.direction(gradients[i % gradients.length], uHost));
       print("gpu_sparse_mfac_step", "host", device, damping, hostMs, p.refreshCount(), "");
-    } finally {
-      for (DeviceBuffer b : g) {
-        if (b != null) {
-          b.close();
-        }
-      }
     }
   }
 
   private static void benchDense(GpuContext ctx, String device, double[][] gradients, double damping) {
-    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
     try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, D, M, damping);
-        DeviceBuffer u = ctx.allocate(8L * D)) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = ctx.allocate(8L * D);
-        g[i].copyFrom(gradients[i], 0, D, 0);
-      }
-      long fillStart = System.nanoTime();
-      for (int t = 0; t < M; t++) {
-        p.directionDevice(g[t % g.length], u);
-      }
-      p.stream().synchronize();
-      double fillMs = (System.nanoTime() - fillStart) / 1e6;
-
-      double[] ms = new double[DENSE_TIMED];
-      for (int i = 0; i < DENSE_TIMED; i++) {
-        long start = System.nanoTime();
-        p.directionDevice(g[i % g.length], u);
-        p.stream().synchronize();
-        ms[i] = (System.nanoTime() - start) / 1e6;
-      }
+        DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
+      double fillMs = steps.queuedMillis(p, M);
+      double[] ms = steps.syncedMillis(p, DENSE_TIMED);
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"d\":%d,\"m\":%d,"
               + "\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,"
@@ -267,47 +182,19 @@ public final class GpuStepBench {
           device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
           p.refreshCount(), M, fillMs, p.lastDrift(), p.driftTolerance(), p.memoryBytes()));
 
-      long start = System.nanoTime();
-      for (int i = 0; i < DENSE_TIMED; i++) {
-        p.directionDevice(g[i % g.length], u);
-      }
-      p.stream().synchronize();
-      double perStep = (System.nanoTime() - start) / 1e6 / DENSE_TIMED;
+      double perStep = steps.queuedMillis(p, DENSE_TIMED) / DENSE_TIMED;
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"d\":%d,"
               + "\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
           device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
-    } finally {
-      for (DeviceBuffer b : g) {
-        if (b != null) {
-          b.close();
-        }
-      }
     }
   }
 
   private static void benchLowRank(GpuContext ctx, String device, double[][] gradients, double damping) {
-    DeviceBuffer[] g = new DeviceBuffer[gradients.length];
     try (GpuLowRankMfacPipeline p = new GpuLowRankMfacPipeline(ctx, LINEAR_PROBE, M, RANK, 0, damping);
-        DeviceBuffer u = ctx.allocate(8L * D)) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = ctx.allocate(8L * D);
-        g[i].copyFrom(gradients[i], 0, D, 0);
-      }
-      long fillStart = System.nanoTime();
-      for (int t = 0; t < M; t++) {
-        p.directionDevice(g[t % g.length], u);
-      }
-      p.stream().synchronize();
-      double fillMs = (System.nanoTime() - fillStart) / 1e6;
-
-      double[] ms = new double[LOWRANK_TIMED];
-      for (int i = 0; i < LOWRANK_TIMED; i++) {
-        long start = System.nanoTime();
-        p.directionDevice(g[i % g.length], u);
-        p.stream().synchronize();
-        ms[i] = (System.nanoTime() - start) / 1e6;
-      }
+        DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
+      double fillMs = steps.queuedMillis(p, M);
+      double[] ms = steps.syncedMillis(p, LOWRANK_TIMED);
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"layout\":\"%s\",\"m\":%d,"
               + "\"rank\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
@@ -315,22 +202,11 @@ public final class GpuStepBench {
           device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, quantile(ms, 0.5), quantile(ms, 0.9),
           quantile(ms, 0.0), p.refreshCount(), M, fillMs, p.lastDrift(), p.memoryBytes()));
 
-      long start = System.nanoTime();
-      for (int i = 0; i < LOWRANK_TIMED; i++) {
-        p.directionDevice(g[i % g.length], u);
-      }
-      p.stream().synchronize();
-      double perStep = (System.nanoTime() - start) / 1e6 / LOWRANK_TIMED;
+      double perStep = steps.queuedMillis(p, LOWRANK_TIMED) / LOWRANK_TIMED;
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"layout\":\"%s\","
               + "\"m\":%d,\"rank\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
           device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, perStep, p.refreshCount()));
-    } finally {
-      for (DeviceBuffer b : g) {
-        if (b != null) {
-          b.close();
-        }
-      }
     }
   }
 
@@ -338,17 +214,12 @@ public final class GpuStepBench {
     DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(D))
         .window(M).density(K).damping(damping).build());
     double[] u = new double[D];
-    long fillStart = System.nanoTime();
-    for (int t = 0; t < M; t++) {
-      cpu.direction(gradients[t % gradients.length], u);
-    }
-    double fillMs = (System.nanoTime() - fillStart) / 1e6;
-    double[] ms = new double[timed];
-    for (int i = 0; i < timed; i++) {
-      long start = System.nanoTime();
-      cpu.direction(gradients[i % gradients.length], u);
-      ms[i] = (System.nanoTime() - start) / 1e6;
-    }
+    double fillMs = millis(() -> {
+      for (int t = 0; t < M; t++) {
+        cpu.direction(gradients[t % gradients.length], u);
+      }
+    });
+    double[] ms = millisEach(timed, i -> cpu.direction(gradients[i % gradients.length], u));
     String device = "cpu (" + Runtime.getRuntime().availableProcessors() + " threads)";
     print("cpu_sparse_mfac_step", "host", device, damping, ms, -1,
         String.format(Locale.ROOT, ",\"fill_%d_steps_ms\":%.1f", M, fillMs));
@@ -363,10 +234,81 @@ public final class GpuStepBench {
         refreshes < 0 ? "null" : Long.toString(refreshes), extra));
   }
 
+  /** Milliseconds of each of {@code runs} calls of {@code run} (given the run's index). */
+  private static double[] millisEach(int runs, IntConsumer run) {
+    double[] ms = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long start = System.nanoTime();
+      run.accept(i);
+      ms[i] = (System.nanoTime() - start) / 1e6;
+    }
+    return ms;
+  }
+
+  /** Milliseconds {@code work} takes. */
+  private static double millis(Runnable work) {
+    long start = System.nanoTime();
+    work.run();
+    return (System.nanoTime() - start) / 1e6;
+  }
+
   /** The q-quantile by the nearest-rank rule on a sorted copy. */
   private static double quantile(double[] x, double q) {
     double[] s = x.clone();
     Arrays.sort(s);
     return s[(int) Math.min(s.length - 1, Math.round(q * (s.length - 1)))];
+  }
+
+  /** The bench gradients on the device and a u buffer: the timing loops every GPU bench runs on a pipeline. */
+  private static final class DeviceSteps implements AutoCloseable {
+    private final DeviceBuffer[] g;
+    private final DeviceBuffer u;
+
+    DeviceSteps(GpuContext ctx, double[][] gradients) {
+      g = new DeviceBuffer[gradients.length];
+      u = ctx.allocate(8L * D);
+      try {
+        for (int i = 0; i < g.length; i++) {
+          g[i] = ctx.allocate(8L * D);
+          g[i].copyFrom(gradients[i], 0, D, 0);
+        }
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    /** Queues step {@code i} (the gradients in turn) without waiting. */
+    void queue(GpuDirectionPipeline p, int i) {
+      p.directionDevice(g[i % g.length], u);
+    }
+
+    /** Milliseconds of {@code steps} steps queued back to back, up to the stream's end (throughput, or the fill). */
+    double queuedMillis(GpuDirectionPipeline p, int steps) {
+      return millis(() -> {
+        for (int i = 0; i < steps; i++) {
+          queue(p, i);
+        }
+        p.stream().synchronize();
+      });
+    }
+
+    /** Milliseconds of each of {@code steps} steps, each waited for (latency). */
+    double[] syncedMillis(GpuDirectionPipeline p, int steps) {
+      return millisEach(steps, i -> {
+        queue(p, i);
+        p.stream().synchronize();
+      });
+    }
+
+    @Override
+    public void close() {
+      u.close();
+      for (DeviceBuffer b : g) {
+        if (b != null) {
+          b.close();
+        }
+      }
+    }
   }
 }

@@ -1,0 +1,133 @@
+package org.efcp.optim.gpu;
+
+import java.util.Objects;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuStream;
+
+/**
+ * What every GPU direction pipeline (M-FAC: {@link GpuMfacPipelineBase}, GGT: {@link GpuGgtPipeline}) shares: the
+ * device, d, the stream, the device buffers it owns, the host-API wrapper around {@link #directionDevice} and the
+ * close protocol. A subclass constructor validates its arguments before calling {@code super} (the base touches no
+ * device), loads its kernels, then calls {@link #openStream()} and allocates its buffers with {@link #allocate}.
+ */
+abstract class GpuPipelineBase implements GpuDirectionPipeline {
+  final GpuContext context;
+  final int d;
+  /** Set once by {@link #openStream()}. */
+  GpuStream stream;
+
+  private final OwnedDeviceBuffers owned;
+  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
+  private DeviceBuffer gradientStaging;
+  private DeviceBuffer directionStaging;
+  private boolean closed;
+
+  /** Stores validated arguments; touches no device. */
+  GpuPipelineBase(GpuContext context, int d) {
+    this.context = Objects.requireNonNull(context, "context");
+    this.d = d;
+    this.owned = new OwnedDeviceBuffers(context);
+  }
+
+  @Override
+  public int dimension() {
+    return d;
+  }
+
+  /** The stream every step is queued on (blocking with respect to the legacy default stream). */
+  @Override
+  public GpuStream stream() {
+    return stream;
+  }
+
+  /**
+   * One step from host memory: uploads g, runs {@link #directionDevice} and downloads u (blocks until done).
+   *
+   * @param g the raw gradient, length d, every entry finite (not modified)
+   * @param uOut receives u, length d
+   * @throws IllegalArgumentException on a wrong length or a non-finite entry (before any state changes)
+   */
+  @Override
+  public void direction(double[] g, double[] uOut) {
+    checkOpen();
+    if (g.length != d) {
+      throw new IllegalArgumentException("gradient: expected d = " + d + ", got length " + g.length);
+    }
+    for (int i = 0; i < d; i++) {
+      if (!Double.isFinite(g[i])) {
+        throw new IllegalArgumentException("gradient: entry " + i + " is " + g[i]);
+      }
+    }
+    if (uOut.length != d) {
+      throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
+    }
+    if (gradientStaging == null) {
+      gradientStaging = allocate(8L * d);
+      directionStaging = allocate(8L * d);
+    }
+    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
+    // pipeline's blocking stream.
+    gradientStaging.copyFrom(g, 0, d, 0);
+    directionDevice(gradientStaging, directionStaging);
+    directionStaging.copyTo(uOut, 0, d, 0);
+  }
+
+  /** Device bytes of the buffers this pipeline allocated (the host-API staging too, once allocated). */
+  @Override
+  public long memoryBytes() {
+    return owned.bytes();
+  }
+
+  /** Waits for queued work, then returns every device buffer to the pool and closes the stream. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      stream.synchronize();
+    } finally {
+      owned.close();
+      releaseExtras();
+      stream.close();
+    }
+  }
+
+  /** Frees what a subclass holds beside its buffers, after them and before the stream (close's hook). */
+  void releaseExtras() {
+  }
+
+  /** Creates this pipeline's stream (constructor step, after the kernels are loaded). */
+  void openStream() {
+    stream = context.createStream();
+  }
+
+  /** Queues the zeroing of every buffer allocated so far on {@link #stream} (constructor step). */
+  void zeroBuffers() {
+    owned.zero(stream);
+  }
+
+  /** A device buffer that {@link #close()} returns and {@link #memoryBytes()} counts. */
+  DeviceBuffer allocate(long bytes) {
+    return owned.allocate(bytes);
+  }
+
+  /** Throws IllegalArgumentException naming {@code name} unless {@code b} holds at least d doubles. */
+  void requireDoubles(String name, DeviceBuffer b) {
+    Objects.requireNonNull(b, name);
+    if (b.bytes() < 8L * d) {
+      throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
+          + b.bytes() + " bytes");
+    }
+  }
+
+  /** Throws IllegalStateException once the pipeline is closed. */
+  void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("pipeline: used after close");
+    }
+  }
+}
