@@ -9,9 +9,11 @@
 // Eigenpairs with λ_i ≤ cutoff are dropped (h_i = 0): cutoff = 0 with a ridge, max(0, 1e-12·λ_max) without (the
 // CPU's rule). Empty slots (warm-up) have zero rows in K and w; only the leading n×n block is decomposed.
 //
-// Per step (one stream, blocks of 256 threads):
-//   ggt_coefficients   grid = 1       coef_j = β_j (+ 1/ε at the slot), j < n; 0 for j ≥ n
-//   then dense: dmfac_combine (dense_mfac.cu) with coef; sparse: ggt_scatter, grid = filled slots, u zeroed before.
+// The coefficients follow the M-FAC combination's convention, u = x/ε − Σ_j M_j x_j with M = −β, so the dense path
+// reuses dense_mfac.cu's dmfac_combine as it is (1/λ → 1/ε). Per step (one stream, blocks of 256 threads):
+//   dense only: ggt_gram_row grid = ceil(filled / 256)   K's row and column `slot` = w (dmfac_dots_finish writes w only)
+//   ggt_coefficients   grid = 1       M_j = −β_j, j < n; 0 for j ≥ n
+//   then dense: dmfac_combine (dense_mfac.cu) with M and 1/ε; sparse: ggt_scatter, grid = filled slots, u zeroed before.
 // All arithmetic is float64.
 #include "sparse_mfac_block.cuh"
 
@@ -153,13 +155,13 @@ __device__ int ggt_jacobi(double* __restrict__ A, double* __restrict__ V, int N)
   return sweep;
 }
 
-// coef = β (+ 1/ε at `slot`) from K (m×m, row-major) and w over the leading n×n block (1 ≤ n ≤ m ≤ GGT_MAX_M), one
+// M = −β from K (m×m, row-major) and w over the leading n×n block (1 ≤ n ≤ m ≤ GGT_MAX_M), one
 // block. A and V are scratch of at least N×N doubles (N = n rounded up to even; the padding row and column are zero,
 // so the padding index is never rotated and its eigenpair (0, e_N−1) is ignored). *sweeps receives the Jacobi sweep
 // count (GGT_MAX_SWEEPS when it stopped unconverged).
 extern "C" __global__ void ggt_coefficients(const double* __restrict__ K, const double* __restrict__ w, int m, int n,
                                             int slot, double ridge, double eps, double* __restrict__ A,
-                                            double* __restrict__ V, double* __restrict__ coef,
+                                            double* __restrict__ V, double* __restrict__ M,
                                             int* __restrict__ sweeps) {
   __shared__ double z[GGT_MAX_M];
   __shared__ double cutoff;
@@ -211,22 +213,20 @@ extern "C" __global__ void ggt_coefficients(const double* __restrict__ K, const 
       for (int i = 0; i < n; i++) {
         beta += v[i] * z[i];
       }
-      if (r == slot) {
-        beta += 1.0 / eps;
-      }
     }
-    coef[r] = beta;
+    M[r] = -beta;
   }
 }
 
-// u += coef_j x_j for slot j = blockIdx.x (sparse window: m rows of k (int32 index, float32 value) pairs); u must be
-// zeroed before. The block of slot `slot` also clears the new vector's support bits and scratch values (set by
+// u += c_j x_j, c_j = (1/ε at `slot`) − M_j, for slot j = blockIdx.x (sparse window: m rows of k (int32 index,
+// float32 value) pairs); u must be zeroed before. The block of slot `slot` also clears the new vector's support bits and scratch values (set by
 // topk_write; mfac_dots, their last reader, has finished).
 extern "C" __global__ void ggt_scatter(const int* __restrict__ winIdx, const float* __restrict__ winVal, int k,
-                                       const double* __restrict__ coef, int slot, double* __restrict__ u,
-                                       unsigned int* __restrict__ bitmap, double* __restrict__ scratch) {
+                                       const double* __restrict__ M, int slot, double invEps,
+                                       double* __restrict__ u, unsigned int* __restrict__ bitmap,
+                                       double* __restrict__ scratch) {
   const int j = blockIdx.x;
-  const double c = coef[j];
+  const double c = (j == slot ? invEps : 0.0) - M[j];
   const int* idx = winIdx + (long long)j * k;
   const float* val = winVal + (long long)j * k;
   for (int q = threadIdx.x; q < k; q += SM_THREADS) {
@@ -237,5 +237,16 @@ extern "C" __global__ void ggt_scatter(const int* __restrict__ winIdx, const flo
       bitmap[i >> 5] = 0u;
       scratch[i] = 0.0;
     }
+  }
+}
+
+// Row and column `slot` of the Gram matrix K (m×m, row-major) = w over the filled slots j < filled (dense GGT: its
+// dots come from dmfac_dots_finish, which writes w only). Entries of empty slots stay 0.
+extern "C" __global__ void ggt_gram_row(double* __restrict__ K, const double* __restrict__ w, int m, int filled,
+                                        int slot) {
+  const int j = blockIdx.x * SM_THREADS + threadIdx.x;
+  if (j < filled) {
+    K[(long long)slot * m + j] = w[j];
+    K[(long long)j * m + slot] = w[j];
   }
 }

@@ -9,10 +9,10 @@ import org.efcp.cuda.KernelModule;
  * Dense GGT on one GPU (round g to float32, no error feedback, then GGT over a dense float32 window, learning rate
  * 1): the same contract as the CPU {@code DirectionPipeline} for {@code Method.DENSE_GGT} (algorithms doc §4). Per
  * step, on this pipeline's stream, with the window kernels of dense M-FAC ({@code dense_mfac.cu}, unchanged):
- * x = (float) g into window slot {@code t mod m} ({@code dmfac_insert}); w = (⟨x_j, x⟩)_j and K's new row and
- * column ({@code dmfac_dots}, {@code dmfac_dots_finish}); the eigen step ({@link GpuGgtPipeline}); u = x/ε +
- * Σ_j β_j x_j in float64 ({@code dmfac_combine}: each thread owns four coordinates and walks the rows, no atomics,
- * so u is deterministic).
+ * x = (float) g into window slot {@code t mod m} ({@code dmfac_insert}); w = (⟨x_j, x⟩)_j ({@code dmfac_dots},
+ * {@code dmfac_dots_finish}) and K's new row and column ({@code ggt_gram_row}); the eigen step
+ * ({@link GpuGgtPipeline}); u = x/ε − Σ_j M_j x_j (M = −β) in float64 ({@code dmfac_combine} with 1/ε for 1/λ: each
+ * thread owns four coordinates and walks the rows, no atomics, so u is deterministic).
  *
  * <p>The window is m rows of ld float32 values (ld = d rounded up to a multiple of 4): 4·m·ld bytes, 308 MB at
  * d = 769,000, m = 100. Requires the {@code dense_mfac} and {@code ggt} fatbins.
@@ -32,6 +32,7 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
   private final Kernel dotsKernel;
   private final Kernel dotsFinish;
   private final Kernel combineKernel;
+  private final Kernel gramRow;
   /** The window, m rows of ld floats. */
   private final DeviceBuffer window;
   /** Per (row, chunk) partial dots, m × chunks doubles. */
@@ -58,6 +59,7 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
     this.dotsKernel = dense.kernel("dmfac_dots");
     this.dotsFinish = dense.kernel("dmfac_dots_finish");
     this.combineKernel = dense.kernel("dmfac_combine");
+    this.gramRow = context.module("ggt").kernel("ggt_gram_row");
     openStream();
     this.window = allocate(4L * m * ld);
     this.partials = allocate(8L * m * chunks);
@@ -79,14 +81,15 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
     insert.launch(stream, blocks(ld), 1, THREADS, 1, 0, g, window, d, ld, slot);
     dotsKernel.launch(stream, rowTiles * chunks, 1, THREADS, 1, 0, window, ld / 4, filled, slot, rowTiles, chunks,
         partials);
-    // dmfac_dots_finish also writes an M-FAC column (w/λ + n at the slot); with 1/λ = n = 0 it is unused.
     dotsFinish.launch(stream, (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 1, THREADS, 1, 0, partials, chunks,
-        gram, dots, unusedColumn, m, filled, slot, 0.0, 0.0);
+        dots, filled);
+    gramRow.launch(stream, blocks(filled), 1, THREADS, 1, 0, gram, dots, m, filled, slot);
   }
 
   @Override
   void combine(DeviceBuffer u, int slot, int filled) {
-    combineKernel.launch(stream, blocks(ld / 4), 1, THREADS, 1, 0, window, ld / 4, d, filled, coefficients, u);
+    combineKernel.launch(stream, blocks(ld / 4), 1, THREADS, 1, 0, window, ld / 4, d, filled, coefficients, slot,
+        1.0 / epsilon, u);
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */

@@ -15,7 +15,8 @@ import org.efcp.cuda.Kernel;
  *   <li>the eigen step in one block (kernel {@code ggt_coefficients}, {@code ggt.cu}): the leading n×n block of
  *   K + ridge·I (n = filled slots) is diagonalised by a parallel cyclic Jacobi method, V diag(λ) Vᵀ, and with
  *   s_i = sqrt(λ_i), h_i = −1/(ε s_i (s_i + ε)): β = V diag(h) Vᵀ w;</li>
- *   <li>u = x/ε + Σ_j β_j x_j, a pass over the window (the subclass).</li>
+ *   <li>u = x/ε + Σ_j β_j x_j = x/ε − Σ_j M_j x_j with M = −β (the M-FAC combination's convention, so the dense
+ *   window reuses its kernel), a pass over the window (the subclass).</li>
  * </ol>
  * Ridge convention (doc §13): with {@code ridge > 0} every eigenpair with λ &gt; 0 is kept; with {@code ridge = 0}
  * (the paper's exact formula) eigenpairs with λ ≤ 1e-12·λ_max are dropped, as on the CPU. Empty slots (warm-up) are
@@ -45,9 +46,7 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
   DeviceBuffer gram;
   /** w = (⟨x_j, x⟩)_j, the new row of K. */
   DeviceBuffer dots;
-  /** The reused M-FAC dots kernels' second output (their A column), unused here. */
-  DeviceBuffer unusedColumn;
-  /** β, plus 1/ε at the slot: u = Σ_j coefficients_j x_j. */
+  /** M = −β: u = x/ε − Σ_j M_j x_j. */
   DeviceBuffer coefficients;
 
   private Kernel eigenStep;
@@ -128,7 +127,7 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
    */
   abstract void insertAndDot(DeviceBuffer g, int slot, int filled);
 
-  /** Queues u = Σ_{j < filled} coefficients_j x_j into {@code u} (exactly d doubles). */
+  /** Queues u = x_slot/ε − Σ_{j < filled} coefficients_j x_j into {@code u} (exactly d doubles). */
   abstract void combine(DeviceBuffer u, int slot, int filled);
 
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
@@ -160,7 +159,6 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
     int padded = m + (m & 1);
     gram = allocate(8L * m * m);
     dots = allocate(8L * m);
-    unusedColumn = allocate(8L * m);
     coefficients = allocate(8L * m);
     eigenMatrix = allocate(8L * padded * padded);
     eigenVectors = allocate(8L * padded * padded);

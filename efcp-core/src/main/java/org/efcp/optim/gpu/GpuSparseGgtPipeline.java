@@ -21,6 +21,8 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
   private final Kernel scatter;
   /** ξ, the Top-k selection and the sparse window. */
   private final GpuErrorFeedbackTopK topK;
+  /** mfac_dots's second output (an M-FAC column of A), unused here. */
+  private final DeviceBuffer unusedColumn;
 
   /**
    * An empty pipeline (ξ = 0, every slot a zero vector, K = 0) on its own stream of {@code context}.
@@ -41,6 +43,7 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
     this.scatter = context.module("ggt").kernel("ggt_scatter");
     openStream();
     this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
+    this.unusedColumn = allocate(8L * m);
     startState();
   }
 
@@ -73,7 +76,7 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
   void combine(DeviceBuffer u, int slot, int filled) {
     u.zero(stream);
     scatter.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
-        coefficients, slot, u, topK.supportBits(), topK.supportValues());
+        coefficients, slot, 1.0 / epsilon, u, topK.supportBits(), topK.supportValues());
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */

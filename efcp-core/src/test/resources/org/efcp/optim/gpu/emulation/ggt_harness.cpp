@@ -24,7 +24,7 @@ static int paddedSize(int m) { return m + (m & 1); }
 static void runSparse(int d, int m, int k, double eps, double ridge, int steps, FILE* gin, FILE* out) {
   int nb = (d + 4095) / 4096;
   int mp = paddedSize(m);
-  std::vector<double> error(d), scratch(d), g(d), u(d), K((size_t)m * m), w(m), col(m), coef(m);
+  std::vector<double> error(d), scratch(d), g(d), u(d), K((size_t)m * m), w(m), col(m), M(m);
   std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
   std::vector<unsigned int> hist(2048), bitmap((d + 31) / 32);
   std::vector<sm_u64> st(4), blockCounts(nb);
@@ -45,11 +45,11 @@ static void runSparse(int d, int m, int k, double eps, double ridge, int steps, 
            bitmap.data(), scratch.data());
     LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, bitmap.data(), scratch.data(), K.data(), w.data(),
            col.data(), m, slot, 0.0, 0.0);
-    LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), coef.data(),
+    LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), M.data(),
            sweeps.data());
     std::fill(u.begin(), u.end(), 0.0);
-    LAUNCH(filled, ggt_scatter, winIdx.data(), winVal.data(), k, coef.data(), slot, u.data(), bitmap.data(),
-           scratch.data());
+    LAUNCH(filled, ggt_scatter, winIdx.data(), winVal.data(), k, M.data(), slot, 1.0 / eps, u.data(),
+           bitmap.data(), scratch.data());
     for (auto h : hist) if (h) die(t, "histogram not cleared");
     for (auto b : bitmap) if (b) die(t, "bitmap not cleared");
     for (auto s : scratch) if (s != 0.0) die(t, "scratch not cleared");
@@ -67,7 +67,7 @@ static void runDense(int d, int m, double eps, double ridge, int steps, FILE* gi
   int chunks = (ld4 + DM_CHUNK4 - 1) / DM_CHUNK4;
   int mp = paddedSize(m);
   std::vector<float4> window((size_t)m * ld4);
-  std::vector<double> g(d), u(d), K((size_t)m * m), partials((size_t)m * chunks), w(m), col(m), coef(m);
+  std::vector<double> g(d), u(d), K((size_t)m * m), partials((size_t)m * chunks), w(m), M(m);
   std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
   std::vector<int> sweeps(1);
   for (int t = 0; t < steps; t++) {
@@ -78,12 +78,12 @@ static void runDense(int d, int m, double eps, double ridge, int steps, FILE* gi
     int filledBlocks = (filled + 7) / 8;
     LAUNCH((ld + 255) / 256, dmfac_insert, g.data(), (float*)window.data(), d, ld, slot);
     LAUNCH(rowTiles * chunks, dmfac_dots, window.data(), ld4, filled, slot, rowTiles, chunks, partials.data());
-    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, K.data(), w.data(), col.data(), m, filled, slot,
-           0.0, 0.0);
-    LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), coef.data(),
+    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, w.data(), filled);
+    LAUNCH((filled + 255) / 256, ggt_gram_row, K.data(), w.data(), m, filled, slot);
+    LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), M.data(),
            sweeps.data());
     std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
-    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, coef.data(), u.data());
+    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, M.data(), slot, 1.0 / eps, u.data());
     const float* row = (const float*)window.data() + (size_t)slot * ld;
     for (int i = d; i < ld; i++) if (row[i] != 0.0f) die(t, "row padding not zero");
     std::fwrite(row, 4, d, out);
@@ -94,12 +94,12 @@ static void runDense(int d, int m, double eps, double ridge, int steps, FILE* gi
 
 static void runEigen(int n, double ridge, FILE* in, FILE* out) {
   int np = paddedSize(n);
-  std::vector<double> K((size_t)n * n), w(n), coef(n), A((size_t)np * np), V((size_t)np * np);
+  std::vector<double> K((size_t)n * n), w(n), M(n), A((size_t)np * np), V((size_t)np * np);
   std::vector<int> sweeps(1);
   if (!read_all(in, K)) die(0, "short matrix file");
-  LAUNCH(1, ggt_coefficients, K.data(), w.data(), n, n, 0, ridge, 1e-5, A.data(), V.data(), coef.data(),
+  LAUNCH(1, ggt_coefficients, K.data(), w.data(), n, n, 0, ridge, 1e-5, A.data(), V.data(), M.data(),
          sweeps.data());
-  for (int i = 0; i < n; i++) if (coef[i] != (i == 0 ? 1.0 / 1e-5 : 0.0)) die(0, "coef with w = 0 is not e_slot/eps");
+  for (int i = 0; i < n; i++) if (M[i] != 0.0) die(0, "M with w = 0 is not 0");
   if (np > n) {
     for (int i = 0; i < np; i++) {
       double expect = i == n ? 1.0 : 0.0;
