@@ -3,7 +3,6 @@ package org.efcp.optim.gpu;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
-import org.efcp.cuda.KernelModule;
 
 /**
  * Dense GGT on one GPU (round g to float32, no error feedback, then GGT over a dense float32 window, learning rate
@@ -18,25 +17,8 @@ import org.efcp.cuda.KernelModule;
  * d = 769,000, m = 100. Requires the {@code dense_mfac} and {@code ggt} fatbins.
  */
 public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
-  /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
-  private static final int TILE_ROWS = 8;
-  /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
-  private static final int CHUNK4 = 1024;
-  /** Rows per block of dmfac_dots_finish (DM_ROWS_PER_BLOCK in dense_mfac.cu). */
-  private static final int ROWS_PER_BLOCK = 8;
-
-  /** The window's row stride in floats: d rounded up to a multiple of 4. */
-  private final int ld;
-  private final int chunks;
-  private final Kernel insert;
-  private final Kernel dotsKernel;
-  private final Kernel dotsFinish;
-  private final Kernel combineKernel;
+  private final GpuDenseWindow window;
   private final Kernel gramRow;
-  /** The window, m rows of ld floats. */
-  private final DeviceBuffer window;
-  /** Per (row, chunk) partial dots, m × chunks doubles. */
-  private final DeviceBuffer partials;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0) on its own stream of {@code context}.
@@ -52,51 +34,32 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
    */
   public GpuDenseGgtPipeline(GpuContext context, int d, int m, double epsilon, double ridge) {
     super(checkArguments(context, d, m, epsilon, ridge), d, m, epsilon, ridge);
-    this.ld = (d + 3) / 4 * 4;
-    this.chunks = (int) (((d + 3L) / 4 + CHUNK4 - 1) / CHUNK4);
-    KernelModule dense = context.module("dense_mfac");
-    this.insert = dense.kernel("dmfac_insert");
-    this.dotsKernel = dense.kernel("dmfac_dots");
-    this.dotsFinish = dense.kernel("dmfac_dots_finish");
-    this.combineKernel = dense.kernel("dmfac_combine");
     this.gramRow = context.module("ggt").kernel("ggt_gram_row");
     openStream();
-    this.window = allocate(4L * m * ld);
-    this.partials = allocate(8L * m * chunks);
+    this.window = new GpuDenseWindow(context, d, m, this::allocate);
     startState();
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, int d, int m, double epsilon, double ridge) {
-    if (d < 1 || d > Integer.MAX_VALUE - 3) {
-      throw new IllegalArgumentException("d: must be in [1, 2^31 - 4], got " + d);
-    }
     checkCommon(m, epsilon, ridge);
+    GpuDenseWindow.checkShape(d, m);
     return context;
   }
 
   @Override
   void insertAndDot(DeviceBuffer g, int slot, int filled) {
-    int rowTiles = (filled + TILE_ROWS - 1) / TILE_ROWS;
-    insert.launch(stream, blocks(ld), 1, THREADS, 1, 0, g, window, d, ld, slot);
-    dotsKernel.launch(stream, rowTiles * chunks, 1, THREADS, 1, 0, window, ld / 4, filled, slot, rowTiles, chunks,
-        partials);
-    dotsFinish.launch(stream, (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 1, THREADS, 1, 0, partials, chunks,
-        dots, filled);
+    window.insertAndDot(stream, g, slot, filled, dots);
     gramRow.launch(stream, blocks(filled), 1, THREADS, 1, 0, gram, dots, m, filled, slot);
   }
 
   @Override
   void combine(DeviceBuffer u, int slot, int filled) {
-    combineKernel.launch(stream, blocks(ld / 4), 1, THREADS, 1, 0, window, ld / 4, d, filled, coefficients, slot,
-        1.0 / epsilon, u);
+    window.combine(stream, filled, coefficients, slot, 1.0 / epsilon, u);
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */
   public float[] lastInserted() {
-    int slot = lastSlot();
-    float[] out = new float[d];
-    window.copyTo(out, 0, d, 4L * slot * ld);
-    return out;
+    return window.row(lastSlot());
   }
 }

@@ -2,8 +2,6 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.cuda.Kernel;
-import org.efcp.cuda.KernelModule;
 
 /**
  * The dense M-FAC direction step (round g to float32, no error feedback, then M-FAC over a dense float32 window,
@@ -37,27 +35,7 @@ import org.efcp.cuda.KernelModule;
  * {@code dense_mfac} and {@code mfac_cholesky} fatbins (sm_80/sm_90, CUDA 13 driver).
  */
 public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
-  private static final int THREADS = 256;
-  /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
-  private static final int TILE_ROWS = 8;
-  /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
-  private static final int CHUNK4 = 1024;
-  /** Rows per block of dmfac_dots_finish, one warp each (DM_ROWS_PER_BLOCK in dense_mfac.cu). */
-  private static final int ROWS_PER_BLOCK = 8;
-
-  /** The window's row stride in floats: d rounded up to a multiple of 4. */
-  private final int ld;
-  private final int chunks;
-
-  private final Kernel insert;
-  private final Kernel dots;
-  private final Kernel dotsFinish;
-  private final Kernel combine;
-
-  /** The window, m rows of ld floats. */
-  private final DeviceBuffer window;
-  /** Per (row, chunk) partial dots, m × chunks doubles. */
-  private final DeviceBuffer partials;
+  private final GpuDenseWindow window;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0, R = sqrt(m) I) on its own stream of {@code context}.
@@ -71,34 +49,19 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
    */
   public GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping) {
     super(checkArguments(context, d, m, damping), d, m, damping);
-    this.ld = (d + 3) / 4 * 4;
-    this.chunks = chunkCount(d);
-
-    KernelModule dense = context.module("dense_mfac");
-    this.insert = dense.kernel("dmfac_insert");
-    this.dots = dense.kernel("dmfac_dots");
-    this.dotsFinish = dense.kernel("dmfac_dots_finish");
-    this.combine = dense.kernel("dmfac_combine");
-
     openStream();
-    this.window = allocate(4L * m * ld);
-    this.partials = allocate(8L * m * chunks);
+    this.window = new GpuDenseWindow(context, d, m, this::allocate);
     startState();
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, int d, int m, double damping) {
-    if (d < 1 || d > Integer.MAX_VALUE - 3) {
-      throw new IllegalArgumentException("d: must be in [1, 2^31 - 4], got " + d);
-    }
     if (m < 1 || m > GpuMfacCholeskyState.MAX_WINDOW) {
       throw new IllegalArgumentException("m: must be in [1, " + GpuMfacCholeskyState.MAX_WINDOW + "], got " + m);
     }
+    GpuDenseWindow.checkShape(d, m);
     if (!(damping > 0) || !Double.isFinite(damping)) {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
-    }
-    if ((long) ((m + TILE_ROWS - 1) / TILE_ROWS) * chunkCount(d) > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("m: " + m + " rows of d = " + d + " exceed the dots kernel's grid");
     }
     return context;
   }
@@ -108,36 +71,17 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
     return new GpuMfacCholeskyState(context, stream, m, damping);
   }
 
-  /** d-chunks of a dots tile: ⌈(d/4) / CHUNK4⌉. */
-  private static int chunkCount(int d) {
-    return (int) (((d + 3L) / 4 + CHUNK4 - 1) / CHUNK4);
-  }
-
   @Override
   void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled) {
-    int rowTiles = (filled + TILE_ROWS - 1) / TILE_ROWS;
-    int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
-    int ld4 = ld / 4;
-
-    insert.launch(stream, blocks(ld), 1, THREADS, 1, 0, g, window, d, ld, slot);
-    dots.launch(stream, rowTiles * chunks, 1, THREADS, 1, 0, window, ld4, filled, slot, rowTiles, chunks, partials);
-    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, partials, chunks, state.newDots(), filled);
+    window.insertAndDot(stream, g, slot, filled, state.newDots());
     state.update();
     state.queueDriftReadBack();
-    combine.launch(stream, blocks(ld4), 1, THREADS, 1, 0, window, ld4, d, filled, state.coefficients(), slot,
-        invDamping, u);
+    window.combine(stream, filled, state.coefficients(), slot, invDamping, u);
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */
   public float[] lastInserted() {
     checkOpen();
-    int slot = state.lastSlot();
-    float[] out = new float[d];
-    window.copyTo(out, 0, d, 4L * slot * ld);
-    return out;
-  }
-
-  private static int blocks(int n) {
-    return (int) ((n + (long) THREADS - 1) / THREADS);
+    return window.row(state.lastSlot());
   }
 }
