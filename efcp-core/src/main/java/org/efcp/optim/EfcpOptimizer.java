@@ -92,13 +92,13 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
    * A fresh optimizer whose direction pipeline lives on {@code context}'s GPU; the same steps as the CPU optimizer
    * up to rounding (u within a relative 1e-5, identical Top-k selections).
    *
-   * @throws IllegalArgumentException if the method has no GPU pipeline ({@link GpuPipelines#supports})
+   * @throws IllegalArgumentException if the sizes do not fit the GPU kernels ({@link GpuPipelines#obstacle})
    */
   public static EfcpOptimizer onGpu(OptimizerConfig config, GpuContext context) {
     Objects.requireNonNull(context, "context");
-    if (!GpuPipelines.supports(config.method())) {
-      throw new IllegalArgumentException("method: " + config.method() + " has no GPU pipeline (GPU: "
-          + GpuPipelines.supportedMethods() + ")");
+    String obstacle = GpuPipelines.obstacle(config);
+    if (obstacle != null) {
+      throw new IllegalArgumentException("method: " + config.method() + " cannot run on the GPU: " + obstacle);
     }
     return new EfcpOptimizer(config, context);
   }

@@ -1,36 +1,54 @@
 package org.efcp.optim.gpu;
 
-import java.util.EnumSet;
-import java.util.Set;
-
 import org.efcp.cuda.GpuContext;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 
-/** Builds the GPU {@link GpuDirectionPipeline} of an {@link OptimizerConfig}, for the methods that have one. */
+/**
+ * Builds the GPU {@link GpuDirectionPipeline} of an {@link OptimizerConfig}. Every method has one; some sizes do not
+ * fit the kernels ({@link #obstacle}).
+ */
 public final class GpuPipelines {
-  private static final Set<Method> SUPPORTED = EnumSet.of(Method.SPARSE_MFAC, Method.DENSE_MFAC,
-      Method.LOWRANK_MFAC, Method.DENSE_GGT, Method.SPARSE_GGT);
+  /** The largest window of the sparse M-FAC state (m² doubles addressed by int). */
+  private static final int MAX_SPARSE_MFAC_WINDOW = 46_340;
 
   private GpuPipelines() {
   }
 
-  /** Whether {@code method} has a GPU pipeline. */
-  public static boolean supports(Method method) {
-    return SUPPORTED.contains(method);
+  /**
+   * Why {@code method} with window {@code window} (0 = the method's default) and low-rank {@code rank} cannot run on
+   * the GPU, or null when it can: the one-block GGT eigen step takes m ≤ {@value GpuGgtPipeline#MAX_WINDOW}, the
+   * dense and low-rank M-FAC Cholesky step m ≤ 4096, the low-rank compressor rank ≤
+   * {@value GpuLowRankMfacPipeline#MAX_RANK}.
+   */
+  public static String obstacle(Method method, int window, int rank) {
+    int m = window > 0 ? window : method.defaultWindow();
+    return switch (method) {
+      case DENSE_GGT, SPARSE_GGT -> m > GpuGgtPipeline.MAX_WINDOW
+          ? "the GPU GGT eigen step takes m <= " + GpuGgtPipeline.MAX_WINDOW + ", got m = " + m : null;
+      case DENSE_MFAC -> m > GpuMfacCholeskyState.MAX_WINDOW
+          ? "the GPU M-FAC Cholesky step takes m <= " + GpuMfacCholeskyState.MAX_WINDOW + ", got m = " + m : null;
+      case LOWRANK_MFAC -> m > GpuMfacCholeskyState.MAX_WINDOW
+          ? "the GPU M-FAC Cholesky step takes m <= " + GpuMfacCholeskyState.MAX_WINDOW + ", got m = " + m
+          : rank > GpuLowRankMfacPipeline.MAX_RANK
+              ? "the GPU low-rank compressor takes rank <= " + GpuLowRankMfacPipeline.MAX_RANK + ", got " + rank
+              : null;
+      case SPARSE_MFAC -> m > MAX_SPARSE_MFAC_WINDOW
+          ? "the GPU sparse M-FAC state takes m <= " + MAX_SPARSE_MFAC_WINDOW + ", got m = " + m : null;
+      case ADAGRAD_EF, SGD -> null;
+    };
   }
 
-  /** The methods that have a GPU pipeline, in declaration order. */
-  public static Set<Method> supportedMethods() {
-    return EnumSet.copyOf(SUPPORTED);
+  /** {@link #obstacle(Method, int, int)} of a configuration. */
+  public static String obstacle(OptimizerConfig config) {
+    return obstacle(config.method(), config.window(), config.rank());
   }
 
   /**
    * A fresh GPU pipeline for {@code config} on {@code context} (empty window, zero error buffer).
    *
-   * @throws IllegalArgumentException if the method has no GPU pipeline (message names the method), or the GPU
-   *     pipeline rejects the configuration (GGT: m above {@value GpuGgtPipeline#MAX_WINDOW}), before the device is
-   *     touched
+   * @throws IllegalArgumentException if the pipeline rejects the configuration ({@link #obstacle}), before the device
+   *     is touched
    */
   public static GpuDirectionPipeline create(GpuContext context, OptimizerConfig config) {
     return switch (config.method()) {
@@ -43,8 +61,9 @@ public final class GpuPipelines {
           config.ridge());
       case SPARSE_GGT -> new GpuSparseGgtPipeline(context, config.dimension(), config.window(), config.topK(),
           config.ggtEpsilon(), config.ridge());
-      default -> throw new IllegalArgumentException("method: " + config.method() + " has no GPU pipeline (GPU: "
-          + SUPPORTED + ")");
+      case ADAGRAD_EF -> new GpuAdagradEfPipeline(context, config.dimension(), config.topK(),
+          config.adagradEpsilon());
+      case SGD -> new GpuSgdPipeline(context, config.dimension());
     };
   }
 }

@@ -1,6 +1,8 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejects;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,9 +47,12 @@ class GpuGgtPipelineArgumentsTest {
   }
 
   @Test
-  void bothGgtMethodsHaveAGpuPipeline() {
-    assertTrue(GpuPipelines.supports(Method.DENSE_GGT));
-    assertTrue(GpuPipelines.supports(Method.SPARSE_GGT));
+  void theObstacleOfAGgtWindowAbove128NamesTheLimit() {
+    for (Method method : new Method[] {Method.DENSE_GGT, Method.SPARSE_GGT}) {
+      assertNull(GpuPipelines.obstacle(method, 128, 0));
+      assertNull(GpuPipelines.obstacle(method, 0, 0), "the default window 100 fits");
+      assertEquals("the GPU GGT eigen step takes m <= 128, got m = 129", GpuPipelines.obstacle(method, 129, 0));
+    }
   }
 
   @Test

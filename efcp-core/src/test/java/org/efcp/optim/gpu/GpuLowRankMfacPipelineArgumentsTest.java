@@ -1,8 +1,8 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejects;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
@@ -35,7 +35,8 @@ class GpuLowRankMfacPipelineArgumentsTest {
 
   @Test
   void gpuPipelinesBuildsThisPipelineForLowRankMfac() {
-    assertTrue(GpuPipelines.supports(Method.LOWRANK_MFAC));
+    assertEquals("the GPU low-rank compressor takes rank <= 8, got 9",
+        GpuPipelines.obstacle(Method.LOWRANK_MFAC, 4, 9));
     // Rank 9 is valid on the CPU but not here: the rejection shows the config reached this constructor's checks.
     OptimizerConfig config = OptimizerConfig.builder(Method.LOWRANK_MFAC, LAYOUT).window(4).rank(9).build();
     assertRejects("rank", () -> GpuPipelines.create(null, config));

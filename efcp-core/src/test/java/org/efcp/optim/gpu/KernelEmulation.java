@@ -27,7 +27,8 @@ import java.util.stream.IntStream;
  */
 public final class KernelEmulation {
   /** Copied next to every harness: the emulation and the harnesses' shared header. */
-  private static final String[] SHARED_SOURCES = {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h"};
+  private static final String[] SHARED_SOURCES =
+      {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h", "topk_select.h"};
 
   private final Path dir;
 

@@ -24,21 +24,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every {@code Kernel.launch} in efcp-core's main sources passes as many kernel arguments as the kernel it launches
- * declares, of the declared kinds where the source shows them. A launch with the wrong count is not an error on the device (the driver copies whatever the
- * parameter buffer holds) and nothing else here would notice, since the emulation harnesses call the kernels from
- * C++. The kernels' parameter lists come from PTX that nvcc generates from the rapids-kernels sources (skipped where
- * nvcc is missing); a launch's arguments are read from the Java source (those after the stream, grid, block and
- * shared-memory arguments). A launch whose receiver is a field assigned {@code ….kernel("name")} in the same file
- * is checked against that kernel ({@code "prefix_" + …} names against every kernel with that prefix, names such as
- * {@code "nt"} built by a helper against every kernel named with that word); a launch through a parameter must fit
- * every kernel of its file. Every launch must be matched, and every kernel reached by a checked launch. Arguments whose Java type the source shows (a cast or a
- * literal: {@code (double) m}, {@code 0.0}, {@code 1}, {@code 8L}) must also have the parameter's PTX width and kind
- * (Kernel.launch passes an Integer as 4 bytes, a Long as 8, a Double as an f64), e.g. no {@code 0} for a double.
+ * declares, of the declared kinds where the source shows them. A wrong count or kind is no error on the device (the
+ * driver copies whatever the parameter buffer holds), and nothing else here would notice: the emulation harnesses
+ * call the kernels from C++. The kernels' parameter lists come from PTX that nvcc generates from the rapids-kernels
+ * sources (skipped where nvcc is missing); a launch's arguments are read from the Java source (those after the
+ * stream, grid, block and shared-memory arguments).
+ *
+ * <p>A launch whose receiver is a field assigned {@code ….kernel("name")} in the same file is checked against that
+ * kernel ({@code "prefix_" + …} names against every kernel with that prefix, names such as {@code "nt"} built by a
+ * helper against every kernel named with that word); a launch through a parameter must fit every kernel of its
+ * file. Every launch must be matched, and every kernel reached by a checked launch. Arguments whose Java type the
+ * source shows (a cast or a literal: {@code (double) m}, {@code 0.0}, {@code 1}, {@code 8L}) must have the
+ * parameter's PTX width and kind (Kernel.launch passes an Integer as 4 bytes, a Long as 8, a Double as an f64).
  */
 class KernelLaunchArityTest {
   private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)\\s*\\(([^)]*)\\)");
   private static final Pattern PARAM = Pattern.compile("\\.param\\s+\\.(\\w+)");
-  private static final Pattern DOUBLE = Pattern.compile("\\(double\\).*|-?\\d+\\.\\d*([eE][-+]?\\d+)?|-?\\d+[eE][-+]?\\d+");
+  private static final Pattern DOUBLE =
+      Pattern.compile("\\(double\\).*|-?\\d+\\.\\d*([eE][-+]?\\d+)?|-?\\d+[eE][-+]?\\d+");
   private static final Pattern INT = Pattern.compile("-?\\d+");
   private static final Pattern LONG = Pattern.compile("\\(long\\).*|-?\\d+L");
   private static final Pattern ASSIGNMENT =

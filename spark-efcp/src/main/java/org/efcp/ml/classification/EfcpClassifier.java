@@ -400,8 +400,8 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
   }
 
   /**
-   * Checks {@code device=gpu} before any job: the driver must have a working GPU, the optimizer a GPU pipeline, and
-   * checkpoints must be off (the optimizer state then lives on the GPU). Whether the executors' GPUs work is only
+   * Checks {@code device=gpu} before any job: the driver must have a working GPU, the optimizer's sizes must fit the
+   * GPU kernels (GGT: window ≤ 128), and checkpoints must be off (the optimizer state then lives on the GPU). Whether the executors' GPUs work is only
    * known in their tasks (a task without one fails the fit with the reason).
    */
   protected void checkDevice() {
@@ -412,7 +412,7 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
       throw new IllegalArgumentException(EfcpTrainer.CHECKPOINT_ON_GPU);
     }
     try {
-      OptimizerDevice.choose(DevicePreference.GPU, Method.fromName(getOptimizer()));
+      OptimizerDevice.choose(DevicePreference.GPU, Method.fromName(getOptimizer()), getGradientWindow(), getRank());
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

@@ -110,8 +110,13 @@ public final class EfcpTrainer {
     String fit = UUID.randomUUID().toString();
     PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize,
         executorDevice(plan.device(), model), fit);
-    LOG.info("EFCP optimizer on the {} ({}); executor gradients: device={}", placement.label(), placement.reason(),
-        plan.device().name().toLowerCase(Locale.ROOT));
+    // The CPU is the quiet case: CudaProbe has already said once why there is no GPU.
+    if (placement.gpu()) {
+      LOG.info("EFCP optimizer on the GPU ({}); executor gradients: device={}", placement.reason(),
+          plan.device().name().toLowerCase(Locale.ROOT));
+    } else {
+      LOG.debug("EFCP optimizer on the CPU ({})", placement.reason());
+    }
     long exchange = 0;
     String engineName;
     try (StepEngine engine = StepEngines.open(plan.stepEngine(), blocks, kernel, featureScale,
@@ -205,7 +210,7 @@ public final class EfcpTrainer {
       }
       return new OptimizerDevice(false, "checkpoints keep the optimizer state on the host");
     }
-    return OptimizerDevice.choose(plan.device(), config.method());
+    return OptimizerDevice.choose(plan.device(), config.method(), config.window(), config.rank());
   }
 
   /**

@@ -259,9 +259,9 @@ class EfcpInputValidationTest {
   }
 
   @Test
-  void gpuWithAnOptimizerThatHasNoGpuPipelineFailsBeforeAnyJob() {
-    assertRejected(perceptron().setOptimizer("adagrad-ef").setDevice("gpu"), data(rows -> { }),
-        "device: gpu is not available for method ADAGRAD_EF", "auto or cpu", true);
+  void gpuWithAWindowTheGpuKernelsDoNotTakeFailsBeforeAnyJob() {
+    assertRejected(perceptron().setOptimizer("dense-ggt").setGradientWindow(200).setDevice("gpu"), data(rows -> { }),
+        "device: gpu cannot run DENSE_GGT: the GPU GGT eigen step takes m <= 128, got m = 200", "auto or cpu", true);
   }
 
   @Test

@@ -11,6 +11,7 @@
 // (histogram, support bitmap and scratch cleared, tickets reset, window padding zero, the Jacobi padding untouched).
 #include "harness.h"
 #include "topk.cu"
+#include "topk_select.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
 #include "ggt.cu"
@@ -22,41 +23,27 @@
 static int paddedSize(int m) { return m + (m & 1); }
 
 static void runSparse(int d, int m, int k, double eps, double ridge, int steps, FILE* gin, FILE* out) {
-  int nb = (d + 4095) / 4096;
   int mp = paddedSize(m);
-  std::vector<double> error(d), scratch(d), g(d), u(d), K((size_t)m * m), w(m), col(m), M(m);
+  TopKSelect topk(d, m, k);
+  std::vector<int>& winIdx = topk.winIdx;
+  std::vector<float>& winVal = topk.winVal;
+  std::vector<double> g(d), u(d), K((size_t)m * m), w(m), col(m), M(m);
   std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
-  std::vector<unsigned int> hist(2048), bitmap((d + 31) / 32);
-  std::vector<sm_u64> st(4), blockCounts(nb);
-  std::vector<int> winIdx((size_t)m * k), sweeps(1);
-  std::vector<float> winVal((size_t)m * k);
-  const int passes[5][2] = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
+  std::vector<int> sweeps(1);
   for (int t = 0; t < steps; t++) {
     if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
-    LAUNCH(nb, topk_ef_hist, error.data(), g.data(), d, hist.data(), st.data(), k);
-    for (auto& ps : passes) {
-      int shift = ps[0], width = ps[1];
-      LAUNCH(nb, topk_hist, error.data(), d, hist.data(), st.data(), shift, width);
-    }
-    LAUNCH(nb, topk_count, error.data(), d, st.data(), blockCounts.data());
-    LAUNCH(nb, topk_write, error.data(), d, st.data(), blockCounts.data(), winIdx.data(), winVal.data(), k, slot,
-           bitmap.data(), scratch.data());
-    LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, bitmap.data(), scratch.data(), K.data(), w.data(),
-           col.data(), m, slot, 0.0, 0.0);
+    topk.select(g.data(), slot);
+    LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, topk.bitmap.data(), topk.scratch.data(), K.data(),
+           w.data(), col.data(), m, slot, 0.0, 0.0);
     LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), M.data(),
            sweeps.data());
     std::fill(u.begin(), u.end(), 0.0);
     LAUNCH(filled, ggt_scatter, winIdx.data(), winVal.data(), k, M.data(), slot, 1.0 / eps, u.data(),
-           bitmap.data(), scratch.data());
-    for (auto h : hist) if (h) die(t, "histogram not cleared");
-    for (auto b : bitmap) if (b) die(t, "bitmap not cleared");
-    for (auto s : scratch) if (s != 0.0) die(t, "scratch not cleared");
-    if (st[2] != 0) die(t, "ticket not reset");
-    std::fwrite(&winIdx[(size_t)slot * k], 4, k, out);
-    std::fwrite(&winVal[(size_t)slot * k], 4, k, out);
-    std::fwrite(error.data(), 8, d, out);
+           topk.bitmap.data(), topk.scratch.data());
+    topk.checkCleared(t);
+    topk.write(out, slot);
     std::fwrite(u.data(), 8, d, out);
     std::fwrite(sweeps.data(), 4, 1, out);
   }

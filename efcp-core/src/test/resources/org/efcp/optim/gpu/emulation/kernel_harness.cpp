@@ -6,6 +6,7 @@
 // (histogram, support bitmap and scratch cleared, tickets reset, B exactly symmetric).
 #include "harness.h"
 #include "topk.cu"
+#include "topk_select.h"
 #include "sparse_mfac.cu"
 #include <cstdio>
 #include <cstdlib>
@@ -19,30 +20,21 @@ int main(int argc, char** argv) {
   FILE* gin = open_file(argv[6], "rb");
   FILE* out = open_file(argv[7], "wb");
   double invDamping = 1.0 / damping;
-  int nb = (d + 4095) / 4096;
   int rowBlocks = (m + 7) / 8;
-  std::vector<double> error(d), scratch(d), g(d), u(d), K((size_t)m * m), B((size_t)m * m);
-  std::vector<unsigned int> hist(2048), bitmap((d + 31) / 32);
-  std::vector<sm_u64> st(4), blockCounts(nb), ticket(1), driftMax(1);
-  std::vector<int> winIdx((size_t)m * k);
-  std::vector<float> winVal((size_t)m * k);
+  TopKSelect topk(d, m, k);
+  std::vector<int>& winIdx = topk.winIdx;
+  std::vector<float>& winVal = topk.winVal;
+  std::vector<double> g(d), u(d), K((size_t)m * m), B((size_t)m * m);
+  std::vector<sm_u64> ticket(1), driftMax(1);
   std::vector<double> w(m), col(m), bs(m), p(m), v(m), scalars(2), M0(m), r(m);
   for (int i = 0; i < m; i++) B[(size_t)i * m + i] = 1.0 / m;
-  const int passes[5][2] = {{41, 11}, {30, 11}, {19, 11}, {8, 11}, {0, 8}};
   for (int t = 0; t < steps; t++) {
     if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
-    LAUNCH(nb, topk_ef_hist, error.data(), g.data(), d, hist.data(), st.data(), k);
-    for (auto& ps : passes) {
-      int shift = ps[0], width = ps[1];
-      LAUNCH(nb, topk_hist, error.data(), d, hist.data(), st.data(), shift, width);
-    }
-    LAUNCH(nb, topk_count, error.data(), d, st.data(), blockCounts.data());
-    LAUNCH(nb, topk_write, error.data(), d, st.data(), blockCounts.data(), winIdx.data(), winVal.data(), k, slot,
-           bitmap.data(), scratch.data());
-    LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, bitmap.data(), scratch.data(), K.data(), w.data(),
-           col.data(), m, slot, invDamping, (double)m);
+    topk.select(g.data(), slot);
+    LAUNCH(filled, mfac_dots, winIdx.data(), winVal.data(), k, topk.bitmap.data(), topk.scratch.data(), K.data(),
+           w.data(), col.data(), m, slot, invDamping, (double)m);
     LAUNCH(rowBlocks, mfac_insert_p, B.data(), col.data(), bs.data(), p.data(), v.data(), (unsigned int*)ticket.data(),
            scalars.data(), m, slot);
     LAUNCH(rowBlocks, mfac_insert_update, B.data(), bs.data(), v.data(), scalars.data(), w.data(), M0.data(), m, slot);
@@ -50,18 +42,14 @@ int main(int argc, char** argv) {
            (double)m, driftMax.data());
     std::fill(u.begin(), u.end(), 0.0);
     LAUNCH(filled, mfac_scatter, winIdx.data(), winVal.data(), k, B.data(), M0.data(), r.data(), m, slot, invDamping,
-           u.data(), bitmap.data(), scratch.data());
+           u.data(), topk.bitmap.data(), topk.scratch.data());
     // Invariants between steps.
-    for (auto h : hist) if (h) die(t, "histogram not cleared");
-    for (auto b : bitmap) if (b) die(t, "bitmap not cleared");
-    for (auto s : scratch) if (s != 0.0) die(t, "scratch not cleared");
-    if (st[2] != 0 || ticket[0] != 0) die(t, "ticket not reset");
+    topk.checkCleared(t);
+    if (ticket[0] != 0) die(t, "ticket not reset");
     for (int i = 0; i < m; i++) for (int j = 0; j < i; j++)
       if (B[(size_t)i * m + j] != B[(size_t)j * m + i]) die(t, "B not symmetric at %d,%d", i, j);
     double drift; std::memcpy(&drift, &driftMax[0], 8);
-    std::fwrite(&winIdx[(size_t)slot * k], 4, k, out);
-    std::fwrite(&winVal[(size_t)slot * k], 4, k, out);
-    std::fwrite(error.data(), 8, d, out);
+    topk.write(out, slot);
     std::fwrite(u.data(), 8, d, out);
     std::fwrite(&drift, 8, 1, out);
   }

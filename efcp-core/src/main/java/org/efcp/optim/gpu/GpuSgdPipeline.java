@@ -1,0 +1,43 @@
+package org.efcp.optim.gpu;
+
+import org.efcp.cuda.DeviceBuffer;
+import org.efcp.cuda.GpuContext;
+
+/**
+ * Plain SGD's direction on one GPU: u = g, no compression and no preconditioning (the CPU {@code DirectionPipeline}
+ * for {@code Method.SGD}), one device-to-device copy per step. It lets a whole {@code device=gpu} run keep its
+ * vectors on the device whatever the method. No state.
+ */
+public final class GpuSgdPipeline extends GpuPipelineBase {
+  private long steps;
+
+  /**
+   * @param d the gradient length, ≥ 1
+   * @throws IllegalArgumentException "d: …" when d &lt; 1 (before the device is touched)
+   */
+  public GpuSgdPipeline(GpuContext context, int d) {
+    super(checkArguments(context, d), d);
+    openStream();
+  }
+
+  private static GpuContext checkArguments(GpuContext context, int d) {
+    if (d < 1) {
+      throw new IllegalArgumentException("d: must be >= 1, got " + d);
+    }
+    return context;
+  }
+
+  @Override
+  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
+    checkOpen();
+    requireDoubles("g", g);
+    requireDoubles("u", u);
+    u.copyFromAsync(g, 0, 8L * d, 0, stream);
+    steps++;
+  }
+
+  @Override
+  public long stepCount() {
+    return steps;
+  }
+}
