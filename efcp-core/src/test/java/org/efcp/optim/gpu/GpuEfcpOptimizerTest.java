@@ -20,15 +20,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link EfcpOptimizer#onGpu} against the CPU optimizer on the same gradients, with clipping, momentum, weight decay
- * and a cosine schedule: θ agrees to a relative 1e-6 after every step (u agrees to 1e-5 or better and the host part
- * is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty state and frees
+ * and a cosine schedule, for every method: θ agrees to a relative 1e-5 after every step (u agrees to 1e-5 or better
+ * and the host part is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty state and frees
  * its device memory on close.
  */
 @Tag("gpu")
 class GpuEfcpOptimizerTest {
 
   @ParameterizedTest
-  @EnumSource(value = Method.class, names = {"SPARSE_MFAC", "DENSE_MFAC"})
+  @EnumSource(Method.class)
   void gpuOptimizerTakesTheCpuOptimizersSteps(Method method) throws Exception {
     int d = 20_011;
     int steps = 12;
@@ -50,7 +50,7 @@ class GpuEfcpOptimizerTest {
         StepResult b = gpu.step(thetaGpu, g, true);
         assertEquals(a.clipped(), b.clipped(), "step " + t + ": clipped");
         assertEquals(a.learningRate(), b.learningRate(), "step " + t + ": learning rate");
-        GpuPipelineTesting.assertClose(t, thetaCpu, thetaGpu, 1e-6);
+        GpuPipelineTesting.assertClose(t, thetaCpu, thetaGpu, 1e-5);
       }
       assertThrows(IllegalStateException.class, () -> gpu.save(new ByteArrayOutputStream()));
       gpu.reset();
@@ -60,7 +60,7 @@ class GpuEfcpOptimizerTest {
       double[] b = new double[d];
       cpu.step(a, gradients.gradient(0));
       gpu.step(b, gradients.gradient(0));
-      GpuPipelineTesting.assertClose(0, a, b, 1e-6);
+      GpuPipelineTesting.assertClose(0, a, b, 1e-5);
       gpu.close();
       assertThrows(IllegalStateException.class, () -> gpu.step(new double[d], gradients.gradient(1)));
     }
