@@ -1,12 +1,13 @@
 package org.efcp.optim.gpu;
 
 import static org.efcp.optim.gpu.EmulationChecks.assertDirection;
+import static org.efcp.optim.gpu.GpuPipelineTesting.assertRelative;
+import static org.efcp.optim.gpu.GpuPipelineTesting.maxAbs;
 import static org.efcp.optim.gpu.KernelEmulation.nextDoubles;
 import static org.efcp.optim.gpu.KernelEmulation.readResult;
 import static org.efcp.optim.gpu.KernelEmulation.writeDoubles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -130,32 +131,6 @@ class LowRankKernelEmulationTest {
       }
       double drift = result.getDouble();
       assertTrue(drift >= 0 && drift <= MfacCholeskyState.driftTolerance(m), "step " + t + ": drift " + drift);
-    }
-  }
-
-  private static double maxAbs(double[] x) {
-    double max = 0;
-    for (double v : x) {
-      max = Math.max(max, Math.abs(v));
-    }
-    return max;
-  }
-
-  /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · scale (a NaN always fails). */
-  private static void assertRelative(int step, String what, double[] expected, double[] actual, double tolerance,
-      double scale) {
-    double diff = 0;
-    int worst = -1;
-    for (int i = 0; i < expected.length; i++) {
-      double e = Math.abs(expected[i] - actual[i]);
-      if (e > diff || Double.isNaN(e)) {
-        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
-        worst = i;
-      }
-    }
-    if (diff > tolerance * scale) {
-      fail("step " + step + ": " + what + " max |emulated - cpu| = " + diff + " at " + worst + ", scale " + scale
-          + ", relative " + diff / scale + " > " + tolerance);
     }
   }
 }
