@@ -61,8 +61,16 @@ public final class CudaProbe {
           version[0], "");
     } catch (Throwable t) {
       // No driver (UnsatisfiedLinkError), a broken install (NoClassDefFoundError) or a CUDA error.
-      String reason = t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
-      return CudaAvailability.unavailable(reason);
+      return CudaAvailability.unavailable(reason(t));
     }
+  }
+
+  /**
+   * One line for the log: the throwable's simple class name and the first line of its message (JCuda's
+   * UnsatisfiedLinkError carries the platform details and a stack trace in its message).
+   */
+  static String reason(Throwable t) {
+    String message = t.getMessage() == null ? "" : t.getMessage().strip().lines().findFirst().orElse("");
+    return t.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message);
   }
 }

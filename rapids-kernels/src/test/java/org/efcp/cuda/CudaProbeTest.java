@@ -25,6 +25,17 @@ class CudaProbeTest {
   }
 
   @Test
+  void theReasonIsOneLineWhateverTheThrowableCarries() {
+    UnsatisfiedLinkError multiLine = new UnsatisfiedLinkError(
+        "Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"\nOperating system name: Linux\n"
+            + "Stack trace from the attempt:\n\tat jcuda.LibUtils.loadLibrary(LibUtils.java:168)");
+    assertEquals("UnsatisfiedLinkError: Error while loading native library \"JCudaDriver-12.6.0-linux-x86_64\"",
+        CudaProbe.reason(multiLine));
+    assertEquals("NoClassDefFoundError", CudaProbe.reason(new NoClassDefFoundError()));
+    assertFalse(CudaProbe.availability().reason().contains("\n"), "the probe's reason is one line");
+  }
+
+  @Test
   void probesOnlyOnce() {
     assertSame(CudaProbe.availability(), CudaProbe.availability());
   }
