@@ -17,7 +17,8 @@ import org.efcp.cuda.GpuContext;
  * The GPU a task computes its gradients on: the first address Spark assigned to the task as resource {@code gpu}
  * ({@code spark.task.resource.gpu.amount}, see {@code conf/spark-gpu.conf}), or device 0 where Spark assigns none
  * (local mode, clusters without GPU scheduling). {@code device=auto} falls back to the CPU when CUDA does not work
- * in this JVM (one log line per executor); {@code device=gpu} fails the task with the reason.
+ * in this JVM (CudaProbe's one log line per executor) or the node lacks that device (one line more);
+ * {@code device=gpu} fails the task with the reason.
  */
 final class TaskDevice {
   private static final Logger LOG = LogManager.getLogger(TaskDevice.class);
@@ -43,7 +44,8 @@ final class TaskDevice {
       throw new IllegalStateException("device: gpu requested but executor " + executor + " cannot use GPU "
           + ordinal + ": " + unusable);
     }
-    if (REPORTED_CPU.compareAndSet(false, true)) {
+    // Without CUDA, CudaProbe has already logged the reason once in this JVM.
+    if (cuda.available() && REPORTED_CPU.compareAndSet(false, true)) {
       LOG.info("EFCP device=auto: executor {} computes gradients on the CPU ({})", executor, unusable);
     }
     return null;
