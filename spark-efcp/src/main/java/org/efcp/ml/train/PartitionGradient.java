@@ -2,6 +2,7 @@ package org.efcp.ml.train;
 
 import java.io.Serializable;
 import org.efcp.cuda.DevicePreference;
+import org.efcp.cuda.GpuContext;
 import org.efcp.ml.train.gpu.DeviceGradients;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.DifferentiableModel;
@@ -21,6 +22,9 @@ public final class PartitionGradient implements Serializable {
   private final int batchSize;
   private final DevicePreference device;
   private final String fit;
+  /** This task's GPU, or null for the CPU: decided once per deserialized copy, i.e. per task. */
+  private transient GpuContext gpu;
+  private transient boolean placed;
 
   /** Gradients on the CPU; see {@link #PartitionGradient(DifferentiableModel, long[], long, long, int,
    * DevicePreference, String)}. */
@@ -34,8 +38,9 @@ public final class PartitionGradient implements Serializable {
    * @param numRows rows of the whole dataset
    * @param seed seed of the per-epoch permutation
    * @param batchSize rows per step over the whole dataset
-   * @param device where tasks compute: {@code cpu}; {@code auto} = the task's GPU when it has a usable one and the
-   *     model a GPU gradient, else the CPU; {@code gpu} = the task's GPU or a task failure
+   * @param device where tasks compute: {@code cpu}; {@code auto} = the task's GPU when it has a usable one, else the
+   *     CPU; {@code gpu} = the task's GPU or a task failure (not cpu only for a model with a GPU gradient: see
+   *     {@code EfcpTrainer.executorDevice})
    * @param fit a key unique to the fit, which scopes the rows executors keep on their GPUs
    */
   public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize,
@@ -45,13 +50,25 @@ public final class PartitionGradient implements Serializable {
     this.numRows = numRows;
     this.seed = seed;
     this.batchSize = batchSize;
-    this.device = DeviceGradients.supports(model) ? device : DevicePreference.CPU;
+    if (device != DevicePreference.CPU && !DeviceGradients.supports(model)) {
+      throw new IllegalArgumentException("device: " + model.getClass().getSimpleName() + " has no GPU gradient");
+    }
+    this.device = device;
     this.fit = fit;
   }
 
   /** The number of parameters d. */
   public int dimension() {
     return model.numParameters();
+  }
+
+  /** The calling task's GPU, or null for the CPU (see {@link DeviceGradients#taskGpu}), looked up once. */
+  private GpuContext taskGpu() {
+    if (!placed) {
+      gpu = device == DevicePreference.CPU ? null : DeviceGradients.taskGpu(device);
+      placed = true;
+    }
+    return gpu;
   }
 
   /** Frees the rows of {@code blocks} that this executor keeps on its GPU for this fit (nothing on the CPU). */
@@ -78,28 +95,23 @@ public final class PartitionGradient implements Serializable {
     double loss = 0;
     double weight = 0;
     long rows = 0;
+    GpuContext context = taskGpu();
     for (TrainingBlock block : blocks) {
-      if (device != DevicePreference.CPU) {
-        long firstRow = offsets[block.partition()];
-        int[] batchRows = block.batchRows(permutation, epoch, firstRow, step, batchSize);
-        if (batchRows == null) {
-          continue;
-        }
-        double[] lossWeight = DeviceGradients.addBatch(device, fit, block.partition(), model, block.rows(), scale,
-            batchRows, theta, gradient);
-        if (lossWeight != null) {
-          loss += lossWeight[0];
-          weight += lossWeight[1];
-          rows += batchRows.length;
-          continue;
-        }
+      int[] batchRows = block.batchRows(permutation, epoch, offsets[block.partition()], step, batchSize);
+      if (batchRows == null) {
+        continue;
       }
-      DenseBlock batch = block.batch(permutation, epoch, offsets[block.partition()], step, batchSize, scale);
-      if (batch != null) {
+      if (context != null) {
+        double[] lossWeight = DeviceGradients.addBatch(context, fit, block.partition(), model, block.rows(), scale,
+            batchRows, theta, gradient);
+        loss += lossWeight[0];
+        weight += lossWeight[1];
+      } else {
+        DenseBlock batch = block.gather(batchRows, scale);
         loss += model.addLossAndGradient(batch, theta, gradient);
         weight += batch.totalWeight();
-        rows += batch.numRows();
       }
+      rows += batchRows.length;
     }
     return new BatchTotals(loss, weight, rows);
   }

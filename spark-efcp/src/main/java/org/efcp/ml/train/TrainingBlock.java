@@ -43,18 +43,10 @@ public final class TrainingBlock implements Serializable {
   }
 
   /**
-   * The rows of mini-batch {@code step}: those whose position under {@code permutation} is in
-   * [step·batchSize, (step+1)·batchSize), in position order, features multiplied by {@code scale} (null = as
-   * they are). Null when the block has none.
-   *
-   * @param firstRow global index of this block's first row
+   * The rows {@code batchRows} (indices into {@link #rows()}, from {@link #batchRows}) gathered into one block in
+   * that order, features multiplied by {@code scale} (null = as they are).
    */
-  DenseBlock batch(EpochPermutation permutation, int epoch, long firstRow, long step, int batchSize,
-      double[] scale) {
-    int[] batchRows = batchRows(permutation, epoch, firstRow, step, batchSize);
-    if (batchRows == null) {
-      return null;
-    }
+  DenseBlock gather(int[] batchRows, double[] scale) {
     int n = batchRows.length;
     int f = rows.numFeatures();
     double[] src = rows.features();

@@ -25,19 +25,24 @@ public final class DeviceGradients {
   }
 
   /**
-   * Adds the loss gradient of rows {@code batchRows} of a partition's rows at θ into {@code gradient} on this task's
-   * GPU, uploading the partition first if this executor has not kept it for {@code fit}.
+   * The calling task's GPU for {@code device}: its assigned GPU, or null for the CPU ({@code auto} without a usable
+   * GPU).
    *
-   * @param raw the partition's rows (unstandardized); {@code scale} multiplies their features (null = none)
-   * @return {loss, weight} of those rows, or null when the task computes on the CPU (auto without a usable GPU)
    * @throws IllegalStateException for {@code device=gpu} when this task cannot use its GPU
    */
-  public static double[] addBatch(DevicePreference device, String fit, int partition, DifferentiableModel model,
+  public static GpuContext taskGpu(DevicePreference device) {
+    return TaskDevice.forCurrentTask(device);
+  }
+
+  /**
+   * Adds the loss gradient of rows {@code batchRows} of a partition's rows at θ into {@code gradient} on
+   * {@code context} (the task's GPU), uploading the partition first if this executor has not kept it for {@code fit}.
+   *
+   * @param raw the partition's rows (unstandardized); {@code scale} multiplies their features (null = none)
+   * @return {loss, weight} of those rows
+   */
+  public static double[] addBatch(GpuContext context, String fit, int partition, DifferentiableModel model,
       DenseBlock raw, double[] scale, int[] batchRows, double[] theta, double[] gradient) {
-    GpuContext context = TaskDevice.forCurrentTask(device);
-    if (context == null) {
-      return null;
-    }
     try (FitScopedCache.Lease<GpuPartitionState> lease =
         CACHE.acquire(fit, partition, () -> new GpuPartitionState(context, model, raw, scale))) {
       return lease.value().addBatch(batchRows, theta, gradient);
