@@ -15,10 +15,9 @@ import org.efcp.model.Activation;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.MultilayerPerceptron;
 import org.efcp.optim.gpu.KernelEmulation;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The real kernel sources (rapids-kernels' gemm.cu, lr.cu and mlp.cu) run on the CPU through the CUDA emulation
@@ -37,16 +36,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class MlpKernelEmulationTest {
   private static final double TOLERANCE = 1e-5;
 
-  @TempDir
-  static Path dir;
-  private static KernelEmulation emulation;
-  private static Path harness;
-
-  @BeforeAll
-  static void buildHarness() throws IOException, InterruptedException {
-    emulation = KernelEmulation.assumeAvailable(dir);
-    harness = emulation.build("mlp_harness");
-  }
+  @RegisterExtension
+  static final KernelEmulation EMULATION = KernelEmulation.of("mlp_harness");
 
   /**
    * Two hidden layers for every activation; 600 rows split the weight-gradient products over k (two splits at
@@ -119,10 +110,10 @@ class MlpKernelEmulationTest {
     for (double v : start) {
       in.putDouble(v);
     }
-    Path input = dir.resolve("mlp_in.bin");
-    Path output = dir.resolve("mlp_out.bin");
+    Path input = EMULATION.file("mlp_in.bin");
+    Path output = EMULATION.file("mlp_out.bin");
     Files.write(input, in.array());
-    emulation.run(harness, "mlp", input, output);
+    EMULATION.run("mlp_harness", "mlp", input, output);
 
     ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(output)).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(8L * (1 + d), out.remaining(), "harness output size");
@@ -181,10 +172,10 @@ class MlpKernelEmulationTest {
     for (float v : b) {
       in.putFloat(v);
     }
-    Path input = dir.resolve("nn_in.bin");
-    Path output = dir.resolve("nn_out.bin");
+    Path input = EMULATION.file("nn_in.bin");
+    Path output = EMULATION.file("nn_out.bin");
     Files.write(input, in.array());
-    emulation.run(harness, "nn", input, output);
+    EMULATION.run("mlp_harness", "nn", input, output);
     ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(output)).order(ByteOrder.LITTLE_ENDIAN);
     int cFloats = plan.splits() * m * ldc;
     assertEquals(4L * cFloats, out.remaining(), "harness output size");

@@ -16,10 +16,9 @@ import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.SparseVector;
 import org.efcp.optim.TensorLayout;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * adagrad.cu (with topk.cu) on the CPU emulation in the launch order of {@link GpuAdagradEfPipeline#directionDevice},
@@ -28,25 +27,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  * zeros give a zero denominator and u = 0). The gradient sequence includes constant, zero and quantised steps.
  */
 class AdagradKernelEmulationTest {
-  @TempDir
-  static Path dir;
-  private static KernelEmulation emulation;
-  private static Path harness;
-
-  @BeforeAll
-  static void buildHarness() throws IOException, InterruptedException {
-    emulation = KernelEmulation.assumeAvailable(dir);
-    harness = emulation.build("adagrad_harness");
-  }
+  @RegisterExtension
+  static final KernelEmulation EMULATION = KernelEmulation.of("adagrad_harness");
 
   @ParameterizedTest(name = "d={0}, k={1}, eps={2}")
   @CsvSource({"12011, 150, 1e-10, 9", "5000, 4999, 0, 6", "1, 1, 1e-10, 3", "9000, 1, 0, 5"})
   void emulatedKernelsReproduceTheCpuPipelineBitForBit(int d, int k, double eps, int steps)
       throws IOException, InterruptedException {
     GradientSequence gradients = new GradientSequence(d, 0.125, 29);
-    Path in = writeGradients(dir.resolve("gradients.bin"), steps, gradients::gradient);
-    Path out = dir.resolve("steps.bin");
-    emulation.run(harness, d, k, eps, steps, in, out);
+    Path in = writeGradients(EMULATION.file("gradients.bin"), steps, gradients::gradient);
+    Path out = EMULATION.file("steps.bin");
+    EMULATION.run("adagrad_harness", d, k, eps, steps, in, out);
 
     // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
     OptimizerConfig config = OptimizerConfig.builder(Method.ADAGRAD_EF, TensorLayout.flat(d))

@@ -24,10 +24,9 @@ import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.SparseVector;
 import org.efcp.optim.TensorLayout;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.netlib.util.intW;
 
 /**
@@ -45,16 +44,8 @@ class GgtKernelEmulationTest {
   private static final double U_TOLERANCE = 1e-7;
   private static final double SCALE = 0.125;
 
-  @TempDir
-  static Path dir;
-  private static KernelEmulation emulation;
-  private static Path harness;
-
-  @BeforeAll
-  static void buildHarness() throws IOException, InterruptedException {
-    emulation = KernelEmulation.assumeAvailable(dir);
-    harness = emulation.build("ggt_harness");
-  }
+  @RegisterExtension
+  static final KernelEmulation EMULATION = KernelEmulation.of("ggt_harness");
 
   @ParameterizedTest(name = "d={0}, m={1}, k={2}, eps={3}, ridge={4}, {6}")
   @CsvSource({
@@ -67,9 +58,9 @@ class GgtKernelEmulationTest {
       "600, 5, 600, 1e-5, 1e-6, 9, repeating"})
   void sparseGgtKernelsReproduceTheCpuPipeline(int d, int m, int k, double eps, double ridge, int steps,
       String kind) throws IOException, InterruptedException {
-    Path in = writeGradients(dir.resolve("sparse_gradients.bin"), steps, t -> gradient(d, t, kind));
-    Path out = dir.resolve("sparse_steps.bin");
-    emulation.run(harness, "sparse", d, m, k, eps, ridge, steps, in, out);
+    Path in = writeGradients(EMULATION.file("sparse_gradients.bin"), steps, t -> gradient(d, t, kind));
+    Path out = EMULATION.file("sparse_steps.bin");
+    EMULATION.run("ggt_harness", "sparse", d, m, k, eps, ridge, steps, in, out);
 
     // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
     OptimizerConfig config = OptimizerConfig.builder(Method.SPARSE_GGT, TensorLayout.flat(d)).window(m)
@@ -101,9 +92,9 @@ class GgtKernelEmulationTest {
       "600, 7, 1e-5, 1e-6, 9, repeating"})
   void denseGgtKernelsReproduceTheCpuPipeline(int d, int m, double eps, double ridge, int steps, String kind)
       throws IOException, InterruptedException {
-    Path in = writeGradients(dir.resolve("dense_gradients.bin"), steps, t -> gradient(d, t, kind));
-    Path out = dir.resolve("dense_steps.bin");
-    emulation.run(harness, "dense", d, m, eps, ridge, steps, in, out);
+    Path in = writeGradients(EMULATION.file("dense_gradients.bin"), steps, t -> gradient(d, t, kind));
+    Path out = EMULATION.file("dense_steps.bin");
+    EMULATION.run("ggt_harness", "dense", d, m, eps, ridge, steps, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.DENSE_GGT, TensorLayout.flat(d))
         .window(m).ggtEpsilon(eps).ridge(ridge).build());
@@ -131,9 +122,9 @@ class GgtKernelEmulationTest {
       "64, lowrank, 0", "40, indefinite, 0", "30, clustered, 0", "16, zero, 0", "9, diagonal, 0"})
   void jacobiDiagonalisesSymmetricMatrices(int n, String kind, double ridge) throws IOException, InterruptedException {
     double[] k = symmetric(n, kind);
-    Path in = writeDoubles(dir.resolve("matrix.bin"), List.of(k));
-    Path out = dir.resolve("eigen.bin");
-    emulation.run(harness, "eigen", n, ridge, in, out);
+    Path in = writeDoubles(EMULATION.file("matrix.bin"), List.of(k));
+    Path out = EMULATION.file("eigen.bin");
+    EMULATION.run("ggt_harness", "eigen", n, ridge, in, out);
 
     ByteBuffer result = readResult(out);
     assertEquals(4L + 8L * n + 8L * n * n, result.remaining(), "harness output size");

@@ -13,10 +13,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Builds and runs kernel harnesses on the CPU CUDA emulation (test resources {@code emulation/}: g++, the blocks of a
@@ -24,25 +32,62 @@ import java.util.stream.IntStream;
  * {@code emulation/<name>.cpp} includes {@code harness.h} (the emulation, launch macros, file reading, exits) and the
  * real rapids-kernels sources it needs, and launches them as the Java pipeline does. Its files are little-endian, as
  * {@link #writeDoubles} writes them and {@link #readResult} reads them.
+ *
+ * <p>A JUnit extension: a test class registers {@code @RegisterExtension static final KernelEmulation EMULATION =
+ * KernelEmulation.of("name_harness")}; before its tests the harnesses are compiled in a temporary directory (the
+ * class is skipped where g++ is missing, the only reason to skip), which is deleted after them.
  */
-public final class KernelEmulation {
-  /** Copied next to every harness: the emulation and the harnesses' shared header. */
+public final class KernelEmulation implements BeforeAllCallback, AfterAllCallback {
+  /** Copied next to every harness: the emulation and the harnesses' shared headers. */
   private static final String[] SHARED_SOURCES =
       {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h", "topk_select.h"};
 
-  private final Path dir;
+  private final List<String> harnesses;
+  private final Map<String, Path> binaries = new HashMap<>();
+  private Path dir;
 
-  private KernelEmulation(Path dir) {
-    this.dir = dir;
+  private KernelEmulation(List<String> harnesses) {
+    this.harnesses = harnesses;
   }
 
-  /**
-   * An emulation that compiles and runs harnesses in {@code dir} (a test class's temporary directory); aborts the
-   * calling test class through an assumption where g++ is missing (the only reason to skip).
-   */
-  public static KernelEmulation assumeAvailable(Path dir) throws InterruptedException {
+  /** The extension that compiles {@code emulation/<name>.cpp} for each of {@code harnesses}. */
+  public static KernelEmulation of(String... harnesses) {
+    return new KernelEmulation(List.of(harnesses));
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws IOException, InterruptedException {
     assumeTrue(available(), "g++ is not available");
-    return new KernelEmulation(dir);
+    dir = Files.createTempDirectory("kernel-emulation");
+    for (String name : harnesses) {
+      binaries.put(name, build(name));
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws IOException {
+    if (dir != null) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
+    }
+  }
+
+  /** A file in the harnesses' working directory (their inputs and outputs). */
+  public Path file(String name) {
+    return dir.resolve(name);
+  }
+
+  /** Runs harness {@code name} with {@code args}; fails the test (with its output) unless it exits with 0. */
+  public void run(String name, Object... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(binaries.get(name).toString());
+    for (Object a : args) {
+      command.add(a.toString());
+    }
+    assertEquals(0, run(command, 180), name + " failed: " + log());
   }
 
   private static boolean available() throws InterruptedException {
@@ -55,8 +100,8 @@ public final class KernelEmulation {
     }
   }
 
-  /** Compiles {@code emulation/<name>.cpp} with the emulation; returns the binary. Fails the test on a compile error. */
-  public Path build(String name) throws IOException, InterruptedException {
+  /** Compiles {@code emulation/<name>.cpp} with the emulation; returns the binary. Fails on a compile error. */
+  private Path build(String name) throws IOException, InterruptedException {
     List<String> resources = new ArrayList<>(List.of(SHARED_SOURCES));
     resources.add(name + ".cpp");
     for (String resource : resources) {
@@ -71,16 +116,6 @@ public final class KernelEmulation {
         dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
     assertEquals(0, run(compile, 180), "g++ failed for " + name + ": " + log());
     return binary;
-  }
-
-  /** Runs {@code binary} with {@code args}; fails the test (with the harness's output) unless it exits with 0. */
-  public void run(Path binary, Object... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(binary.toString());
-    for (Object a : args) {
-      command.add(a.toString());
-    }
-    assertEquals(0, run(command, 180), binary.getFileName() + " failed: " + log());
   }
 
   /** Writes the arrays one after another as little-endian doubles (a harness's input); returns {@code file}. */

@@ -21,11 +21,10 @@ import org.efcp.optim.MfacCholeskyState;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.SparseVector;
 import org.efcp.optim.TensorLayout;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The real kernel sources (rapids-kernels' topk.cu, sparse_mfac.cu, dense_mfac.cu and mfac_cholesky.cu) run on the
@@ -38,27 +37,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  * no g++ is on the PATH.
  */
 class KernelEmulationTest {
-  @TempDir
-  static Path dir;
-  private static KernelEmulation emulation;
-  private static Path harness;
-  private static Path denseHarness;
-
-  @BeforeAll
-  static void buildHarness() throws IOException, InterruptedException {
-    emulation = KernelEmulation.assumeAvailable(dir);
-    harness = emulation.build("kernel_harness");
-    denseHarness = emulation.build("dense_harness");
-  }
+  @RegisterExtension
+  static final KernelEmulation EMULATION = KernelEmulation.of("kernel_harness", "dense_harness");
 
   @ParameterizedTest(name = "d={0}, m={1}, k={2}, damping={3}")
   @CsvSource({"12011, 5, 150, 1e-5, 12", "4097, 3, 4096, 1e-2, 6", "1, 1, 1, 1e-3, 4", "8192, 5, 1, 1e-3, 7"})
   void emulatedKernelsReproduceTheCpuPipeline(int d, int m, int k, double damping, int steps)
       throws IOException, InterruptedException {
     GradientSequence gradients = new GradientSequence(d, 0.125, 17);
-    Path in = writeGradients(dir.resolve("gradients.bin"), steps, gradients::gradient);
-    Path out = dir.resolve("steps.bin");
-    emulation.run(harness, d, m, k, damping, steps, in, out);
+    Path in = writeGradients(EMULATION.file("gradients.bin"), steps, gradients::gradient);
+    Path out = EMULATION.file("steps.bin");
+    EMULATION.run("kernel_harness", d, m, k, damping, steps, in, out);
 
     // A value > 1 is a count (1.5 counts as 1: the value 1 itself would be a density of 100 %).
     OptimizerConfig config = OptimizerConfig.builder(Method.SPARSE_MFAC, TensorLayout.flat(d)).window(m)
@@ -117,9 +106,9 @@ class KernelEmulationTest {
    */
   private static double[] runDense(int d, int m, double damping, int steps, IntFunction<double[]> gradient)
       throws IOException, InterruptedException {
-    Path in = writeGradients(dir.resolve("dense_gradients.bin"), steps, gradient);
-    Path out = dir.resolve("dense_steps.bin");
-    emulation.run(denseHarness, d, m, damping, steps, in, out);
+    Path in = writeGradients(EMULATION.file("dense_gradients.bin"), steps, gradient);
+    Path out = EMULATION.file("dense_steps.bin");
+    EMULATION.run("dense_harness", d, m, damping, steps, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(
         OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());

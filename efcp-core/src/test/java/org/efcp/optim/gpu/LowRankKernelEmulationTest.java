@@ -23,10 +23,9 @@ import org.efcp.optim.MfacCholeskyState;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.TensorLayout;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The real kernel sources (rapids-kernels' lowrank.cu, with dense_mfac.cu's and sparse_mfac.cu's m×m kernels) run on
@@ -48,16 +47,8 @@ class LowRankKernelEmulationTest {
    */
   private static final int FIRST_STEP = 2;
 
-  @TempDir
-  static Path dir;
-  private static KernelEmulation emulation;
-  private static Path harness;
-
-  @BeforeAll
-  static void buildHarness() throws IOException, InterruptedException {
-    emulation = KernelEmulation.assumeAvailable(dir);
-    harness = emulation.build("lowrank_harness");
-  }
+  @RegisterExtension
+  static final KernelEmulation EMULATION = KernelEmulation.of("lowrank_harness");
 
   /**
    * The first two layouts are well conditioned (every matrix tensor keeps rank ≥ ρ, so the factors are smooth
@@ -96,9 +87,9 @@ class LowRankKernelEmulationTest {
     for (int t = 0; t < steps; t++) {
       input.add(gradients.gradient(FIRST_STEP + t));
     }
-    Path in = writeDoubles(dir.resolve("lowrank_input.bin"), input);
-    Path out = dir.resolve("lowrank_steps.bin");
-    emulation.run(harness, m, rank, damping, steps, shapes, in, out);
+    Path in = writeDoubles(EMULATION.file("lowrank_input.bin"), input);
+    Path out = EMULATION.file("lowrank_steps.bin");
+    EMULATION.run("lowrank_harness", m, rank, damping, steps, shapes, in, out);
 
     DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.LOWRANK_MFAC, layout).window(m)
         .rank(rank).seed(seed).damping(damping).build());

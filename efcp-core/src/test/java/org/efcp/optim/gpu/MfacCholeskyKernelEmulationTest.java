@@ -13,10 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.efcp.optim.MfacCholeskyState;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * mfac_cholesky.cu's step kernel on the CPU emulation (test resource {@code emulation/cholesky_harness.cpp}) against
@@ -36,16 +35,8 @@ class MfacCholeskyKernelEmulationTest {
   private static final double DAMPING = 1e-5;
   private static final int DISTINCT = 7;
 
-  @TempDir
-  static Path dir;
-  private static KernelEmulation emulation;
-  private static Path harness;
-
-  @BeforeAll
-  static void buildHarness() throws IOException, InterruptedException {
-    emulation = KernelEmulation.assumeAvailable(dir);
-    harness = emulation.build("cholesky_harness");
-  }
+  @RegisterExtension
+  static final KernelEmulation EMULATION = KernelEmulation.of("cholesky_harness");
 
   @ParameterizedTest(name = "m={0}, head={1}")
   @CsvSource({"300, 254, 6", "600, 509, 6"})
@@ -85,9 +76,9 @@ class MfacCholeskyKernelEmulationTest {
       expectedDrift[i] = worstCheck;
     }
     assertEquals(1, cpu.refreshCount(), "the CPU state refreshed by itself: the two states would part");
-    Path in = writeDoubles(dir.resolve("cholesky_in.bin"), input);
-    Path out = dir.resolve("cholesky_out.bin");
-    emulation.run(harness, m, DAMPING, steps, head, in, out);
+    Path in = writeDoubles(EMULATION.file("cholesky_in.bin"), input);
+    Path out = EMULATION.file("cholesky_out.bin");
+    EMULATION.run("cholesky_harness", m, DAMPING, steps, head, in, out);
 
     ByteBuffer result = readResult(out);
     assertEquals(8L * (steps * (m + 1L) + (long) m * m), result.remaining(), "harness output size");
