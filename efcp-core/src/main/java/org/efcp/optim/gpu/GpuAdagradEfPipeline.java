@@ -56,16 +56,12 @@ public final class GpuAdagradEfPipeline extends GpuPipelineBase {
   }
 
   @Override
-  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
+  void queueDirection(DeviceBuffer g, DeviceBuffer u) {
     int k = topK.k();
     topK.select(stream, g, 0);
-    DeviceBuffer out = u.bytes() == 8L * d ? u : u.view(0, 8L * d);
-    out.zero(stream);
+    u.zero(stream);
     step.launch(stream, (k + THREADS - 1) / THREADS, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), k,
-        epsilon, sumSquares, out, topK.supportBits(), topK.supportValues());
+        epsilon, sumSquares, u, topK.supportBits(), topK.supportValues());
     steps++;
   }
 

@@ -82,6 +82,6 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */
   public float[] lastInserted() {
     checkOpen();
-    return window.row(state.lastSlot());
+    return window.row(state.ring.lastSlot());
   }
 }

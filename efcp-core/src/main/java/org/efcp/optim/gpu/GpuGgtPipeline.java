@@ -53,12 +53,13 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
   private DeviceBuffer eigenMatrix;
   private DeviceBuffer eigenVectors;
   private DeviceBuffer sweeps;
-  private long steps;
+  private final RingPosition ring;
 
   /** Stores validated arguments; touches no device. */
   GpuGgtPipeline(GpuContext context, int d, int m, double epsilon, double ridge) {
     super(context, d);
     this.m = m;
+    this.ring = new RingPosition(m);
     this.epsilon = epsilon;
     this.ridge = ridge;
   }
@@ -97,28 +98,18 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
 
   @Override
   public long stepCount() {
-    return steps;
+    return ring.steps();
   }
 
-  /**
-   * One step on device data: queues the whole step on {@link #stream()} and returns without waiting.
-   *
-   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
-   *     not modified
-   * @param u receives u (its first d doubles), valid once the stream has passed this step
-   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
-   */
+  /** The whole step on {@link #stream()}, without waiting. */
   @Override
-  public final void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
-    int slot = (int) (steps % m);
-    int filled = (int) Math.min(steps + 1, m);
+  final void queueDirection(DeviceBuffer g, DeviceBuffer u) {
+    int slot = ring.slot();
+    int filled = ring.filled();
     insertAndDot(g, slot, filled);
     queueEigenStep(slot, filled);
-    combine(u.bytes() == 8L * d ? u : u.view(0, 8L * d), slot, filled);
-    steps++;
+    combine(u, slot, filled);
+    ring.advance();
   }
 
   /**
@@ -141,16 +132,13 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
   /** Queues the last step's eigen step once more (it only rewrites its own outputs): GpuStepBench times it. */
   void rerunEigenStep() {
     int slot = lastSlot();
-    queueEigenStep(slot, (int) Math.min(steps, m));
+    queueEigenStep(slot, ring.stored());
   }
 
   /** The slot the last step wrote; throws {@link IllegalStateException} before any step or after close. */
   int lastSlot() {
     checkOpen();
-    if (steps == 0) {
-      throw new IllegalStateException("no step taken yet");
-    }
-    return (int) ((steps - 1) % m);
+    return ring.lastSlot();
   }
 
   /** Loads the eigen step, allocates the m×m state, zeroes every buffer and waits for it (last constructor step). */

@@ -262,7 +262,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     if (l < 0 || l >= tensors || !layout.isMatrix(l)) {
       throw new IllegalArgumentException("l: " + l + " is not a matrix tensor of " + layout);
     }
-    int slot = state.lastSlot();
+    int slot = state.ring.lastSlot();
     double[] out = new double[n * rank];
     window[l].copyTo(out, 0, n * rank, 8L * slot * n * rank);
     return out;

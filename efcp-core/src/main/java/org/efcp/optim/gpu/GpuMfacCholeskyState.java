@@ -9,7 +9,7 @@ import org.efcp.optim.MfacCholeskyState;
 /**
  * The device-resident m×m state of dense M-FAC in the CPU's well-conditioned form ({@link MfacCholeskyState},
  * algorithms doc §2.4): K (m×m row-major by slot) and the upper Cholesky factor R of A = K/λ + m I (RᵀR = A) in
- * chronological order with a rotating head (the oldest slot, {@link #slot()} at the start of a step), stored by slot
+ * chronological order with a rotating head (the oldest slot, the ring's current slot at the start of a step), stored by slot
  * like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, one block) replaces the
  * oldest vector: the drift check of its column of RᵀR against A, the Givens rank-1 update of the trailing factor
  * fused with the forward substitution of the new last column, row/column {@code slot} of K, and the coefficients
@@ -19,7 +19,7 @@ import org.efcp.optim.MfacCholeskyState;
  * (or NaN) R is rebuilt on the host from K with LAPACK {@code dpotrf}
  * ({@link MfacCholeskyState#factorFromScratch}) before the next step. Every m×m quantity is float64.
  *
- * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the current {@link #slot()} before
+ * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the current the ring's current slot before
  * {@link #update()} and reads {@link #coefficients()} after it. Not thread-safe.
  */
 final class GpuMfacCholeskyState extends GpuMfacStateBase {
@@ -92,9 +92,9 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
     return coefficients;
   }
 
-  /** Queues the step for {@link #slot()}: drift check, factor update, K, M (one block). */
+  /** Queues the step for the ring's current slot: drift check, factor update, K, M (one block). */
   void update() {
-    step.launch(stream, 1, 1, 256, 1, 0, factor, gram, newDots, m, slot(), damping, invDamping, (double) m,
+    step.launch(stream, 1, 1, 256, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping, (double) m,
         driftTolerance(), driftMax(), coefficients);
   }
 
@@ -105,7 +105,7 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
       host = new double[m * m];
     }
     gram.copyTo(host, 0, m * m, 0);
-    MfacCholeskyState.factorFromScratch(host, m, slot(), damping, host);
+    MfacCholeskyState.factorFromScratch(host, m, ring.slot(), damping, host);
     factor.copyFrom(host, 0, m * m, 0);
   }
 }

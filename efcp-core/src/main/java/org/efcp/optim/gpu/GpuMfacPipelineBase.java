@@ -37,7 +37,7 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
 
   @Override
   public long stepCount() {
-    return state.steps();
+    return state.ring.steps();
   }
 
   /**
@@ -59,23 +59,14 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
   }
 
   /**
-   * One step on device data: queues the whole step on {@link #stream()} and returns without waiting (except when a
-   * drift read-back lags {@value GpuMfacStateBase#MAX_UNCHECKED_STEPS} steps behind, or the m×m state must be rebuilt
-   * on the host).
-   *
-   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
-   *     not modified
-   * @param u receives u (its first d doubles), valid once the stream has passed this step
-   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
+   * The whole step on {@link #stream()}, without waiting (except when a drift read-back lags
+   * {@value GpuMfacStateBase#MAX_UNCHECKED_STEPS} steps behind, or the m×m state must be rebuilt on the host).
    */
   @Override
-  public final void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
+  final void queueDirection(DeviceBuffer g, DeviceBuffer u) {
     state.checkDrift();
-    queueStep(g, u, state.slot(), state.filled());
-    state.advance();
+    queueStep(g, u, state.ring.slot(), state.ring.filled());
+    state.ring.advance();
   }
 
   /**

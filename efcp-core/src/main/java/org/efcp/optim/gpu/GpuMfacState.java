@@ -16,7 +16,7 @@ import org.efcp.cuda.KernelModule;
  * instead: {@link GpuMfacCholeskyState}.)
  *
  * <p>The owning pipeline fills {@link #gram()}, {@link #newDots()} and {@link #newColumn()} for the current
- * {@link #slot()} before {@link #update()}, and reads {@link #inverse()}, {@link #firstCoefficients()} and
+ * the ring's current slot before {@link #update()}, and reads {@link #inverse()}, {@link #firstCoefficients()} and
  * {@link #residualVector()} after it. Everything is queued on the pipeline's stream. Not thread-safe.
  */
 final class GpuMfacState extends GpuMfacStateBase {
@@ -122,9 +122,9 @@ final class GpuMfacState extends GpuMfacStateBase {
     return residualVector;
   }
 
-  /** Queues the rank-2 update of B for {@link #slot()}, M0 = B' w and its residual (with the drift maximum). */
+  /** Queues the rank-2 update of B for the ring's current slot, M0 = B' w and its residual (with the drift maximum). */
   void update() {
-    int slot = slot();
+    int slot = ring.slot();
     insertP.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, newColumn, oldInverseColumn, product, bordered,
         ticket, scalars, m, slot);
     insertUpdate.launch(stream, rowBlocks, 1, THREADS, 1, 0, inverse, oldInverseColumn, bordered, scalars, newDots,

@@ -24,6 +24,8 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   final int m;
 
   private final double tolerance;
+  /** The window's ring position: the slot the current step writes and the slots filled. */
+  final RingPosition ring;
   private final OwnedDeviceBuffers owned;
   /** The running drift maximum since the last refresh, as the bits of a non-negative double. */
   private final DeviceBuffer driftMax;
@@ -31,7 +33,6 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   private final LongBuffer driftView;
   private final GpuEvent driftEvent;
 
-  private long steps;
   private long refreshes;
   private boolean driftPending;
   private int uncheckedSteps;
@@ -51,6 +52,7 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     this.stream = stream;
     this.m = m;
     this.tolerance = tolerance;
+    this.ring = new RingPosition(m);
     this.owned = new OwnedDeviceBuffers(context);
     this.driftMax = allocate(8L);
     this.driftHost = context.allocatePinned(8L);
@@ -69,34 +71,6 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   /** The drift above which the state is rebuilt on the host. */
   double driftTolerance() {
     return tolerance;
-  }
-
-  /** Steps taken so far. */
-  long steps() {
-    return steps;
-  }
-
-  /** The slot the current step writes, t mod m (also the oldest slot, the head). */
-  int slot() {
-    return (int) (steps % m);
-  }
-
-  /** Slots holding a vector once the current step's is written, min(t + 1, m). */
-  int filled() {
-    return (int) Math.min(steps + 1, m);
-  }
-
-  /** The slot the last step wrote; throws {@link IllegalStateException} before any step. */
-  int lastSlot() {
-    if (steps == 0) {
-      throw new IllegalStateException("no step taken yet");
-    }
-    return (int) ((steps - 1) % m);
-  }
-
-  /** Ends the current step. */
-  void advance() {
-    steps++;
   }
 
   /** How many times the state was rebuilt exactly on the host. */

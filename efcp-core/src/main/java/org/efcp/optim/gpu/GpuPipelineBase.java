@@ -74,6 +74,26 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
     directionStaging.copyTo(uOut, 0, d, 0);
   }
 
+  /**
+   * One step on device data, queued on {@link #stream()}: checks the buffers, then {@link #queueDirection} with u cut
+   * to exactly d doubles.
+   *
+   * @param g the raw gradient, d doubles on this device, finite, ready for work queued on {@link #stream()};
+   *     not modified
+   * @param u receives u (its first d doubles), valid once the stream has passed this step
+   * @throws IllegalArgumentException if a buffer holds fewer than d doubles
+   */
+  @Override
+  public final void directionDevice(DeviceBuffer g, DeviceBuffer u) {
+    checkOpen();
+    requireDoubles("g", g);
+    requireDoubles("u", u);
+    queueDirection(g, u.bytes() == 8L * d ? u : u.view(0, 8L * d));
+  }
+
+  /** Queues one step on {@link #stream()}; {@code u} is exactly d doubles. */
+  abstract void queueDirection(DeviceBuffer g, DeviceBuffer u);
+
   /** Device bytes of the buffers this pipeline allocated (the host-API staging too, once allocated). */
   @Override
   public long memoryBytes() {

@@ -28,10 +28,7 @@ public final class GpuSgdPipeline extends GpuPipelineBase {
   }
 
   @Override
-  public void directionDevice(DeviceBuffer g, DeviceBuffer u) {
-    checkOpen();
-    requireDoubles("g", g);
-    requireDoubles("u", u);
+  void queueDirection(DeviceBuffer g, DeviceBuffer u) {
     u.copyFromAsync(g, 0, 8L * d, 0, stream);
     steps++;
   }

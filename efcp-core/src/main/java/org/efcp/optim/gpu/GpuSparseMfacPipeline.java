@@ -106,10 +106,9 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
     markStage(2);
     state.queueDriftReadBack();
 
-    DeviceBuffer out = u.bytes() == 8L * d ? u : u.view(0, 8L * d);
-    out.zero(stream);
+    u.zero(stream);
     scatter.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
-        state.inverse(), state.firstCoefficients(), state.residualVector(), m, slot, invDamping, out,
+        state.inverse(), state.firstCoefficients(), state.residualVector(), m, slot, invDamping, u,
         topK.supportBits(), topK.supportValues());
     markStage(3);
   }
@@ -186,6 +185,6 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
 
   private int lastSlot() {
     checkOpen();
-    return state.lastSlot();
+    return state.ring.lastSlot();
   }
 }
