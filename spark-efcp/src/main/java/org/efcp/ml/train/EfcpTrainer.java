@@ -3,12 +3,13 @@ package org.efcp.ml.train;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.cuda.GpuContext;
 import org.efcp.ml.train.gpu.DeviceGradients;
+import org.efcp.ml.train.gpu.ExecutorDeviceRows;
 import org.efcp.model.DifferentiableModel;
 import org.efcp.optim.EfcpOptimizer;
 import org.efcp.optim.OptimizerConfig;
@@ -107,9 +108,11 @@ public final class EfcpTrainer {
     long rowsSinceLog = 0;
     long logStart = System.nanoTime();
     String savedDescription = jsc.getLocalProperty("spark.job.description");
-    String fit = UUID.randomUUID().toString();
+    DevicePreference executorDevice = executorDevice(plan.device(), model);
+    ExecutorDeviceRows deviceRows = executorDevice == DevicePreference.CPU ? null
+        : ExecutorDeviceRows.open(jsc.sc());
     PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize,
-        executorDevice(plan.device(), model), fit);
+        executorDevice, deviceRows);
     // The CPU is the quiet case: CudaProbe has already said once why there is no GPU.
     if (placement.gpu()) {
       LOG.info("EFCP optimizer on the GPU ({}); executor gradients: device={}", placement.reason(),
@@ -190,13 +193,38 @@ public final class EfcpTrainer {
         converged = converged(history, plan.tol());
       }
     } finally {
-      jsc.setJobDescription(savedDescription);
       optimizer.close();
-      DeviceGradients.releaseFit(fit);
+      if (deviceRows != null) {
+        releaseDeviceRows(jsc, deviceRows, blocks);
+      }
+      jsc.setJobDescription(savedDescription);
     }
     double[] objectiveHistory = history.stream().mapToDouble(Double::doubleValue).toArray();
     return new TrainingResult(theta, objectiveHistory, List.copyOf(records), optimizer.stepCount(),
         optimizer.memoryBytes(), (System.nanoTime() - start) * 1e-9, resumedFrom, optimizer.device(), engineName);
+  }
+
+  /**
+   * Frees the rows the fit kept on executor GPUs, before its blocks are unpersisted (see
+   * {@link ExecutorDeviceRows#release}); no job when no task computed on a GPU. A failure to free them is logged,
+   * not thrown: it must not hide the fit's own outcome, and executors free them at their next fits anyway.
+   */
+  private static void releaseDeviceRows(JavaSparkContext jsc, ExecutorDeviceRows deviceRows,
+      JavaRDD<TrainingBlock> blocks) {
+    DeviceGradients.releaseFit(deviceRows.fit()); // the driver's own JVM (local mode), whatever happens below
+    long gpuSteps = deviceRows.gpuSteps();
+    if (gpuSteps == 0 || jsc.sc().isStopped()) {
+      return;
+    }
+    try {
+      jsc.setJobDescription("EFCP: free the fit's rows on executor GPUs");
+      Set<String> executors = deviceRows.release(blocks);
+      LOG.info("EFCP freed the fit's rows on the GPUs of executors {} ({} partition steps ran on GPUs)", executors,
+          gpuSteps);
+    } catch (RuntimeException e) {
+      LOG.warn("EFCP could not free the fit's rows on executor GPUs (executors free them at their next fits): {}",
+          e.toString());
+    }
   }
 
   /**

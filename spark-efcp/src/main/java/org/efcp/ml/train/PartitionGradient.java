@@ -4,6 +4,7 @@ import java.io.Serializable;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.cuda.GpuContext;
 import org.efcp.ml.train.gpu.DeviceGradients;
+import org.efcp.ml.train.gpu.ExecutorDeviceRows;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.DifferentiableModel;
 
@@ -21,15 +22,16 @@ public final class PartitionGradient implements Serializable {
   private final long seed;
   private final int batchSize;
   private final DevicePreference device;
-  private final String fit;
+  /** The fit's rows on executor GPUs; null for device=cpu. */
+  private final ExecutorDeviceRows deviceRows;
   /** This task's GPU, or null for the CPU: decided once per deserialized copy, i.e. per task. */
   private transient GpuContext gpu;
   private transient boolean placed;
 
   /** Gradients on the CPU; see {@link #PartitionGradient(DifferentiableModel, long[], long, long, int,
-   * DevicePreference, String)}. */
+   * DevicePreference, ExecutorDeviceRows)}. */
   public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize) {
-    this(model, offsets, numRows, seed, batchSize, DevicePreference.CPU, "");
+    this(model, offsets, numRows, seed, batchSize, DevicePreference.CPU, null);
   }
 
   /**
@@ -41,10 +43,10 @@ public final class PartitionGradient implements Serializable {
    * @param device where tasks compute: {@code cpu}; {@code auto} = the task's GPU when it has a usable one, else the
    *     CPU; {@code gpu} = the task's GPU or a task failure (not cpu only for a model with a GPU gradient: see
    *     {@code EfcpTrainer.executorDevice})
-   * @param fit a key unique to the fit, which scopes the rows executors keep on their GPUs
+   * @param deviceRows the fit's rows on executor GPUs (its key and GPU step count); may be null for {@code cpu}
    */
   public PartitionGradient(DifferentiableModel model, long[] offsets, long numRows, long seed, int batchSize,
-      DevicePreference device, String fit) {
+      DevicePreference device, ExecutorDeviceRows deviceRows) {
     this.model = model;
     this.offsets = offsets;
     this.numRows = numRows;
@@ -53,8 +55,11 @@ public final class PartitionGradient implements Serializable {
     if (device != DevicePreference.CPU && !DeviceGradients.supports(model)) {
       throw new IllegalArgumentException("device: " + model.getClass().getSimpleName() + " has no GPU gradient");
     }
+    if (device != DevicePreference.CPU && deviceRows == null) {
+      throw new IllegalArgumentException("deviceRows: required for device=" + device);
+    }
     this.device = device;
-    this.fit = fit;
+    this.deviceRows = deviceRows;
   }
 
   /** The number of parameters d. */
@@ -75,7 +80,7 @@ public final class PartitionGradient implements Serializable {
   public void release(Iterable<TrainingBlock> blocks) {
     if (device != DevicePreference.CPU) {
       for (TrainingBlock block : blocks) {
-        DeviceGradients.releasePartition(fit, block.partition());
+        DeviceGradients.releasePartition(deviceRows.fit(), block.partition());
       }
     }
   }
@@ -102,8 +107,9 @@ public final class PartitionGradient implements Serializable {
         continue;
       }
       if (context != null) {
-        double[] lossWeight = DeviceGradients.addBatch(context, fit, block.partition(), model, block.rows(), scale,
-            batchRows, theta, gradient);
+        double[] lossWeight = DeviceGradients.addBatch(context, deviceRows.fit(), block.partition(), model,
+            block.rows(), scale, batchRows, theta, gradient);
+        deviceRows.countGpuStep();
         loss += lossWeight[0];
         weight += lossWeight[1];
       } else {

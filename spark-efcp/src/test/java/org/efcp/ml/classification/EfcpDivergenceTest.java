@@ -15,6 +15,7 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.SparkJobRecorder;
 import org.efcp.ml.TestData;
 import org.efcp.ml.train.StepRecord;
 import org.junit.jupiter.api.AfterAll;

@@ -18,6 +18,7 @@ import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.SparkJobRecorder;
 import org.efcp.ml.TestData;
 import org.efcp.ml.train.EfcpTrainer;
 import org.efcp.ml.train.StepRecord;

@@ -9,8 +9,9 @@ import org.efcp.model.gpu.GpuModels;
 /**
  * Partition gradients on the task's GPU ({@link TaskDevice}) over device-resident rows: a partition's rows are
  * uploaded on its first step of a fit and stay on that executor's GPU across steps (an executor-wide cache scoped to
- * the fit: freed when the fit ends in this JVM or its long-lived stream task ends, or else when the executor starts a
- * newer fit's second successor).
+ * the fit: freed by {@link #releaseFit}, which the driver's release job runs at the fit's end
+ * ({@link ExecutorDeviceRows#release}), by {@link #releasePartition} when a long-lived stream task ends, or else
+ * when the executor starts a newer fit's second successor).
  */
 public final class DeviceGradients {
   /** The current and the previous fit keep their rows; older ones are freed. */

@@ -10,9 +10,9 @@ import java.util.function.Supplier;
 
 /**
  * Per-partition values that must outlive a task (device-resident blocks: one task per step under the jobs engine)
- * but not the fit, in an executor JVM. Entries are grouped by fit key; the groups of the {@code fitsKept} most
- * recently used fits stay, an older group is retired when a newer fit arrives (an executor cannot hear of the
- * driver's unpersist) or by {@link #releaseFit}. A retired value is closed as soon as no lease holds it, so a task
+ * but not the fit, in an executor JVM. Entries are grouped by fit key. A group is retired by {@link #releaseFit}
+ * (the driver's release job at the fit's end) or, if that job did not reach this JVM, once it is no longer among
+ * the {@code fitsKept} most recently used fits. A retired value is closed as soon as no lease holds it, so a task
  * still using it finishes first. Thread-safe.
  *
  * @param <V> the cached value, closed when retired
