@@ -11,11 +11,16 @@ import org.efcp.model.gpu.GpuModels;
  * uploaded on its first step of a fit and stay on that executor's GPU across steps (an executor-wide cache scoped to
  * the fit: freed by {@link #releaseFit}, which the driver's release job runs at the fit's end
  * ({@link ExecutorDeviceRows#release}), by {@link #releasePartition} when a long-lived stream task ends, or else
- * when the executor starts a newer fit's second successor).
+ * once {@value #FITS_KEPT} more recently used fits have rows in this JVM).
  */
 public final class DeviceGradients {
-  /** The current and the previous fit keep their rows; older ones are freed. */
-  private static final FitScopedCache<GpuPartitionState> CACHE = new FitScopedCache<>(2);
+  /**
+   * Fits whose rows an executor keeps at most. Fits free their rows when they end, so this only bounds what a missed
+   * release leaves behind; it is above 1 so that concurrent fits (a CrossValidator with parallelism) do not evict
+   * each other's rows and upload them again every step.
+   */
+  static final int FITS_KEPT = 8;
+  private static final FitScopedCache<GpuPartitionState> CACHE = new FitScopedCache<>(FITS_KEPT);
 
   private DeviceGradients() {
   }

@@ -19,7 +19,7 @@ import org.apache.spark.util.LongAccumulator;
  * the fit's cached blocks: {@link #release} runs one task per cached block, which Spark places on the executor
  * holding the block (process-local), i.e. where that partition's step tasks ran and uploaded its rows; each task
  * frees every row of the fit in its JVM. Rows that a step task uploaded on another executor (a task that ran away
- * from its cached block) are freed there when that executor starts its second newer fit.
+ * from its cached block) are freed there once that executor has worked on enough newer fits (DeviceGradients).
  */
 public final class ExecutorDeviceRows implements Serializable {
   private static final long serialVersionUID = 1L;
