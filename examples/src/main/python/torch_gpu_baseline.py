@@ -55,15 +55,9 @@ def emit(**fields):
 
 
 def set_tf32(enabled):
-    """TF32 in cuBLAS and cuDNN; torch 2.9 replaced the allow_tf32 flags by fp32_precision."""
-    major, minor = (int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
-    if (major, minor) >= (2, 9):
-        mode = "tf32" if enabled else "ieee"
-        torch.backends.cuda.matmul.fp32_precision = mode
-        torch.backends.cudnn.conv.fp32_precision = mode
-    else:
-        torch.backends.cuda.matmul.allow_tf32 = enabled
-        torch.backends.cudnn.allow_tf32 = enabled
+    """TF32 in cuBLAS matmuls: "high" lets float32 matmuls use TF32 tensor cores, "highest" keeps IEEE fp32
+    (torch.set_float32_matmul_precision: one call that every torch since 1.12 understands)."""
+    torch.set_float32_matmul_precision("high" if enabled else "highest")
 
 
 # ---------------------------------------------------------------- M-FAC: window state and the two variants
