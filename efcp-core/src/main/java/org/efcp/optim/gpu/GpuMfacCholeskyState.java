@@ -106,6 +106,22 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
         driftTolerance(), driftMax(), coefficients);
   }
 
+  /**
+   * For {@code GpuStepBench}'s timing of the step kernel alone: queues one step that re-inserts the oldest vector as
+   * the newest (w = its row of K, copied on the stream; the window does not change, so the state stays exact) with
+   * {@code start} and {@code end} recorded around the kernel launch only, queues the drift read-back and advances the
+   * ring (the next step overwrites the next oldest vector, as it would have). The caller runs {@link #checkDrift()}
+   * before, as a step does.
+   */
+  void queueReinsertOldest(GpuEvent start, GpuEvent end) {
+    newDots.copyFromAsync(gram, 8L * ring.slot() * m, 8L * m, 0, stream);
+    start.record(stream);
+    update();
+    end.record(stream);
+    queueDriftReadBack();
+    ring.advance();
+  }
+
   /** R from scratch (host LAPACK) from the current K, for the current head. */
   @Override
   void rebuildOnHost() {
