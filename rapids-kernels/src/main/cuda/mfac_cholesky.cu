@@ -30,6 +30,8 @@
 // into registers before the barrier, so their L2 latency overlaps one iteration. Barriers per step: (m − 1) in the
 // update, m − 1 in the back solve, 1 for the drift maximum. R (m² doubles, 8 MB at m = 1024) stays in L2.
 // All arithmetic is float64. Launch: grid = 1, block = 256.
+// mchol_blocked_step_C (after mchol_step_C) computes the same step with the same arguments and results in blocks of
+// 32 rows, about two barriers per block instead of one per row; which one is faster is for the device to tell.
 #include "sparse_mfac_block.cuh"
 
 // The slot `p` logical positions after `base` (0 ≤ p < m, 0 ≤ base < m).
@@ -256,8 +258,356 @@ MCHOL_STEP(4)
 MCHOL_STEP(8)
 MCHOL_STEP(16)
 
-// Host side (GpuMfacCholeskyState.columnsPerThread, and the emulation harnesses): the instance of mchol_step_C for a
-// window of m slots, the smallest power of two C with 256 C >= m (at most 16).
+// ---------------------------------------------------------------------------------------------------------------
+// The blocked variant mchol_blocked_step_C: the same arguments, results and per-column arithmetic as mchol_step_C,
+// for an A/B measurement (GpuMfacCholeskyState's MfacCholeskyKernel picks one). Why: mchol_step_C's two sequential
+// passes take one __syncthreads per row, and each row waits for the L2 round trip of its prefetched entries, so at
+// m = 1024 the step is ~2047 barrier + L2-latency periods. Here both passes go in blocks of MCHOL_B = 32 rows:
+//   * the block's state: the owners of its 32 pivot columns (logical positions p0 .. p0 + nb − 1, nb ≤ 32; the last
+//     block of a pass is partial) write x and a (update) or z (back solve) of those columns to shared memory (their
+//     diagonal entries are there anyway, see below), barrier;
+//   * warp 0 alone, lane j holding column p0 + j and its entries of the block's rows (32 independent loads, into
+//     registers), runs the block's rows in order warp-synchronously: lane i computes row i's rotation (c, s, y)
+//     respectively M_p = z_p / R_pp, writes it to shared memory, __syncwarp, the lanes right (update) or left (back
+//     solve) of i apply it; then it hands the pivot columns' results (a = y, respectively z = M_p) back through
+//     shared memory, the rotated diagonal r into dgS, barrier;
+//   * every thread applies the block's rows to each of its own columns past the block (update: logical position
+//     ≥ p0 + nb; back solve: < p0), one column at a time: the column's nb entries of the block's rows are loaded
+//     first (independent loads: memory-level parallelism instead of one L2 round trip per row), then the rows are
+//     applied in order and the new entries written back.
+// Per column the operations are exactly mchol_step_C's, in the same order: the rotations in increasing p
+// (nr = c r + s x, x = c x − s r, a −= nr y), the back solve's z −= R M_p in decreasing p, Σ y² and Σ y (λ y) in p
+// order (warp 0 accumulates them, thread 0 then does the Schur step, as the owner of `old` does there); the drift
+// check and the K update are mchol_step_C's code. So without FMA contraction (the CPU emulation) R, K, M and the
+// drift are bitwise mchol_step_C's; on the device nvcc may contract the two kernels differently.
+// The state buffer is double-buffered by block parity: the owners read block k's results after its second barrier
+// while other owners already write block k + 1's state; the next write to the same buffer (block k + 2) is behind
+// block k + 1's first barrier. The rotation buffer needs no second copy: block k's trailing reads end before block
+// k + 1's first barrier, after which warp 0 writes it.
+// Barriers per step: 2 ceil((m − 1) / 32) in the update, 2 ceil(m / 32) in the back solve, 1 for the drift maximum:
+// 129 at m = 1024 (mchol_step_C: 2047). The warp's serial chain (per row: sqrt, three divisions, a shared-memory
+// round trip and a __syncwarp) remains on the critical path; the trailing update keeps one column's 32 entries
+// (64 registers) live at a time; to stay within 255 registers at C = 16 without spilling, the owned slots' logical
+// positions are recomputed where needed and the diagonal lives in shared memory by slot (dgS; warp 0 reads and
+// writes the pivot columns' entries there). Shared memory: 1.8 KB + 2 KB C (34 KB at C = 16).
+// Launch: grid = 1, block = 256.
+#define MCHOL_B 32
+
+// The logical position of slot q counted from `base` (m for q ≥ m: not a column).
+__device__ __forceinline__ int mchol_position(int q, int base, int m) {
+  return q >= m ? m : q >= base ? q - base : q - base + m;
+}
+
+template <int C>
+__device__ __forceinline__ void mchol_blocked_step(double* R, double* K, const double* w, int m, int old,
+                                                   double damping, double invDamping, double n, double tolerance,
+                                                   sm_u64* driftMax, double* M) {
+  __shared__ double rot[3][MCHOL_B];     // the block's rows: {c, s, y} (update), {M_p} in rot[0] (back solve)
+  __shared__ double st[2][2][MCHOL_B];   // by block parity: the pivot columns' x, a in and a out (update), z
+  __shared__ double dgS[SM_THREADS * C]; // by slot: R_qq, then the rotated diagonal (warp 0 reads and writes it)
+  __shared__ double schurOut[2];         // thread 0's new diagonal entry of column `old` and z_old
+  __shared__ sm_u64 warpMax[SM_WARPS];
+  __shared__ sm_u64 shortfallBits;
+  const int t = threadIdx.x;
+  const double* kOld = K + (long long)old * m;
+  double* rOld = R + (long long)old * m;
+
+  // Fewer registers than mchol_step_C (the trailing update holds 32 entries): the owned slots q = t + 256 c and
+  // their logical positions are recomputed where needed, the diagonal lives in shared memory (dgS).
+  double x[C];     // the rank-1 update vector (row `old` off its diagonal), rotated as rows pass
+  double a[C];     // right-hand side w/λ, reduced as rows pass; y of the column once it was the pivot
+
+  // 1. Drift check of column `old` (the vector leaving), as mchol_step_C.
+  const double r00 = rOld[old];
+  const double a00 = invDamping * kOld[old] + n;
+  sm_u64 worst = 0;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    const int s = t + c * SM_THREADS;
+    x[c] = 0.0;
+    a[c] = 0.0;
+    dgS[s] = 0.0;
+    if (s < m) {
+      const double r0 = rOld[s];
+      const double aq0 = invDamping * kOld[s] + (s == old ? n : 0.0);
+      const double aqq = invDamping * K[(long long)s * m + s] + n;
+      const double e = fabs(r00 * r0 - aq0) / sqrt(aqq * a00);
+      const sm_u64 bits = (sm_u64)__double_as_longlong(e);
+      worst = bits > worst ? bits : worst;
+      if (s != old) {
+        x[c] = r0;
+        rOld[s] = 0.0;
+        dgS[s] = R[(long long)s * m + s];
+      }
+      a[c] = invDamping * w[s];
+    }
+  }
+
+  // 2. Rows p = 1..m−1 in blocks [p0, p0 + nb): Givens rotations fused with the forward substitution.
+  double yy = 0.0;  // Σ y_p² in p order (warp 0; thread 0 uses it)
+  double yz = 0.0;  // Σ y_p (λ y_p) in p order
+  int parity = 0;
+  for (int p0 = 1; p0 < m; p0 += MCHOL_B, parity ^= 1) {
+    const int nb = min(MCHOL_B, m - p0);
+    // The owners hand in the block's pivot columns (they have applied rows 1..p0−1).
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      const int j = mchol_position(t + c * SM_THREADS, old, m) - p0;
+      if (j >= 0 && j < nb) {
+        st[parity][0][j] = x[c];
+        st[parity][1][j] = a[c];
+      }
+    }
+    __syncthreads();
+    if (t < 32) {
+      // Warp 0: lane j is column p0 + j (slot sj); col[i] its entry of row p0 + i (i < j, above the diagonal).
+      const int j = t;
+      const bool mine = j < nb;
+      const int sj = mine ? mchol_slot(old, p0 + j, m) : 0;
+      double xj = 0.0, aj = 0.0, dgj = 0.0;
+      if (mine) {
+        xj = st[parity][0][j];
+        aj = st[parity][1][j];
+        dgj = dgS[sj];
+      }
+      double col[MCHOL_B];
+#pragma unroll
+      for (int i = 0; i < MCHOL_B; i++) {
+        col[i] = i < j && mine ? R[(long long)mchol_slot(old, p0 + i, m) * m + sj] : 0.0;
+      }
+#pragma unroll
+      for (int i = 0; i < MCHOL_B; i++) {
+        if (i < nb) {  // uniform over the warp
+          const int si = mchol_slot(old, p0 + i, m);
+          double* row = R + (long long)si * m;
+          if (j == i) {
+            const double rr = sqrt(dgj * dgj + xj * xj);
+            const double cs = dgj / rr;
+            const double sn = xj / rr;
+            const double y = aj / rr;
+            rot[0][i] = cs;
+            rot[1][i] = sn;
+            rot[2][i] = y;
+            dgj = rr;
+            aj = y;
+            row[si] = rr;
+            row[old] = y;
+          }
+          __syncwarp();
+          const double cs = rot[0][i];
+          const double sn = rot[1][i];
+          const double y = rot[2][i];
+          yy += y * y;
+          yz += y * (damping * y);
+          if (j > i && mine) {
+            const double rq = col[i];
+            const double nr = cs * rq + sn * xj;
+            row[sj] = nr;
+            xj = cs * xj - sn * rq;
+            aj -= nr * y;
+          }
+        }
+      }
+      if (mine) {
+        st[parity][1][j] = aj;
+        dgS[sj] = dgj;
+      }
+    }
+    __syncthreads();
+    // The owners take the pivot columns' a = y back (warp 0 wrote their new diagonal to dgS); every thread applies the block's rows
+    // to its columns past the block, one column at a time: its nb entries first, then the rows in order.
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      const int j = mchol_position(t + c * SM_THREADS, old, m) - p0;
+      if (j >= 0 && j < nb) {
+        a[c] = st[parity][1][j];
+      }
+    }
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      const int qc = t + c * SM_THREADS;
+      const int lqc = mchol_position(qc, old, m);
+      if (lqc >= p0 + nb && lqc < m) {
+        double e[MCHOL_B];
+#pragma unroll
+        for (int i = 0; i < MCHOL_B; i++) {
+          e[i] = i < nb ? R[(long long)mchol_slot(old, p0 + i, m) * m + qc] : 0.0;
+        }
+        double xc = x[c];
+        double ac = a[c];
+#pragma unroll
+        for (int i = 0; i < MCHOL_B; i++) {
+          if (i < nb) {
+            const double cs = rot[0][i];
+            const double sn = rot[1][i];
+            const double y = rot[2][i];
+            const double rq = e[i];
+            const double nr = cs * rq + sn * xc;
+            R[(long long)mchol_slot(old, p0 + i, m) * m + qc] = nr;
+            xc = cs * xc - sn * rq;
+            ac -= nr * y;
+          }
+        }
+        x[c] = xc;
+        a[c] = ac;
+      }
+    }
+  }
+
+  // The new diagonal entry of column `old` and z_old (thread 0, which holds Σ y² and Σ y (λ y); a_old = w_old/λ was
+  // never reduced), the drift maximum, K.
+  if (t == 0) {
+    const double alpha = invDamping * w[old] + n;
+    const double schur = alpha - yy;
+    double shortfall = 0.0;
+    double rss;
+    if (schur >= n) {
+      rss = sqrt(schur);
+    } else {
+      rss = sqrt(n);
+      if (!(n - schur <= tolerance * alpha)) {
+        shortfall = fabs((n - schur) / alpha);  // NaN stays NaN
+      }
+    }
+    shortfallBits = (sm_u64)__double_as_longlong(shortfall);
+    schurOut[0] = rss;
+    schurOut[1] = (w[old] - yz) / rss;
+  }
+  worst = sm_warp_max_u64(worst);
+  if ((t & 31) == 0) {
+    warpMax[t >> 5] = worst;
+  }
+  __syncthreads();
+  if (t == 0) {
+    sm_u64 mx = shortfallBits;
+    for (int i = 0; i < SM_WARPS; i++) {
+      mx = warpMax[i] > mx ? warpMax[i] : mx;
+    }
+    atomicMax(driftMax, mx);
+  }
+  // Every read of K and of R_old,old (step 1) is behind a barrier.
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    const int s = t + c * SM_THREADS;
+    if (s < m) {
+      K[(long long)old * m + s] = w[s];
+      K[(long long)s * m + old] = w[s];
+    }
+  }
+  if (t == 0) {
+    dgS[old] = schurOut[0];
+    rOld[old] = schurOut[0];
+  }
+
+  // 3. z = λ y off `old`, z_old above; then R M = z in blocks [lo, top] of logical positions (new order from
+  // `head`: `old` last), last block first. Every entry of R and dgS read here was written before the drift barrier
+  // (dgS[old] and z_old by thread 0 before the next one).
+  double* z = x;
+  const int head = old + 1 < m ? old + 1 : 0;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    z[c] = t + c * SM_THREADS == old ? schurOut[1] : damping * a[c];
+  }
+  for (int top = m - 1; top >= 0; top -= MCHOL_B, parity ^= 1) {
+    const int lo = max(0, top - MCHOL_B + 1);
+    const int nb = top - lo + 1;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      const int j = mchol_position(t + c * SM_THREADS, head, m) - lo;
+      if (j >= 0 && j < nb) {
+        st[parity][1][j] = z[c];
+      }
+    }
+    __syncthreads();
+    if (t < 32) {
+      // Warp 0: lane j is logical position lo + j (slot sj); col[i] = R(lo + j, lo + i) for j < i < nb.
+      const int j = t;
+      const bool mine = j < nb;
+      const int sj = mine ? mchol_slot(head, lo + j, m) : 0;
+      double zj = 0.0, dgj = 1.0;
+      if (mine) {
+        zj = st[parity][1][j];
+        dgj = dgS[sj];
+      }
+      double col[MCHOL_B];
+#pragma unroll
+      for (int i = 0; i < MCHOL_B; i++) {
+        col[i] = j < i && i < nb ? R[(long long)sj * m + mchol_slot(head, lo + i, m)] : 0.0;
+      }
+#pragma unroll
+      for (int i = MCHOL_B - 1; i >= 0; i--) {
+        if (i < nb) {  // uniform over the warp
+          if (j == i) {
+            zj = zj / dgj;
+            rot[0][i] = zj;
+          }
+          __syncwarp();
+          const double mp = rot[0][i];
+          if (j < i) {
+            zj -= col[i] * mp;
+          }
+        }
+      }
+      if (mine) {
+        st[parity][1][j] = zj;
+      }
+    }
+    __syncthreads();
+    // The owners take M_p back; every thread applies the block's M_p to its columns before the block (decreasing p).
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      const int j = mchol_position(t + c * SM_THREADS, head, m) - lo;
+      if (j >= 0 && j < nb) {
+        z[c] = st[parity][1][j];
+      }
+    }
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      const int qc = t + c * SM_THREADS;
+      if (mchol_position(qc, head, m) < lo) {
+        double e[MCHOL_B];
+        const double* rq = R + (long long)qc * m;
+#pragma unroll
+        for (int i = 0; i < MCHOL_B; i++) {
+          e[i] = i < nb ? rq[mchol_slot(head, lo + i, m)] : 0.0;
+        }
+        double zc = z[c];
+#pragma unroll
+        for (int i = MCHOL_B - 1; i >= 0; i--) {
+          if (i < nb) {
+            zc -= e[i] * rot[0][i];
+          }
+        }
+        z[c] = zc;
+      }
+    }
+  }
+  const double scale = invDamping * invDamping;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    const int s = t + c * SM_THREADS;
+    if (s < m) {
+      M[s] = z[c] * scale;
+    }
+  }
+}
+
+// One step as mchol_step_C (same arguments, same results), blocked (see above). Grid 1, block 256.
+#define MCHOL_BLOCKED_STEP(C)                                                                                      \
+  extern "C" __global__ void __launch_bounds__(SM_THREADS, 1)                                                      \
+      mchol_blocked_step_##C(double* R, double* K, const double* __restrict__ w, int m, int old, double damping,   \
+                             double invDamping, double n, double tolerance, sm_u64* __restrict__ driftMax,         \
+                             double* __restrict__ M) {                                                             \
+    mchol_blocked_step<C>(R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M);                        \
+  }
+MCHOL_BLOCKED_STEP(1)
+MCHOL_BLOCKED_STEP(2)
+MCHOL_BLOCKED_STEP(4)
+MCHOL_BLOCKED_STEP(8)
+MCHOL_BLOCKED_STEP(16)
+
+// Host side (GpuMfacCholeskyState.columnsPerThread, and the emulation harnesses): the instance of mchol_step_C (and
+// mchol_blocked_step_C) for a window of m slots, the smallest power of two C with 256 C >= m (at most 16).
 static inline int mchol_columns_per_thread(int m) {
   int c = 1;
   while (256 * c < m) c *= 2;

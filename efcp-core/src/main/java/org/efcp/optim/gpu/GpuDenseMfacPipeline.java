@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import java.util.Objects;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 
@@ -36,6 +38,7 @@ import org.efcp.cuda.GpuContext;
  */
 public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
   private final GpuDenseWindow window;
+  private final MfacCholeskyKernel mxmKernel;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0, R = sqrt(m) I) on its own stream of {@code context}.
@@ -48,14 +51,26 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
    *     touched)
    */
   public GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping) {
-    super(checkArguments(context, d, m, damping), d, m, damping);
+    this(context, d, m, damping, MfacCholeskyKernel.ROWS);
+  }
+
+  /**
+   * As {@link #GpuDenseMfacPipeline(GpuContext, int, int, double)}, with the m×m step taken by {@code mxmKernel}
+   * (the same results; for the A/B measurement of {@link MfacCholeskyKernel}).
+   *
+   * @throws NullPointerException if {@code mxmKernel} is null (before the device is touched)
+   */
+  GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping, MfacCholeskyKernel mxmKernel) {
+    super(checkArguments(context, d, m, damping, mxmKernel), d, m, damping);
+    this.mxmKernel = mxmKernel;
     openStream();
     this.window = new GpuDenseWindow(context, d, m, this::allocate);
     startState();
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
-  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping) {
+  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping,
+      MfacCholeskyKernel mxmKernel) {
     if (m < 1 || m > GpuMfacCholeskyState.MAX_WINDOW) {
       throw new IllegalArgumentException("m: must be in [1, " + GpuMfacCholeskyState.MAX_WINDOW + "], got " + m);
     }
@@ -63,12 +78,13 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
     if (!(damping > 0) || !Double.isFinite(damping)) {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
     }
+    Objects.requireNonNull(mxmKernel, "mxmKernel");
     return context;
   }
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping);
+    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
   }
 
   @Override

@@ -55,6 +55,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   private final TensorLayout layout;
   private final int rank;
   private final int tensors;
+  private final MfacCholeskyKernel mxmKernel;
 
   private final Kernel powerP;
   private final Kernel orthonormalise;
@@ -98,7 +99,19 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
    *     touched)
    */
   public GpuLowRankMfacPipeline(GpuContext context, TensorLayout layout, int m, int rank, long seed, double damping) {
-    super(checkArguments(context, layout, m, rank, damping), layout.dimension(), m, damping);
+    this(context, layout, m, rank, seed, damping, MfacCholeskyKernel.ROWS);
+  }
+
+  /**
+   * As {@link #GpuLowRankMfacPipeline(GpuContext, TensorLayout, int, int, long, double)}, with the m×m step taken by
+   * {@code mxmKernel} (the same results; for the A/B measurement of {@link MfacCholeskyKernel}).
+   *
+   * @throws NullPointerException if {@code mxmKernel} is null (before the device is touched)
+   */
+  GpuLowRankMfacPipeline(GpuContext context, TensorLayout layout, int m, int rank, long seed, double damping,
+      MfacCholeskyKernel mxmKernel) {
+    super(checkArguments(context, layout, m, rank, damping, mxmKernel), layout.dimension(), m, damping);
+    this.mxmKernel = mxmKernel;
     this.layout = layout;
     this.rank = rank;
     this.tensors = layout.numTensors();
@@ -146,7 +159,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, TensorLayout layout, int m, int rank,
-      double damping) {
+      double damping, MfacCholeskyKernel mxmKernel) {
     Objects.requireNonNull(layout, "layout");
     if (m < 1 || m > GpuMfacCholeskyState.MAX_WINDOW) {
       throw new IllegalArgumentException("m: must be in [1, " + GpuMfacCholeskyState.MAX_WINDOW + "], got " + m);
@@ -164,6 +177,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
             + ") exceeds the kernels' grids at rank " + rank);
       }
     }
+    Objects.requireNonNull(mxmKernel, "mxmKernel");
     return context;
   }
 
@@ -183,7 +197,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping);
+    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
   }
 
   @Override

@@ -4,14 +4,15 @@ import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
+import org.efcp.cuda.KernelModule;
 import org.efcp.optim.MfacCholeskyState;
 
 /**
  * The device-resident m×m state of dense M-FAC in the CPU's well-conditioned form ({@link MfacCholeskyState},
  * algorithms doc §2.4): K (m×m row-major by slot) and the upper Cholesky factor R of A = K/λ + m I (RᵀR = A) in
  * chronological order with a rotating head (the oldest slot, the ring's current slot at the start of a step), stored by slot
- * like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, one block) replaces the
- * oldest vector: the drift check of its column of RᵀR against A, the Givens rank-1 update of the trailing factor
+ * like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, or its blocked variant
+ * {@code mchol_blocked_step_C}: see {@link MfacCholeskyKernel}; one block) replaces the oldest vector: the drift check of its column of RᵀR against A, the Givens rank-1 update of the trailing factor
  * fused with the forward substitution of the new last column, row/column {@code slot} of K, and the coefficients
  * M = (1/λ)² A⁻¹ w of the vector just inserted by a back substitution. The drift (the scaled residual
  * max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of the checked column, or the relative Schur-complement shortfall of an
@@ -50,12 +51,19 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
    * @param stream the owning pipeline's stream
    * @param m the window size, 1 ≤ m ≤ {@value #MAX_WINDOW} (checked by the caller)
    * @param damping λ, finite and &gt; 0 (checked by the caller)
+   * @param kernel the step kernel (the same results either way; {@link MfacCholeskyKernel#ROWS} is the pipelines'
+   *     default)
    */
-  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping) {
+  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping, MfacCholeskyKernel kernel) {
     super(context, stream, m, MfacCholeskyState.driftTolerance(m));
     this.damping = damping;
     this.invDamping = 1.0 / damping;
-    this.step = context.module("mfac_cholesky").kernel("mchol_step_" + columnsPerThread(m));
+    KernelModule module = context.module("mfac_cholesky");
+    if (kernel == MfacCholeskyKernel.BLOCKED) {
+      this.step = module.kernel("mchol_blocked_step_" + columnsPerThread(m));
+    } else {
+      this.step = module.kernel("mchol_step_" + columnsPerThread(m));
+    }
 
     long mm = (long) m * m;
     this.gram = allocate(8L * mm);
@@ -71,8 +79,8 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   }
 
   /**
-   * The columns of R each of the kernel's 256 threads keeps in registers: the smallest power of two C with
-   * 256 C ≥ m (the kernel mchol_step_C).
+   * The columns of R each of the kernel's 256 threads owns: the smallest power of two C with 256 C ≥ m (the kernel
+   * mchol_step_C or mchol_blocked_step_C).
    */
   static int columnsPerThread(int m) {
     int c = 1;
@@ -96,6 +104,22 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   void update() {
     step.launch(stream, 1, 1, 256, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping, (double) m,
         driftTolerance(), driftMax(), coefficients);
+  }
+
+  /**
+   * For {@code GpuStepBench}'s timing of the step kernel alone: queues one step that re-inserts the oldest vector as
+   * the newest (w = its row of K, copied on the stream; the window does not change, so the state stays exact) with
+   * {@code start} and {@code end} recorded around the kernel launch only, queues the drift read-back and advances the
+   * ring (the next step overwrites the next oldest vector, as it would have). The caller runs {@link #checkDrift()}
+   * before, as a step does.
+   */
+  void queueReinsertOldest(GpuEvent start, GpuEvent end) {
+    newDots.copyFromAsync(gram, 8L * ring.slot() * m, 8L * m, 0, stream);
+    start.record(stream);
+    update();
+    end.record(stream);
+    queueDriftReadBack();
+    ring.advance();
   }
 
   /** R from scratch (host LAPACK) from the current K, for the current head. */
