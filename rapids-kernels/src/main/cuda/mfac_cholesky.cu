@@ -40,6 +40,44 @@ __device__ __forceinline__ int mchol_slot(int base, int p, int m) {
   return s < m ? s : s - m;
 }
 
+// The new diagonal entry of the column a step inserts: sqrt of the Schur complement alpha − yy (alpha = a_old + n,
+// yy = Σ y_p² in p order), which is ≥ n in exact arithmetic. A shortfall within tolerance · alpha is clamped to n; a
+// larger one, or a NaN, goes to *shortfallBits as drift (0 otherwise). One thread calls it.
+__device__ __forceinline__ double mchol_schur_diagonal(double alpha, double yy, double n, double tolerance,
+                                                       sm_u64* shortfallBits) {
+  const double schur = alpha - yy;
+  double shortfall = 0.0;
+  double rss;
+  if (schur >= n) {
+    rss = sqrt(schur);
+  } else {
+    rss = sqrt(n);
+    if (!(n - schur <= tolerance * alpha)) {
+      shortfall = fabs((n - schur) / alpha);  // NaN stays NaN
+    }
+  }
+  *shortfallBits = (sm_u64)__double_as_longlong(shortfall);
+  return rss;
+}
+
+// Folds the step's drift into *driftMax: every thread's drift-check maximum `worst` and the Schur shortfall
+// (*shortfallBits, written before the call). Holds a __syncthreads: every thread of the block calls it.
+__device__ __forceinline__ void mchol_fold_drift(sm_u64 worst, const sm_u64* shortfallBits, sm_u64* warpMax,
+                                                 sm_u64* driftMax) {
+  worst = sm_warp_max_u64(worst);
+  if ((threadIdx.x & 31) == 0) {
+    warpMax[threadIdx.x >> 5] = worst;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    sm_u64 mx = *shortfallBits;
+    for (int i = 0; i < SM_WARPS; i++) {
+      mx = warpMax[i] > mx ? warpMax[i] : mx;
+    }
+    atomicMax(driftMax, mx);
+  }
+}
+
 template <int C>
 __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w, int m, int old, double damping,
                                            double invDamping, double n, double tolerance, sm_u64* driftMax,
@@ -150,35 +188,12 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
 #pragma unroll
   for (int c = 0; c < C; c++) {
     if (q[c] == old) {
-      const double alpha = a[c] + n;
-      const double schur = alpha - yy;
-      double shortfall = 0.0;
-      double rss;
-      if (schur >= n) {
-        rss = sqrt(schur);
-      } else {
-        rss = sqrt(n);
-        if (!(n - schur <= tolerance * alpha)) {
-          shortfall = fabs((n - schur) / alpha);  // NaN stays NaN
-        }
-      }
-      shortfallBits = (sm_u64)__double_as_longlong(shortfall);
+      const double rss = mchol_schur_diagonal(a[c] + n, yy, n, tolerance, &shortfallBits);
       dg[c] = rss;
       zOld = (w[old] - yz) / rss;
     }
   }
-  worst = sm_warp_max_u64(worst);
-  if ((t & 31) == 0) {
-    warpMax[t >> 5] = worst;
-  }
-  __syncthreads();
-  if (t == 0) {
-    sm_u64 mx = shortfallBits;
-    for (int i = 0; i < SM_WARPS; i++) {
-      mx = warpMax[i] > mx ? warpMax[i] : mx;
-    }
-    atomicMax(driftMax, mx);
-  }
+  mchol_fold_drift(worst, &shortfallBits, warpMax, driftMax);
   // Every read of K and of R_old,old (step 1) is behind a barrier.
 #pragma unroll
   for (int c = 0; c < C; c++) {
@@ -457,34 +472,11 @@ __device__ __forceinline__ void mchol_blocked_step(double* R, double* K, const d
   // The new diagonal entry of column `old` and z_old (thread 0, which holds Σ y² and Σ y (λ y); a_old = w_old/λ was
   // never reduced), the drift maximum, K.
   if (t == 0) {
-    const double alpha = invDamping * w[old] + n;
-    const double schur = alpha - yy;
-    double shortfall = 0.0;
-    double rss;
-    if (schur >= n) {
-      rss = sqrt(schur);
-    } else {
-      rss = sqrt(n);
-      if (!(n - schur <= tolerance * alpha)) {
-        shortfall = fabs((n - schur) / alpha);  // NaN stays NaN
-      }
-    }
-    shortfallBits = (sm_u64)__double_as_longlong(shortfall);
+    const double rss = mchol_schur_diagonal(invDamping * w[old] + n, yy, n, tolerance, &shortfallBits);
     schurOut[0] = rss;
     schurOut[1] = (w[old] - yz) / rss;
   }
-  worst = sm_warp_max_u64(worst);
-  if ((t & 31) == 0) {
-    warpMax[t >> 5] = worst;
-  }
-  __syncthreads();
-  if (t == 0) {
-    sm_u64 mx = shortfallBits;
-    for (int i = 0; i < SM_WARPS; i++) {
-      mx = warpMax[i] > mx ? warpMax[i] : mx;
-    }
-    atomicMax(driftMax, mx);
-  }
+  mchol_fold_drift(worst, &shortfallBits, warpMax, driftMax);
   // Every read of K and of R_old,old (step 1) is behind a barrier.
 #pragma unroll
   for (int c = 0; c < C; c++) {
