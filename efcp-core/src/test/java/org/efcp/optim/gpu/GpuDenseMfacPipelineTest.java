@@ -73,24 +73,18 @@ class GpuDenseMfacPipelineTest {
   void blockedKernelGivesTheRowsKernelsDirectionsAtBenchmarkSize() {
     int d = 769_000;
     int m = 1024;
-    int[] distinct = {2, 3, 5, 6, 8, 9, 10, 11};
     GpuContext ctx = checkedContext();
-    GradientSequence sequence = new GradientSequence(d, SCALE, 99);
-    DeviceBuffer[] g = new DeviceBuffer[distinct.length];
     double[] uRows = new double[d];
     double[] uBlocked = new double[d];
-    try (GpuDenseMfacPipeline rows = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
+    try (BenchmarkGradients g = BenchmarkGradients.upload(ctx, d);
+        GpuDenseMfacPipeline rows = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
         GpuDenseMfacPipeline blocked = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.BLOCKED);
         DeviceBuffer a = ctx.allocate(8L * d);
         DeviceBuffer b = ctx.allocate(8L * d)) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = ctx.allocate(8L * d);
-        g[i].copyFrom(sequence.gradient(distinct[i]), 0, d, 0);
-      }
       double worst = 0.0;
       for (int t = 0; t < m + 40; t++) {
-        rows.directionDevice(g[t % g.length], a);
-        blocked.directionDevice(g[t % g.length], b);
+        rows.directionDevice(g.at(t), a);
+        blocked.directionDevice(g.at(t), b);
         if (t % 64 != 63 && t < m) {
           continue;
         }
@@ -112,12 +106,6 @@ class GpuDenseMfacPipelineTest {
           + worst);
       assertFewRefreshes(rows, 0, m + 40);
       assertFewRefreshes(blocked, 0, m + 40);
-    } finally {
-      for (DeviceBuffer buffer : g) {
-        if (buffer != null) {
-          buffer.close();
-        }
-      }
     }
   }
 
@@ -131,18 +119,12 @@ class GpuDenseMfacPipelineTest {
   void theBenchmarkShapeNeedsNoRefreshes() {
     int d = 769_000;
     int m = 1024;
-    int[] distinct = {2, 3, 5, 6, 8, 9, 10, 11};
     GpuContext ctx = checkedContext();
-    GradientSequence sequence = new GradientSequence(d, SCALE, 99);
-    DeviceBuffer[] g = new DeviceBuffer[distinct.length];
-    try (GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, 1e-4);
+    try (BenchmarkGradients g = BenchmarkGradients.upload(ctx, d);
+        GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, 1e-4);
         DeviceBuffer u = ctx.allocate(8L * d)) {
-      for (int i = 0; i < g.length; i++) {
-        g[i] = ctx.allocate(8L * d);
-        g[i].copyFrom(sequence.gradient(distinct[i]), 0, d, 0);
-      }
       for (int t = 0; t < m + 100; t++) {
-        gpu.directionDevice(g[t % g.length], u);
+        gpu.directionDevice(g.at(t), u);
       }
       gpu.stream().synchronize();
       double[] last = new double[d];
@@ -153,12 +135,6 @@ class GpuDenseMfacPipelineTest {
         }
       }
       assertFewRefreshes(gpu, 0, m + 100);
-    } finally {
-      for (DeviceBuffer b : g) {
-        if (b != null) {
-          b.close();
-        }
-      }
     }
   }
 
@@ -214,6 +190,41 @@ class GpuDenseMfacPipelineTest {
         assertClose(t, uCpu, uGpu, TOLERANCE);
       }
       assertFewRefreshes(gpu, forced, fill + steps);
+    }
+  }
+
+  /** {@link GpuStepBench}'s gradients on the device (its {@code GRADIENT_STEPS} of the sequence), used in turn. */
+  private static final class BenchmarkGradients implements AutoCloseable {
+    private static final int[] STEPS = GpuStepBench.GRADIENT_STEPS;
+    private final DeviceBuffer[] buffers = new DeviceBuffer[STEPS.length];
+
+    static BenchmarkGradients upload(GpuContext ctx, int d) {
+      GradientSequence sequence = new GradientSequence(d, SCALE, 99);
+      BenchmarkGradients g = new BenchmarkGradients();
+      try {
+        for (int i = 0; i < STEPS.length; i++) {
+          g.buffers[i] = ctx.allocate(8L * d);
+          g.buffers[i].copyFrom(sequence.gradient(STEPS[i]), 0, d, 0);
+        }
+      } catch (RuntimeException e) {
+        g.close();
+        throw e;
+      }
+      return g;
+    }
+
+    /** The gradient of step t. */
+    DeviceBuffer at(int t) {
+      return buffers[t % buffers.length];
+    }
+
+    @Override
+    public void close() {
+      for (DeviceBuffer b : buffers) {
+        if (b != null) {
+          b.close();
+        }
+      }
     }
   }
 }

@@ -45,7 +45,7 @@ public final class GpuStepBench {
   private static final int M = 1024;
   private static final int K = 7690;
   /** Heavy-tailed steps of {@link GradientSequence} (none of its constant, zero or quantised ones). */
-  private static final int[] GRADIENT_STEPS = {2, 3, 5, 6, 8, 9, 10, 11};
+  static final int[] GRADIENT_STEPS = {2, 3, 5, 6, 8, 9, 10, 11};
   private static final int DENSE_TIMED = 100;
   /** Timed runs of the m×m kernel alone. */
   private static final int MXM_RUNS = 50;
