@@ -23,6 +23,7 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
   private final GpuMultinomialLogisticRegression softmax;
   private final GpuContext context;
   private final Kernel axpy;
+  /** The two-class model's stream: the layout copies and the gradient mapping queue in order with its work. */
   private final GpuStream stream;
   /** Host form: θ and the gradient in the two-class layout. */
   private double[] paramsTwoClass;
@@ -50,7 +51,7 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
     this.softmax = new GpuMultinomialLogisticRegression(context, numFeatures, 2, fitIntercept, precision);
     this.context = context;
     this.axpy = context.module("util").kernel("efcp_axpy_f64");
-    this.stream = context.createStream();
+    this.stream = softmax.stream;
   }
 
   /** d = F + 1 with the intercept, F without. */
@@ -123,7 +124,6 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
       paramsDevice.copyFromAsync(params, 4L * f, 4, 4L * (2 * f + 1), stream);
     }
     gradientDevice.zero(stream);
-    stream.synchronize();
     double loss = softmax.addLossAndGradient(block, paramsDevice, gradientDevice);
     axpy.launch(stream, blocks(f), 1, THREADS, 1, 0, gradAccum.view(0, 8L * f), gradientDevice.view(8L * f, 8L * f),
         1.0, f);
@@ -135,7 +135,7 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
     return loss;
   }
 
-  /** Returns the scratch, the stream and the two-class model; closing twice does nothing. */
+  /** Closes the two-class model (which waits for the shared stream), then frees the layout buffers. */
   @Override
   public void close() {
     if (closed) {
@@ -143,13 +143,12 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
     }
     closed = true;
     try {
+      softmax.close();
+    } finally {
       if (paramsDevice != null) {
         paramsDevice.close();
         gradientDevice.close();
       }
-      stream.close();
-    } finally {
-      softmax.close();
     }
   }
 
