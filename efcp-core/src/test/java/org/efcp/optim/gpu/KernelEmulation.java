@@ -40,7 +40,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class KernelEmulation implements BeforeAllCallback, AfterAllCallback {
   /** Copied next to every harness: the emulation and the harnesses' shared headers. */
   private static final String[] SHARED_SOURCES =
-      {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h", "topk_select.h"};
+      {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h", "topk_select.h", "dense_window.h"};
 
   private final List<String> harnesses;
   private final Map<String, Path> binaries = new HashMap<>();

@@ -9,6 +9,7 @@
 #include "harness.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
+#include "dense_window.h"
 #include "mfac_cholesky.cu"
 #include <cstdio>
 #include <cstdlib>
@@ -25,11 +26,9 @@ int main(int argc, char** argv) {
   double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
   int columns = mchol_columns_per_thread(m);
   if (columns > 16) die(0, "m too large for mchol_step");
-  int ld = (d + 3) / 4 * 4, ld4 = ld / 4;
-  int chunks = (ld4 + DM_CHUNK4 - 1) / DM_CHUNK4;
   int rowBlocks = (m + 7) / 8;
-  std::vector<float4> window((size_t)m * ld4);
-  std::vector<double> g(d), u(d), K((size_t)m * m), R((size_t)m * m), partials((size_t)m * chunks);
+  DenseWindow window(d, m);
+  std::vector<double> g(d), u(d), K((size_t)m * m), R((size_t)m * m);
   std::vector<double> w(m), M(m);
   std::vector<sm_u64> driftMax(1);
   for (int i = 0; i < m; i++) R[(size_t)i * m + i] = std::sqrt((double)m);
@@ -41,11 +40,7 @@ int main(int argc, char** argv) {
     if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
-    int rowTiles = (filled + DM_ROWS - 1) / DM_ROWS;
-    int filledBlocks = (filled + 7) / 8;
-    LAUNCH((ld + 255) / 256, dmfac_insert, g.data(), (float*)window.data(), d, ld, slot);
-    LAUNCH(rowTiles * chunks, dmfac_dots, window.data(), ld4, filled, slot, rowTiles, chunks, partials.data());
-    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, w.data(), filled);
+    window.insertAndDot(g.data(), slot, filled, w.data());
     switch (columns) {
 #define MCHOL(C) case C: LAUNCH(1, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, \
                                 (double)m, tolerance, driftMax.data(), M.data()); break;
@@ -53,7 +48,7 @@ int main(int argc, char** argv) {
 #undef MCHOL
     }
     std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
-    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, M.data(), slot, invDamping, u.data());
+    window.combine(filled, M.data(), slot, invDamping, u.data());
 
     // The reference: K row/column and the new column of A as mfac_dots writes them, then the rank-2 update.
     for (int j = 0; j < m; j++) {
@@ -68,8 +63,7 @@ int main(int argc, char** argv) {
 
     // Invariants between steps.
     if (ticket[0] != 0) die(t, "ticket not reset");
-    const float* row = (const float*)window.data() + (size_t)slot * ld;
-    for (int i = d; i < ld; i++) if (row[i] != 0.0f) die(t, "row padding not zero");
+    const float* row = window.row(t, slot);
     for (size_t i = 0; i < (size_t)m * m; i++) if (K[i] != refK[i]) die(t, "K is not the Gram matrix of the window");
     int head = (slot + 1) % m;
     for (int lp = 0; lp < m; lp++) {

@@ -14,6 +14,7 @@
 #include "topk_select.h"
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
+#include "dense_window.h"
 #include "ggt.cu"
 #include <cstdio>
 #include <cstdlib>
@@ -50,29 +51,22 @@ static void runSparse(int d, int m, int k, double eps, double ridge, int steps, 
 }
 
 static void runDense(int d, int m, double eps, double ridge, int steps, FILE* gin, FILE* out) {
-  int ld = (d + 3) / 4 * 4, ld4 = ld / 4;
-  int chunks = (ld4 + DM_CHUNK4 - 1) / DM_CHUNK4;
   int mp = paddedSize(m);
-  std::vector<float4> window((size_t)m * ld4);
-  std::vector<double> g(d), u(d), K((size_t)m * m), partials((size_t)m * chunks), w(m), M(m);
+  DenseWindow window(d, m);
+  std::vector<double> g(d), u(d), K((size_t)m * m), w(m), M(m);
   std::vector<double> A((size_t)mp * mp), V((size_t)mp * mp);
   std::vector<int> sweeps(1);
   for (int t = 0; t < steps; t++) {
     if (!read_all(gin, g)) die(t, "short gradient file");
     int slot = t % m;
     int filled = std::min(t + 1, m);
-    int rowTiles = (filled + DM_ROWS - 1) / DM_ROWS;
-    int filledBlocks = (filled + 7) / 8;
-    LAUNCH((ld + 255) / 256, dmfac_insert, g.data(), (float*)window.data(), d, ld, slot);
-    LAUNCH(rowTiles * chunks, dmfac_dots, window.data(), ld4, filled, slot, rowTiles, chunks, partials.data());
-    LAUNCH(filledBlocks, dmfac_dots_finish, partials.data(), chunks, w.data(), filled);
+    window.insertAndDot(g.data(), slot, filled, w.data());
     LAUNCH((filled + 255) / 256, ggt_gram_row, K.data(), w.data(), m, filled, slot);
     LAUNCH(1, ggt_coefficients, K.data(), w.data(), m, filled, slot, ridge, eps, A.data(), V.data(), M.data(),
            sweeps.data());
     std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
-    LAUNCH((ld4 + 255) / 256, dmfac_combine, window.data(), ld4, d, filled, M.data(), slot, 1.0 / eps, u.data());
-    const float* row = (const float*)window.data() + (size_t)slot * ld;
-    for (int i = d; i < ld; i++) if (row[i] != 0.0f) die(t, "row padding not zero");
+    window.combine(filled, M.data(), slot, 1.0 / eps, u.data());
+    const float* row = window.row(t, slot);
     std::fwrite(row, 4, d, out);
     std::fwrite(u.data(), 8, d, out);
     std::fwrite(sweeps.data(), 4, 1, out);
