@@ -33,6 +33,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * real rapids-kernels sources it needs, and launches them as the Java pipeline does. Its files are little-endian, as
  * {@link #writeDoubles} writes them and {@link #readResult} reads them.
  *
+ * <p>Where g++ can build and run them, harnesses carry AddressSanitizer and UndefinedBehaviorSanitizer: a kernel that
+ * reads or writes past a device buffer or a shared array, or overflows a signed index, then fails its test with the
+ * sanitizer's report instead of passing on whatever memory it touched (on the device such a kernel may pass, fault or
+ * corrupt a neighbour depending on the allocation). GCC's null-pointer check is left off: it misfires on
+ * {@code thread_local} objects such as the emulation's {@code threadIdx}.
+ *
  * <p>A JUnit extension: a test class registers {@code @RegisterExtension static final KernelEmulation EMULATION =
  * KernelEmulation.of("name_harness")}; before its tests the harnesses are compiled in a temporary directory (the
  * class is skipped where g++ is missing, the only reason to skip), which is deleted after them.
@@ -41,6 +47,10 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
   /** Copied next to every harness: the emulation and the harnesses' shared headers. */
   private static final String[] SHARED_SOURCES =
       {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h", "topk_select.h", "dense_window.h"};
+  private static final List<String> SANITIZERS =
+      List.of("-fsanitize=address,undefined", "-fno-sanitize=null", "-fno-sanitize-recover=all");
+  /** Whether g++ builds working sanitized programs here; decided once per JVM. */
+  private static Boolean sanitizersWork;
 
   private final List<String> harnesses;
   private final Map<String, Path> binaries = new HashMap<>();
@@ -59,6 +69,7 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
   public void beforeAll(ExtensionContext context) throws IOException, InterruptedException {
     assumeTrue(available(), "g++ is not available");
     dir = Files.createTempDirectory("kernel-emulation");
+    probeSanitizers();
     for (String name : harnesses) {
       binaries.put(name, build(name));
     }
@@ -80,14 +91,54 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
     return dir.resolve(name);
   }
 
+  /** Whether the harnesses are built with the sanitizers (see the class comment). */
+  public static boolean sanitized() {
+    return Boolean.TRUE.equals(sanitizersWork);
+  }
+
   /** Runs harness {@code name} with {@code args}; fails the test (with its output) unless it exits with 0. */
   public void run(String name, Object... args) throws IOException, InterruptedException {
+    assertEquals(0, run(harnessCommand(name, args), 180), name + " failed: " + log());
+  }
+
+  /** Runs harness {@code name} with {@code args}; fails the test if it exits with 0, else returns its output. */
+  public String runExpectingFailure(String name, Object... args) throws IOException, InterruptedException {
+    int rc = run(harnessCommand(name, args), 180);
+    String output = log();
+    assertTrue(rc != 0, name + " exited with 0, expected a failure; output: " + output);
+    return output;
+  }
+
+  private List<String> harnessCommand(String name, Object... args) {
     List<String> command = new ArrayList<>();
     command.add(binaries.get(name).toString());
     for (Object a : args) {
       command.add(a.toString());
     }
-    assertEquals(0, run(command, 180), name + " failed: " + log());
+    return command;
+  }
+
+  /**
+   * Builds and runs a threaded program with {@link #SANITIZERS} once per JVM; where that fails (no libasan, or a
+   * kernel whose address layout ASan cannot shadow) harnesses are built without them and one line says so.
+   */
+  private void probeSanitizers() throws IOException, InterruptedException {
+    synchronized (KernelEmulation.class) {
+      if (sanitizersWork != null) {
+        return;
+      }
+      Path source = Files.writeString(dir.resolve("sanitizer_probe.cpp"),
+          "#include <thread>\nthread_local int t;\nint main() { std::thread([] { t = 1; }).join(); return t; }\n");
+      Path binary = dir.resolve("sanitizer_probe");
+      List<String> compile = new ArrayList<>(List.of("g++", "-std=c++20", "-pthread"));
+      compile.addAll(SANITIZERS);
+      compile.addAll(List.of("-o", binary.toString(), source.toString()));
+      sanitizersWork = run(compile, 180) == 0 && run(List.of(binary.toString()), 60) == 0;
+      if (!sanitizersWork) {
+        System.err.println("KernelEmulation: g++ cannot build and run sanitized programs here, harnesses are built"
+            + " without " + String.join(" ", SANITIZERS) + ": " + log().lines().findFirst().orElse(""));
+      }
+    }
   }
 
   private static boolean available() throws InterruptedException {
@@ -111,9 +162,13 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
       }
     }
     Path binary = dir.resolve(name);
-    List<String> compile = List.of("g++", "-std=c++20", "-O2", "-ffp-contract=off", "-pthread", "-Wno-unknown-pragmas",
-        "-I", kernelSources().toString(), "-I", dir.toString(), "-o", binary.toString(),
-        dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString());
+    List<String> compile = new ArrayList<>(List.of("g++", "-std=c++20", "-O2", "-ffp-contract=off", "-pthread",
+        "-Wno-unknown-pragmas"));
+    if (sanitized()) {
+      compile.addAll(SANITIZERS);
+    }
+    compile.addAll(List.of("-I", kernelSources().toString(), "-I", dir.toString(), "-o", binary.toString(),
+        dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString()));
     assertEquals(0, run(compile, 180), "g++ failed for " + name + ": " + log());
     return binary;
   }
