@@ -96,13 +96,15 @@ extern "C" __global__ void __launch_bounds__(256)
 lr_finish(const float* __restrict__ split, int splits, int cf, double* __restrict__ grad,
           const double* __restrict__ colPartials, int chunks, int C, int fitIntercept,
           const double* __restrict__ blockLoss, int lossBlocks, double* __restrict__ lossOut) {
-  const int total = cf + (fitIntercept ? C : 0);
-  for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < total; j += gridDim.x * blockDim.x) {
+  // 64-bit: with cf near 2^31 the grid stride would carry j past INT_MAX.
+  const long long total = (long long)cf + (fitIntercept ? C : 0);
+  const long long stride = (long long)gridDim.x * blockDim.x;
+  for (long long j = (long long)blockIdx.x * blockDim.x + threadIdx.x; j < total; j += stride) {
     double sum = 0;
     if (j < cf) {
       for (int s = 0; s < splits; ++s) sum += (double)split[(size_t)s * cf + j];
     } else {
-      const int c = j - cf;
+      const int c = (int)(j - cf);
       for (int k = 0; k < chunks; ++k) sum += colPartials[(size_t)k * C + c];
     }
     grad[j] += sum;

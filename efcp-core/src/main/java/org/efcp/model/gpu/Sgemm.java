@@ -57,6 +57,8 @@ final class Sgemm {
       DeviceBuffer c, int ldc) {
     checkOperand("a", "lda", a.bytes(), k, m, lda);
     checkOperand("b", "ldb", b.bytes(), k, n, ldb);
+    checkKStrided("lda", lda);
+    checkKStrided("ldb", ldb);
     launch(tn, s, plan, m, n, k, a, lda, b, ldb, c, ldc, null);
   }
 
@@ -68,6 +70,7 @@ final class Sgemm {
       DeviceBuffer c, int ldc) {
     checkOperand("a", "lda", a.bytes(), m, k, lda);
     checkOperand("b", "ldb", b.bytes(), k, n, ldb);
+    checkKStrided("ldb", ldb);
     launch(nn, s, plan, m, n, k, a, lda, b, ldb, c, ldc, null);
   }
 
@@ -95,6 +98,17 @@ final class Sgemm {
     if (!covers) {
       throw new IllegalArgumentException("plan: " + plan + " does not fit an " + m + " x " + n + " x " + k
           + " product");
+    }
+  }
+
+  /** The largest leading dimension of an operand stored k-major: the kernels step SLICE·ld floats in an int. */
+  static final int MAX_K_STRIDED_LD = Integer.MAX_VALUE / SgemmPlan.SLICE;
+
+  /** Checks the leading dimension of an operand whose rows run along k (tn's A and B, nn's B). */
+  static void checkKStrided(String ldName, int ld) {
+    if (ld > MAX_K_STRIDED_LD) {
+      throw new IllegalArgumentException(ldName + ": at most " + MAX_K_STRIDED_LD + " for an operand stored along k"
+          + " (the GPU kernels step " + SgemmPlan.SLICE + " rows of it in 32 bits), got " + ld);
     }
   }
 

@@ -60,8 +60,8 @@ public final class GpuAdagradEfPipeline extends GpuPipelineBase {
     int k = topK.k();
     topK.select(stream, g, 0);
     u.zero(stream);
-    step.launch(stream, (k + THREADS - 1) / THREADS, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), k,
-        epsilon, sumSquares, u, topK.supportBits(), topK.supportValues());
+    step.launch(stream, (int) ((k + (long) THREADS - 1) / THREADS), 1, THREADS, 1, 0, topK.windowIndices(),
+        topK.windowValues(), k, epsilon, sumSquares, u, topK.supportBits(), topK.supportValues());
     steps++;
   }
 

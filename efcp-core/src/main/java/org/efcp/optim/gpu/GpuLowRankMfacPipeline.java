@@ -87,11 +87,11 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   private final DeviceBuffer dotPartials;
 
   /**
-   * An empty pipeline (ξ = 0, warm starts Q0, every slot a zero vector, K = 0, B = I/m) on its own stream.
+   * An empty pipeline (ξ = 0, warm starts Q0, every slot a zero vector, K = 0, R = sqrt(m) I) on its own stream.
    *
    * @param context the device
    * @param layout the tensors of the flat vector (matrix tensors are compressed, 1-D ones are not)
-   * @param m the window size (slots), 1 ≤ m ≤ 46340
+   * @param m the window size (slots), 1 ≤ m ≤ 4096 (the Cholesky step's limit)
    * @param rank the rank ρ of every compressed tensor, 1 ≤ ρ ≤ {@value #MAX_RANK}
    * @param seed the seed of §13's initial Q0
    * @param damping the paper's λ added to the Fisher, finite and &gt; 0

@@ -87,4 +87,15 @@ class SgemmPlanTest {
     Sgemm.checkOperand("a", "lda", 0, 5, 0, 1);
     Sgemm.checkOperand("a", "lda", 0, 0, 5, 5);
   }
+
+  /** 8 rows of a k-major operand must be a step that an int holds: 8 · (2^28 − 1) does, 8 · 2^28 does not. */
+  @Test
+  void kStridedOperandsStopWhereEightRowsNoLongerFitAnInt() {
+    assertEquals((1 << 28) - 1, Sgemm.MAX_K_STRIDED_LD);
+    assertTrue((long) SgemmPlan.SLICE * Sgemm.MAX_K_STRIDED_LD <= Integer.MAX_VALUE);
+    Sgemm.checkKStrided("ldb", Sgemm.MAX_K_STRIDED_LD);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Sgemm.checkKStrided("ldb", 1 << 28));
+    assertTrue(e.getMessage().startsWith("ldb: at most 268435455 "), e.getMessage());
+  }
 }
