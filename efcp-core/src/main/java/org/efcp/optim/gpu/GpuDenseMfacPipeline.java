@@ -71,13 +71,9 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, int d, int m, double damping,
       MfacCholeskyKernel mxmKernel) {
-    if (m < 1 || m > GpuMfacCholeskyState.MAX_WINDOW) {
-      throw new IllegalArgumentException("m: must be in [1, " + GpuMfacCholeskyState.MAX_WINDOW + "], got " + m);
-    }
+    checkWindow(m, GpuMfacCholeskyState.MAX_WINDOW);
     GpuDenseWindow.checkShape(d, m);
-    if (!(damping > 0) || !Double.isFinite(damping)) {
-      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
-    }
+    checkDamping(damping);
     Objects.requireNonNull(mxmKernel, "mxmKernel");
     return context;
   }

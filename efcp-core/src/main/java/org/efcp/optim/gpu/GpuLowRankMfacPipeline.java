@@ -161,15 +161,11 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   private static GpuContext checkArguments(GpuContext context, TensorLayout layout, int m, int rank,
       double damping, MfacCholeskyKernel mxmKernel) {
     Objects.requireNonNull(layout, "layout");
-    if (m < 1 || m > GpuMfacCholeskyState.MAX_WINDOW) {
-      throw new IllegalArgumentException("m: must be in [1, " + GpuMfacCholeskyState.MAX_WINDOW + "], got " + m);
-    }
+    checkWindow(m, GpuMfacCholeskyState.MAX_WINDOW);
     if (rank < 1 || rank > MAX_RANK) {
       throw new IllegalArgumentException("rank: must be in [1, " + MAX_RANK + "] on the GPU, got " + rank);
     }
-    if (!(damping > 0) || !Double.isFinite(damping)) {
-      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
-    }
+    checkDamping(damping);
     for (int l = 0; l < layout.numTensors(); l++) {
       if (layout.isMatrix(l)
           && (layout.rows(l) > MAX_ROWS || (long) layout.cols(l) * rank * rowChunks(layout.rows(l)) > Integer.MAX_VALUE)) {

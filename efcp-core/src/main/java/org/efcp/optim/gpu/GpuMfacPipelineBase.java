@@ -25,6 +25,28 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
     this.invDamping = 1.0 / damping;
   }
 
+  /**
+   * Checks a window size against the m×m state's limit.
+   *
+   * @throws IllegalArgumentException "m: must be in [1, maxWindow], got m"
+   */
+  static void checkWindow(int m, int maxWindow) {
+    if (m < 1 || m > maxWindow) {
+      throw new IllegalArgumentException("m: must be in [1, " + maxWindow + "], got " + m);
+    }
+  }
+
+  /**
+   * Checks the damping λ.
+   *
+   * @throws IllegalArgumentException "damping: must be > 0 and finite, got λ"
+   */
+  static void checkDamping(double damping) {
+    if (!(damping > 0) || !Double.isFinite(damping)) {
+      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
+    }
+  }
+
   /** m, the window size. */
   public int window() {
     return m;

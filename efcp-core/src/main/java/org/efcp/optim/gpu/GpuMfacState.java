@@ -22,6 +22,8 @@ import org.efcp.cuda.KernelModule;
 final class GpuMfacState extends GpuMfacStateBase {
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
   static final double DRIFT_TOLERANCE = 1e-6;
+  /** The largest window: m² doubles addressed by int (Java arrays hold at most Integer.MAX_VALUE − 8). */
+  static final int MAX_WINDOW = 46_340;
 
   private static final int THREADS = 256;
   /** Rows of an m×m matrix per block of the warp-per-row kernels (MFAC_ROWS_PER_BLOCK in sparse_mfac.cu). */
@@ -63,7 +65,7 @@ final class GpuMfacState extends GpuMfacStateBase {
    *
    * @param context the device, with the {@code sparse_mfac} module
    * @param stream the owning pipeline's stream
-   * @param m the window size, 1 ≤ m ≤ 46340 (checked by the caller)
+   * @param m the window size, 1 ≤ m ≤ {@value #MAX_WINDOW} (checked by the caller)
    * @param invDamping 1/λ
    */
   GpuMfacState(GpuContext context, GpuStream stream, int m, double invDamping) {

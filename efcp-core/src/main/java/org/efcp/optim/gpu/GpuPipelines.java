@@ -9,9 +9,6 @@ import org.efcp.optim.OptimizerConfig;
  * fit the kernels ({@link #obstacle}).
  */
 public final class GpuPipelines {
-  /** The largest window of the sparse M-FAC state (m² doubles addressed by int). */
-  private static final int MAX_SPARSE_MFAC_WINDOW = 46_340;
-
   private GpuPipelines() {
   }
 
@@ -33,8 +30,8 @@ public final class GpuPipelines {
           : rank > GpuLowRankMfacPipeline.MAX_RANK
               ? "the GPU low-rank compressor takes rank <= " + GpuLowRankMfacPipeline.MAX_RANK + ", got " + rank
               : null;
-      case SPARSE_MFAC -> m > MAX_SPARSE_MFAC_WINDOW
-          ? "the GPU sparse M-FAC state takes m <= " + MAX_SPARSE_MFAC_WINDOW + ", got m = " + m : null;
+      case SPARSE_MFAC -> m > GpuMfacState.MAX_WINDOW
+          ? "the GPU sparse M-FAC state takes m <= " + GpuMfacState.MAX_WINDOW + ", got m = " + m : null;
       case ADAGRAD_EF, SGD -> null;
     };
   }

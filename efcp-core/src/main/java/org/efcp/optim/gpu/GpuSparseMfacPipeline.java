@@ -71,15 +71,11 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
     if (d < 1) {
       throw new IllegalArgumentException("d: must be >= 1, got " + d);
     }
-    if (m < 1 || (long) m * m > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("m: must be in [1, 46340], got " + m);
-    }
+    checkWindow(m, GpuMfacState.MAX_WINDOW);
     if (k < 1 || k > d) {
       throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
     }
-    if (!(damping > 0) || !Double.isFinite(damping)) {
-      throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
-    }
+    checkDamping(damping);
     return context;
   }
 

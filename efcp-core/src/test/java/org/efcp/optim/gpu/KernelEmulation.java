@@ -50,7 +50,7 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
   private static final List<String> SANITIZERS =
       List.of("-fsanitize=address,undefined", "-fno-sanitize=null", "-fno-sanitize-recover=all");
   /** Whether g++ builds working sanitized programs here; decided once per JVM. */
-  private static Boolean sanitizersWork;
+  private static volatile Boolean sanitizersWork;
 
   private final List<String> harnesses;
   private final Map<String, Path> binaries = new HashMap<>();
