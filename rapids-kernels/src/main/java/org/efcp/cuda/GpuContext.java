@@ -30,6 +30,7 @@ public final class GpuContext implements AutoCloseable {
   private final CUcontext context;
   private final String deviceName;
   private final int computeCapability;
+  private final int multiprocessorCount;
   private final DevicePool pool;
   private final Map<String, KernelModule> modules = new HashMap<>();
 
@@ -51,6 +52,10 @@ public final class GpuContext implements AutoCloseable {
     Cuda.check("cuDeviceGetAttribute(minor)", () -> JCudaDriver.cuDeviceGetAttribute(minor,
         CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device));
     this.computeCapability = 10 * major[0] + minor[0];
+    int[] multiprocessors = {0};
+    Cuda.check("cuDeviceGetAttribute(multiprocessors)", () -> JCudaDriver.cuDeviceGetAttribute(multiprocessors,
+        CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device));
+    this.multiprocessorCount = multiprocessors[0];
     this.context = new CUcontext();
     Cuda.check("cuDevicePrimaryCtxRetain(" + ordinal + ")",
         () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
@@ -93,6 +98,11 @@ public final class GpuContext implements AutoCloseable {
     return computeCapability;
   }
 
+  /** The device's streaming-multiprocessor count (132 on an H100 SXM / H200). */
+  public int multiprocessorCount() {
+    return multiprocessorCount;
+  }
+
   /** Makes this context current on the calling thread ({@code cuCtxSetCurrent}). */
   public void makeCurrent() {
     Cuda.check("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
@@ -116,6 +126,16 @@ public final class GpuContext implements AutoCloseable {
   /** A new stream on this device; close it when done. */
   public GpuStream createStream() {
     return new GpuStream(this);
+  }
+
+  /**
+   * A new event on this device; close it when done.
+   *
+   * @param timing whether {@link GpuEvent#millisSince} may read it (an event without timing is cheaper to record and
+   *     wait for)
+   */
+  public GpuEvent createEvent(boolean timing) {
+    return new GpuEvent(this, timing);
   }
 
   /**

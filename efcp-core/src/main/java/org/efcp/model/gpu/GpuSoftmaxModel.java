@@ -2,11 +2,6 @@ package org.efcp.model.gpu;
 
 import java.util.ArrayList;
 import java.util.List;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
-import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
@@ -69,7 +64,7 @@ abstract class GpuSoftmaxModel implements GpuModel {
     this.numFeatures = numFeatures;
     this.numClasses = numClasses;
     this.numParameters = numParameters;
-    this.multiprocessors = multiprocessorCount(ctx);
+    this.multiprocessors = ctx.multiprocessorCount();
     this.sgemm = new Sgemm(ctx, precision);
     this.softmaxResidual = ctx.module("lr").kernel("lr_softmax_residual");
     this.columnPartials = ctx.module("lr").kernel("lr_column_partials");
@@ -272,21 +267,6 @@ abstract class GpuSoftmaxModel implements GpuModel {
     if (array.length != expected) {
       throw new IllegalArgumentException(name + ": expected " + expected + " values, got " + array.length);
     }
-  }
-
-  /** The device's streaming-multiprocessor count. */
-  static int multiprocessorCount(GpuContext ctx) {
-    CUdevice device = new CUdevice();
-    int[] count = {0};
-    int r = JCudaDriver.cuDeviceGet(device, ctx.ordinal());
-    if (r == CUresult.CUDA_SUCCESS) {
-      r = JCudaDriver.cuDeviceGetAttribute(count, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
-          device);
-    }
-    if (r != CUresult.CUDA_SUCCESS) {
-      throw new CudaException("cuDeviceGetAttribute(MULTIPROCESSOR_COUNT): " + CUresult.stringFor(r));
-    }
-    return count[0];
   }
 
   static int ceilDiv(int a, int b) {

@@ -2,6 +2,7 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuEvent;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;

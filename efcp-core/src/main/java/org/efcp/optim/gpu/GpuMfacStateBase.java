@@ -4,6 +4,7 @@ import java.nio.LongBuffer;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuEvent;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.PinnedBuffer;
 
@@ -57,7 +58,7 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     this.driftMax = allocate(8L);
     this.driftHost = context.allocatePinned(8L);
     this.driftView = driftHost.byteBuffer().asLongBuffer();
-    this.driftEvent = new GpuEvent(context, false);
+    this.driftEvent = context.createEvent(false);
   }
 
   /** Recomputes the m×m state exactly on the host from K (the stream is idle when this runs). */

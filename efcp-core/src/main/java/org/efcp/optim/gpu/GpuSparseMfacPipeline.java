@@ -2,6 +2,7 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuEvent;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 
@@ -142,7 +143,7 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
     if (on && stageEvents == null) {
       stageEvents = new GpuEvent[4];
       for (int i = 0; i < stageEvents.length; i++) {
-        stageEvents[i] = new GpuEvent(context, true);
+        stageEvents[i] = context.createEvent(true);
       }
     } else if (!on && stageEvents != null) {
       stream.synchronize();

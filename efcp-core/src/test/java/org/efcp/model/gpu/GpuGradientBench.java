@@ -213,7 +213,7 @@ public final class GpuGradientBench {
     int n = ROWS;
     int f = FEATURES;
     int c = CLASSES;
-    int multiprocessors = GpuSoftmaxModel.multiprocessorCount(ctx);
+    int multiprocessors = ctx.multiprocessorCount();
     SgemmPlan logits = SgemmPlan.single(n, c, f);
     SgemmPlan gradient = SgemmPlan.splitK(c, f, n, multiprocessors);
     try (DeviceBuffer z = ctx.allocate(4L * n * c);

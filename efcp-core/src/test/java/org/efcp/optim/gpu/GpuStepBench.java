@@ -6,6 +6,7 @@ import java.util.function.IntConsumer;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuEvent;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
@@ -204,8 +205,8 @@ public final class GpuStepBench {
           name, device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
 
       double[] kernelMs = new double[MXM_RUNS];
-      try (GpuEvent start = new GpuEvent(ctx, true);
-          GpuEvent end = new GpuEvent(ctx, true)) {
+      try (GpuEvent start = ctx.createEvent(true);
+          GpuEvent end = ctx.createEvent(true)) {
         for (int i = 0; i < MXM_RUNS; i++) {
           p.state.checkDrift();
           p.state.queueReinsertOldest(start, end);
