@@ -1,5 +1,8 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+import static org.efcp.optim.gpu.KernelGrid.blocks;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
@@ -13,7 +16,6 @@ import org.efcp.cuda.Kernel;
  * thread-safe; not serialisable. Requires the {@code topk} and {@code adagrad} fatbins.
  */
 public final class GpuAdagradEfPipeline extends GpuPipelineBase {
-  private static final int THREADS = 256;
 
   private final double epsilon;
   private final Kernel step;
@@ -43,12 +45,7 @@ public final class GpuAdagradEfPipeline extends GpuPipelineBase {
   }
 
   private static GpuContext checkArguments(GpuContext context, int d, int k, double epsilon) {
-    if (d < 1) {
-      throw new IllegalArgumentException("d: must be >= 1, got " + d);
-    }
-    if (k < 1 || k > d) {
-      throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
-    }
+    GpuErrorFeedbackTopK.checkShape(d, k);
     if (!(epsilon >= 0) || Double.isInfinite(epsilon)) {
       throw new IllegalArgumentException("adagradEpsilon: must be >= 0 and finite, got " + epsilon);
     }
@@ -60,7 +57,7 @@ public final class GpuAdagradEfPipeline extends GpuPipelineBase {
     int k = topK.k();
     topK.select(stream, g, 0);
     u.zero(stream);
-    step.launch(stream, (int) ((k + (long) THREADS - 1) / THREADS), 1, THREADS, 1, 0, topK.windowIndices(),
+    step.launch(stream, blocks(k), 1, THREADS, 1, 0, topK.windowIndices(),
         topK.windowValues(), k, epsilon, sumSquares, u, topK.supportBits(), topK.supportValues());
     steps++;
   }

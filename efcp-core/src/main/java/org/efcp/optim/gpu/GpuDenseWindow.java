@@ -1,5 +1,8 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.blocks;
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import java.util.function.LongFunction;
 
 import org.efcp.cuda.DeviceBuffer;
@@ -17,7 +20,6 @@ import org.efcp.cuda.KernelModule;
  * thread owns four coordinates and walks the rows, no atomics: {@code dmfac_combine}). Deterministic.
  */
 final class GpuDenseWindow {
-  private static final int THREADS = 256;
   /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
   private static final int TILE_ROWS = 8;
   /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
@@ -73,6 +75,15 @@ final class GpuDenseWindow {
     insert.launch(stream, blocks(ld), 1, THREADS, 1, 0, g, window, d, ld, slot);
     dots.launch(stream, rowTiles * chunks, 1, THREADS, 1, 0, window, ld / 4, filled, slot, rowTiles, chunks,
         partials);
+    queueDotsFinish(dotsFinish, stream, partials, chunks, w, filled);
+  }
+
+  /**
+   * Queues w_j = Σ_c partials[j·chunks + c] for the {@code filled} rows (kernel {@code dmfac_dots_finish}, one warp per
+   * row, summed in a fixed order); the low-rank pipeline sums its per-tensor dots with it too.
+   */
+  static void queueDotsFinish(Kernel dotsFinish, GpuStream stream, DeviceBuffer partials, int chunks, DeviceBuffer w,
+      int filled) {
     dotsFinish.launch(stream, (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 1, THREADS, 1, 0, partials, chunks, w,
         filled);
   }
@@ -93,7 +104,4 @@ final class GpuDenseWindow {
     return (int) (((d + 3L) / 4 + CHUNK4 - 1) / CHUNK4);
   }
 
-  private static int blocks(int n) {
-    return (int) ((n + (long) THREADS - 1) / THREADS);
-  }
 }

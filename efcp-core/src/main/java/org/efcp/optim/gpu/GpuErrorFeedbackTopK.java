@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import java.util.function.LongFunction;
 
 import org.efcp.cuda.DeviceBuffer;
@@ -17,7 +19,6 @@ import org.efcp.cuda.KernelModule;
  * float64 values (the dots kernels read them; the combination kernels clear them).
  */
 final class GpuErrorFeedbackTopK {
-  private static final int THREADS = 256;
   /** Keys per block of the Top-k kernels (TOPK_CHUNK in topk.cu). */
   private static final int TOPK_CHUNK = 4096;
   private static final int HISTOGRAM_BINS = 2048;
@@ -49,6 +50,20 @@ final class GpuErrorFeedbackTopK {
    * @param m the window size (slots), ≥ 1
    * @param k the entries kept, 1 ≤ k ≤ d (checked by the caller)
    */
+  /**
+   * Checks a gradient length and a selection size.
+   *
+   * @throws IllegalArgumentException "d: …" when d &lt; 1, "k: …" when k is outside [1, d]
+   */
+  static void checkShape(int d, int k) {
+    if (d < 1) {
+      throw new IllegalArgumentException("d: must be >= 1, got " + d);
+    }
+    if (k < 1 || k > d) {
+      throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
+    }
+  }
+
   GpuErrorFeedbackTopK(GpuContext context, int d, int m, int k, LongFunction<DeviceBuffer> allocate) {
     this.d = d;
     this.k = k;

@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
@@ -37,7 +39,6 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
   /** The most Jacobi sweeps per step (GGT_MAX_SWEEPS in ggt.cu). */
   public static final int MAX_SWEEPS = 20;
 
-  static final int THREADS = 256;
 
   final int m;
   final double epsilon;
@@ -155,9 +156,6 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
     stream.synchronize();
   }
 
-  static int blocks(long n) {
-    return (int) ((n + THREADS - 1) / THREADS);
-  }
 
   private void queueEigenStep(int slot, int filled) {
     eigenStep.launch(stream, 1, 1, THREADS, 1, 0, gram, dots, m, filled, slot, ridge, epsilon, eigenMatrix,

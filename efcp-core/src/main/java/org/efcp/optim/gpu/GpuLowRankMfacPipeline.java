@@ -1,5 +1,8 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.blocks;
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import java.util.Objects;
 
 import org.efcp.cuda.DeviceBuffer;
@@ -42,8 +45,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   /** The largest rank the kernels support (LR_MAX_RANK in lowrank.cu); the paper uses 1 to 8. */
   public static final int MAX_RANK = 8;
 
-  private static final int THREADS = 256;
-  /** Rows per block of the warp-per-row kernels (LR_ROWS_PER_BLOCK, DM_ROWS_PER_BLOCK). */
+  /** Rows per block of lr_power_p, one warp each (LR_ROWS_PER_BLOCK in lowrank.cu). */
   private static final int ROWS_PER_BLOCK = 8;
   /** Rows of A per block of lr_power_q (LR_QROWS). */
   private static final int Q_ROWS = 64;
@@ -229,8 +231,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
             dotPartials);
       }
     }
-    int filledBlocks = (filled + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
-    dotsFinish.launch(stream, filledBlocks, 1, THREADS, 1, 0, dotPartials, tensors, state.newDots(), filled);
+    GpuDenseWindow.queueDotsFinish(dotsFinish, stream, dotPartials, tensors, state.newDots(), filled);
     state.update();
     state.queueDriftReadBack();
 
@@ -304,7 +305,4 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     return window.view(8L * slot * n, 8L * n);
   }
 
-  private static int blocks(long n) {
-    return (int) ((n + THREADS - 1) / THREADS);
-  }
 }

@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuEvent;
@@ -25,8 +27,8 @@ import org.efcp.optim.MfacCholeskyState;
  * {@link #update()} and reads {@link #coefficients()} after it. Not thread-safe.
  */
 final class GpuMfacCholeskyState extends GpuMfacStateBase {
-  /** The largest m: 256 threads × 16 register-resident columns each (mchol_step_16). */
-  static final int MAX_WINDOW = 4096;
+  /** The largest m, 4096: 256 threads × 16 register-resident columns each (mchol_step_16). */
+  static final int MAX_WINDOW = 16 * THREADS;
 
   private final double damping;
   private final double invDamping;
@@ -85,7 +87,7 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
    */
   static int columnsPerThread(int m) {
     int c = 1;
-    while (256 * c < m) {
+    while (THREADS * c < m) {
       c *= 2;
     }
     return c;
@@ -103,7 +105,7 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
 
   /** Queues the step for the ring's current slot: drift check, factor update, K, M (one block). */
   void update() {
-    step.launch(stream, 1, 1, 256, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping, (double) m,
+    step.launch(stream, 1, 1, THREADS, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping, (double) m,
         driftTolerance(), driftMax(), coefficients);
   }
 

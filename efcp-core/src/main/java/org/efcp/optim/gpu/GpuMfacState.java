@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
@@ -25,7 +27,6 @@ final class GpuMfacState extends GpuMfacStateBase {
   /** The largest window: m² doubles addressed by int (Java arrays hold at most Integer.MAX_VALUE − 8). */
   static final int MAX_WINDOW = 46_340;
 
-  private static final int THREADS = 256;
   /** Rows of an m×m matrix per block of the warp-per-row kernels (MFAC_ROWS_PER_BLOCK in sparse_mfac.cu). */
   private static final int ROWS_PER_BLOCK = 8;
 

@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
@@ -49,13 +51,8 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, int d, int m, int k, double epsilon, double ridge) {
-    if (d < 1) {
-      throw new IllegalArgumentException("d: must be >= 1, got " + d);
-    }
+    GpuErrorFeedbackTopK.checkShape(d, k);
     checkCommon(m, epsilon, ridge);
-    if (k < 1 || k > d) {
-      throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
-    }
     return context;
   }
 

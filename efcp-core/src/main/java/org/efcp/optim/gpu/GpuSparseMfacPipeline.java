@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.gpu.KernelGrid.THREADS;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuEvent;
@@ -36,7 +38,6 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
   /** The drift max_i |(A B e_j − e_j)_i| above which B is rebuilt exactly on the host. */
   public static final double DRIFT_TOLERANCE = GpuMfacState.DRIFT_TOLERANCE;
 
-  private static final int THREADS = 256;
 
   private final Kernel dots;
   private final Kernel scatter;
@@ -69,13 +70,8 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, int d, int m, int k, double damping) {
-    if (d < 1) {
-      throw new IllegalArgumentException("d: must be >= 1, got " + d);
-    }
+    GpuErrorFeedbackTopK.checkShape(d, k);
     checkWindow(m, GpuMfacState.MAX_WINDOW);
-    if (k < 1 || k > d) {
-      throw new IllegalArgumentException("k: must be in [1, d = " + d + "], got " + k);
-    }
     checkDamping(damping);
     return context;
   }
