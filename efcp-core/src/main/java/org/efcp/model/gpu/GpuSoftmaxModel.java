@@ -188,10 +188,10 @@ abstract class GpuSoftmaxModel implements GpuModel {
    * {@code splitFloats} floats, bias gradients of up to {@code biasColumns} columns (0: none).
    */
   final void growOutputScratch(int n, long splitFloats, int biasColumns) {
-    int chunks = ceilDiv(n, columnChunkRows(n));
+    int chunks = SgemmPlan.ceilDiv(n, columnChunkRows(n));
     splitGradient.atLeast(4L * splitFloats);
     columnSums.atLeast(8L * Math.max(1, (long) chunks * biasColumns));
-    blockLoss.atLeast(8L * ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK));
+    blockLoss.atLeast(8L * SgemmPlan.ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK));
     loss.atLeast(8);
   }
 
@@ -201,7 +201,7 @@ abstract class GpuSoftmaxModel implements GpuModel {
    */
   final void queueSoftmaxResidual(GpuBlock block, DeviceBuffer logits) {
     int n = block.numRows();
-    softmaxResidual.launch(stream, ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK), 1, BLOCK_THREADS, 1, 0,
+    softmaxResidual.launch(stream, SgemmPlan.ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK), 1, BLOCK_THREADS, 1, 0,
         logits, block.labels(), block.weights(), n, numClasses, blockLoss.buffer());
   }
 
@@ -214,10 +214,10 @@ abstract class GpuSoftmaxModel implements GpuModel {
   final void queueLayerGradient(SgemmPlan plan, int n, int out, int in, DeviceBuffer residual, DeviceBuffer input,
       boolean bias, DeviceBuffer gradient) {
     int chunkRows = columnChunkRows(n);
-    int chunks = ceilDiv(n, chunkRows);
-    int softmaxBlocks = ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK);
+    int chunks = SgemmPlan.ceilDiv(n, chunkRows);
+    int softmaxBlocks = SgemmPlan.ceilDiv(n, SOFTMAX_ROWS_PER_BLOCK);
     if (bias) {
-      columnPartials.launch(stream, ceilDiv(out, BLOCK_THREADS), chunks, BLOCK_THREADS, 1, 0,
+      columnPartials.launch(stream, SgemmPlan.ceilDiv(out, BLOCK_THREADS), chunks, BLOCK_THREADS, 1, 0,
           residual, n, out, chunkRows, columnSums.buffer());
     }
     sgemm.tn(stream, plan, out, in, n, residual, out, input, in, splitGradient.buffer(), in);
@@ -228,12 +228,12 @@ abstract class GpuSoftmaxModel implements GpuModel {
 
   /** Rows per bias-gradient partial sum for a block of n rows: 64, or more so that at most 4096 partials. */
   static int columnChunkRows(int n) {
-    return Math.max(COLUMN_CHUNK_ROWS, ceilDiv(n, MAX_COLUMN_CHUNKS));
+    return Math.max(COLUMN_CHUNK_ROWS, SgemmPlan.ceilDiv(n, MAX_COLUMN_CHUNKS));
   }
 
   /** Blocks of lr_finish for a layer of {@code layerParams} parameters (grid-stride beyond 8 per SM). */
   static int finishBlocks(int layerParams, int multiprocessors) {
-    return Math.max(1, Math.min(ceilDiv(layerParams, BLOCK_THREADS), 8 * multiprocessors));
+    return Math.max(1, Math.min(SgemmPlan.ceilDiv(layerParams, BLOCK_THREADS), 8 * multiprocessors));
   }
 
   /** Returns the scratch and the stream; closing twice does nothing. */
@@ -267,9 +267,5 @@ abstract class GpuSoftmaxModel implements GpuModel {
     if (array.length != expected) {
       throw new IllegalArgumentException(name + ": expected " + expected + " values, got " + array.length);
     }
-  }
-
-  static int ceilDiv(int a, int b) {
-    return (int) ((a + (long) b - 1) / b);
   }
 }

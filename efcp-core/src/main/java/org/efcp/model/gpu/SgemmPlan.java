@@ -74,7 +74,8 @@ record SgemmPlan(int gridX, int gridY, int splits, int kChunk) {
     return (size + (long) TILE - 1) / TILE;
   }
 
-  private static int ceilDiv(int a, int b) {
+  /** ⌈a / b⌉ for a ≥ 0, b ≥ 1, without overflow (the grids of this package's kernels). */
+  static int ceilDiv(int a, int b) {
     return (int) ((a + (long) b - 1) / b);
   }
 

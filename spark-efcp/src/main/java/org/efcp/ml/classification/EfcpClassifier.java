@@ -29,7 +29,6 @@ import org.efcp.optim.LearningRateSchedule;
 import org.efcp.optim.Method;
 import org.efcp.ml.train.EfcpTrainer;
 import org.efcp.optim.OptimizerConfig;
-import org.efcp.optim.gpu.OptimizerDevice;
 import org.efcp.optim.TensorLayout;
 
 /**
@@ -408,11 +407,9 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
     if (!"gpu".equals(getDevice())) {
       return;
     }
-    if (!getCheckpointDir().isEmpty()) {
-      throw new IllegalArgumentException(EfcpTrainer.CHECKPOINT_ON_GPU);
-    }
     try {
-      OptimizerDevice.choose(DevicePreference.GPU, Method.fromName(getOptimizer()), getGradientWindow(), getRank());
+      EfcpTrainer.optimizerDevice(DevicePreference.GPU, !getCheckpointDir().isEmpty(), Method.fromName(getOptimizer()),
+          getGradientWindow(), getRank());
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

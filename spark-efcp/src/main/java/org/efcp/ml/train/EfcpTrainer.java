@@ -12,6 +12,7 @@ import org.efcp.ml.train.gpu.DeviceGradients;
 import org.efcp.ml.train.gpu.ExecutorDeviceRows;
 import org.efcp.model.DifferentiableModel;
 import org.efcp.optim.EfcpOptimizer;
+import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.StepResult;
 import org.efcp.optim.gpu.OptimizerDevice;
@@ -232,13 +233,25 @@ public final class EfcpTrainer {
    * host (auto then picks the CPU; gpu is refused by the estimators before any job, and here again).
    */
   static OptimizerDevice optimizerDevice(TrainingPlan plan, OptimizerConfig config) {
-    if (plan.checkpointing()) {
-      if (plan.device() == DevicePreference.GPU) {
+    return optimizerDevice(plan.device(), plan.checkpointing(), config.method(), config.window(), config.rank());
+  }
+
+  /**
+   * Where the driver's optimizer runs for {@code device}, whether checkpoints are written, and the optimizer's method,
+   * window (0 = the method's default) and low-rank rank; the estimators ask it for {@code device=gpu} before any job.
+   *
+   * @throws IllegalArgumentException {@link #CHECKPOINT_ON_GPU} for gpu with checkpoints
+   * @throws IllegalStateException for gpu when the driver has no working GPU or the sizes do not fit the kernels
+   */
+  public static OptimizerDevice optimizerDevice(DevicePreference device, boolean checkpointing, Method method,
+      int window, int rank) {
+    if (checkpointing) {
+      if (device == DevicePreference.GPU) {
         throw new IllegalArgumentException(CHECKPOINT_ON_GPU);
       }
       return new OptimizerDevice(false, "checkpoints keep the optimizer state on the host");
     }
-    return OptimizerDevice.choose(plan.device(), config.method(), config.window(), config.rank());
+    return OptimizerDevice.choose(device, method, window, rank);
   }
 
   /**
