@@ -17,7 +17,7 @@
 //                      lr_power_q        grid = (ceil(p2' / 256), ceil(p1 / LR_QROWS))
 //                      lr_power_q_finish grid = ceil(p2'·ρ / 256)
 //                      lr_residual       grid = ceil(p1·p2' / 256)
-//   per 1-D tensor:    lr_store_vector   grid = ceil(n / 256)
+//   per 1-D tensor:    (a device-to-device copy of g into the slot; no kernel)
 //   per tensor ℓ:      lr_dots_matrix or lr_dots_vector   grid = filled      partials[j·T + ℓ] = <x_j, c>_ℓ
 //   dmfac_dots_finish (chunks = T), mchol_step_C
 //   per matrix tensor: lr_combine_matrix grid = (ceil(p2' / 64), ceil(p1 / 64))   U = Σ_j coef_j P_j Q_jᵀ
@@ -168,14 +168,6 @@ extern "C" __global__ void lr_residual(double* __restrict__ E, const double* __r
     s += p[r] * q[r];
   }
   E[e] -= s;
-}
-
-// A 1-D tensor's slot = its gradient values (c = g, no error feedback).
-extern "C" __global__ void lr_store_vector(const double* __restrict__ g, int n, double* __restrict__ slotRaw) {
-  const long long i = (long long)blockIdx.x * SM_THREADS + threadIdx.x;
-  if (i < n) {
-    slotRaw[i] = g[i];
-  }
 }
 
 // partials[j·T + tensor] = Σ_{a,b} (P_jᵀ P_s)_{ab} (Q_jᵀ Q_s)_{ab} for slot j = blockIdx.x and the new slot s. Thread t

@@ -64,7 +64,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   private final Kernel powerQ;
   private final Kernel powerQFinish;
   private final Kernel residual;
-  private final Kernel storeVector;
   private final Kernel dotsMatrix;
   private final Kernel dotsVector;
   private final Kernel combineMatrix;
@@ -125,7 +124,6 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     this.powerQ = lowrank.kernel("lr_power_q");
     this.powerQFinish = lowrank.kernel("lr_power_q_finish");
     this.residual = lowrank.kernel("lr_residual");
-    this.storeVector = lowrank.kernel("lr_store_vector");
     this.dotsMatrix = lowrank.kernel("lr_dots_matrix");
     this.dotsVector = lowrank.kernel("lr_dots_vector");
     this.combineMatrix = lowrank.kernel("lr_combine_matrix");
@@ -204,7 +202,8 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
       DeviceBuffer gl = segment(g, l);
       if (!layout.isMatrix(l)) {
         int n = layout.size(l);
-        storeVector.launch(stream, blocks(n), 1, THREADS, 1, 0, gl, n, slotOf(windowRaw[l], n, slot));
+        // A 1-D tensor's slot holds its gradient values as they are (no compression, no error feedback).
+        slotOf(windowRaw[l], n, slot).copyFromAsync(gl, 0, 8L * n, 0, stream);
         continue;
       }
       int rows = layout.rows(l);

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       double* e = error.data() + t.offset;
       const double* gt = g.data() + t.offset;
       if (!t.matrix) {
-        LAUNCH(blocks(t.size), lr_store_vector, gt, t.size, t.winRaw.data() + (size_t)slot * t.size);
+        std::copy(gt, gt + t.size, t.winRaw.data() + (size_t)slot * t.size);  // the pipeline's device-to-device copy
         continue;
       }
       double* slotP = t.winP.data() + (size_t)slot * t.rows * rank;
