@@ -10,28 +10,17 @@
 // rows are padded to 136 floats, so a fragment load (lane = 4 g + q reads row q or q + 4, column g + const)
 // hits 32 distinct banks.
 #include "gemm.cuh"
+#include "tf32_mma.cuh"
 
 namespace {
 
 constexpr int kTf32Lds = efcp::kGemmBM + 8;
 
-__device__ __forceinline__ float toTf32(float x) {
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return __uint_as_float(r);
-}
+using efcp::mma16x8x8;
+using efcp::toTf32;
 
 __device__ __forceinline__ float4 toTf32(float4 v) {
   return make_float4(toTf32(v.x), toTf32(v.y), toTf32(v.z), toTf32(v.w));
-}
-
-// d += a b for one 16 x 8 x 8 tile (fragment layouts of the PTX ISA for m16n8k8 .tf32).
-__device__ __forceinline__ void mma16x8x8(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
 // As efcp::sgemmBlock (same arguments and launch), on tensor cores.

@@ -14,8 +14,10 @@ import java.util.stream.Stream;
 final class KernelSources {
   private static final Pattern KERNEL = Pattern.compile(
       "extern\\s+\"C\"\\s+__global__\\s+(?:__launch_bounds__\\s*\\([^)]*\\)\\s*)?void\\s+"
-          + "(?:__launch_bounds__\\s*\\([^)]*\\)\\s*)?(\\w+)\\s*\\(");
+          + "(?:__launch_bounds__\\s*\\([^)]*\\)\\s*)?([\\w#]+)\\s*\\(");
   private static final Pattern COMMENT = Pattern.compile("//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
+  /** A one-parameter macro (continuation lines already joined): name, parameter, body. */
+  private static final Pattern MACRO = Pattern.compile("#define\\s+(\\w+)\\((\\w+)\\)([^\\n]*)");
 
   private KernelSources() {}
 
@@ -67,8 +69,20 @@ final class KernelSources {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Matcher m = KERNEL.matcher(COMMENT.matcher(text).replaceAll(" "));
+    String code = COMMENT.matcher(text).replaceAll(" ").replaceAll("\\\\\\r?\\n", " ");
     List<String> names = new ArrayList<>();
+    // Kernels a one-parameter macro declares (name_##C), once per use of the macro (mfac_cholesky.cu's steps).
+    Matcher macro = MACRO.matcher(code);
+    while (macro.find()) {
+      Matcher k = KERNEL.matcher(macro.group(3));
+      while (k.find()) {
+        Matcher use = Pattern.compile("(?m)^\\s*" + macro.group(1) + "\\((\\w+)\\)").matcher(code);
+        while (use.find()) {
+          names.add(k.group(1).replaceAll("\\s*##\\s*" + macro.group(2) + "\\b", use.group(1)));
+        }
+      }
+    }
+    Matcher m = KERNEL.matcher(MACRO.matcher(code).replaceAll(" "));
     while (m.find()) {
       names.add(m.group(1));
     }

@@ -46,6 +46,7 @@ class GpuMultilayerPerceptronTest {
 
   @Test
   @Tag("gpu")
+  @Tag("device-only")
   void mnistSizedBlockMatchesCpuModelWithTf32OffAndOn() {
     compareWithCpu(new int[] {784, 512, 10}, Activation.RELU, 8192, SgemmPrecision.FP32, FP32_TOLERANCE, 32);
     compareWithCpu(new int[] {784, 512, 10}, Activation.RELU, 8192, SgemmPrecision.TF32, TF32_TOLERANCE, 32);

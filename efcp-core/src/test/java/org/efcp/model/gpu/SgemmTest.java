@@ -97,6 +97,7 @@ class SgemmTest {
   }
 
   @Test
+  @Tag("device-only")
   void gradientSizedProductMatchesOnSampledEntries() {
     for (Sgemm g : new Sgemm[] {sgemm, tf32}) {
       check(g, Op.TN, 1000, 768, 8192, 0, 0, SgemmPlan.splitK(1000, 768, 8192, 132), false, 3000, 18);
@@ -111,6 +112,7 @@ class SgemmTest {
    * near 1e-7): the tensor-core kernel really ran.
    */
   @Test
+  @Tag("device-only")
   void tf32IsWithin1eMinus3OfFloat64AtK768AndReallyRounds() {
     double tf32Error = check(tf32, Op.NT, 8192, 1000, 768, 0, 0, SgemmPlan.single(8192, 1000, 768), false, 3000,
         21);

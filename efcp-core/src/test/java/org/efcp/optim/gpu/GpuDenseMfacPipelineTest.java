@@ -60,6 +60,7 @@ class GpuDenseMfacPipelineTest {
 
   /** The benchmark's size: 3.15 GB of window on the device (and on the CPU heap); a short fill, then 30 steps. */
   @Test
+  @Tag("device-only")
   void matchesTheCpuPipelineAtLogisticRegressionSize() {
     compareWithCpu(769_000, 1024, 1e-4, 64, 30, 0, MfacCholeskyKernel.ROWS);
   }
@@ -70,6 +71,7 @@ class GpuDenseMfacPipelineTest {
    * 1e-10 (checked every 64th step of the fill and every step after it; the worst difference is printed).
    */
   @Test
+  @Tag("device-only")
   void blockedKernelGivesTheRowsKernelsDirectionsAtBenchmarkSize() {
     int d = 769_000;
     int m = 1024;
@@ -116,6 +118,7 @@ class GpuDenseMfacPipelineTest {
    * tolerance.
    */
   @Test
+  @Tag("device-only")
   void theBenchmarkShapeNeedsNoRefreshes() {
     int d = 769_000;
     int m = 1024;

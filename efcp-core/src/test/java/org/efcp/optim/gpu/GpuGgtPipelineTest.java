@@ -59,6 +59,7 @@ class GpuGgtPipelineTest {
   }
 
   @Test
+  @Tag("device-only")
   void sparseMatchesTheCpuPipelineAtLogisticRegressionSize() {
     compareSparse(769_000, 100, 7690, 1e-6, 110, random(769_000));
   }
@@ -82,6 +83,7 @@ class GpuGgtPipelineTest {
   }
 
   @Test
+  @Tag("device-only")
   void denseMatchesTheCpuPipelineAtLogisticRegressionSize() {
     compareDense(769_000, 100, 1e-6, 110, random(769_000));
   }

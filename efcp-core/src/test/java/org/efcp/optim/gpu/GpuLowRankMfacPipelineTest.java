@@ -30,9 +30,16 @@ import org.junit.jupiter.params.provider.EnumSource;
  * columns at rounding noise, which later steps amplify until not even two CPU runs with a different summation order
  * agree, see {@code LowRankKernelEmulationTest}): every step u
  * agrees to a max-norm relative 1e-5, the error buffer to {@code errorTolerance} of the accumulator's max-norm (its
- * 1-D tensors exactly 0) and the new P and Q of every matrix tensor to {@code factorTolerance} of their max-norm
- * (loose only where a tensor's accumulator has rank below ρ, where the CPU itself is that sensitive); two device runs
- * give bitwise the same u (no atomics). The m×m step runs with both of {@link MfacCholeskyKernel}'s kernels.
+ * 1-D tensors exactly 0) and the new P and Q of every matrix tensor to {@code factorTolerance} of their max-norm;
+ * two device runs give bitwise the same u (no atomics). The m×m step runs with both of {@link MfacCholeskyKernel}'s
+ * kernels.
+ *
+ * <p>The factors and the error buffer are carried from step to step (warm-started power iterations, error feedback),
+ * so the rounding differences of two summation orders accumulate over a run. On the emulated driver (these kernels'
+ * summation orders, no FMA contraction) the worst differences over the runs below were: 1e-12 (factors) and 5e-14
+ * (error) at the linear-probe layout; 3e-9 and 3e-10 with forced refreshes (40 steps); 4e-8 and 1e-8 for
+ * 37x19,8x50,30 at rank 2; 3e-6 and 7e-7 for the layouts whose small or 3-D tensors have accumulators of rank near ρ
+ * (98 and 50 steps); 3e-9 and 1e-9 at m = 1. The tolerances are 10 to 100 times those (each test prints its worst).
  */
 @Tag("gpu")
 class GpuLowRankMfacPipelineTest {
@@ -42,13 +49,13 @@ class GpuLowRankMfacPipelineTest {
 
   @ParameterizedTest(name = "layout {0}, m={1}, rank={2}, damping={3}, {6}")
   @CsvSource(delimiter = ';', value = {
-      "37x19,8x50,30; 16; 2; 1e-5; 1e-9; 1e-9; ROWS",
-      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-9; 1e-9; ROWS",
-      "37x19,8x50,3x2,4x3x5,30; 16; 4; 1e-2; 1e-5; 1e-7; ROWS",
-      "2x3,5; 1; 8; 1e-3; 1e-5; 1e-7; ROWS",
-      "37x19,8x50,30; 16; 2; 1e-5; 1e-9; 1e-9; BLOCKED",
-      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-9; 1e-9; BLOCKED",
-      "2x3,5; 1; 8; 1e-3; 1e-5; 1e-7; BLOCKED"})
+      "37x19,8x50,30; 16; 2; 1e-5; 1e-6; 1e-7; ROWS",
+      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-4; 1e-5; ROWS",
+      "37x19,8x50,3x2,4x3x5,30; 16; 4; 1e-2; 1e-4; 1e-5; ROWS",
+      "2x3,5; 1; 8; 1e-3; 1e-7; 1e-7; ROWS",
+      "37x19,8x50,30; 16; 2; 1e-5; 1e-6; 1e-7; BLOCKED",
+      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-4; 1e-5; BLOCKED",
+      "2x3,5; 1; 8; 1e-3; 1e-7; 1e-7; BLOCKED"})
   void matchesTheCpuPipelineOverThreePassesOfTheRing(String shapes, int m, int rank, double damping,
       double factorTolerance, double errorTolerance, MfacCholeskyKernel kernel) {
     compareWithCpu(TensorLayout.parse(shapes), m, rank, damping, 3 * m + 2, 0, factorTolerance, errorTolerance,
@@ -58,13 +65,13 @@ class GpuLowRankMfacPipelineTest {
   @ParameterizedTest(name = "{0}")
   @EnumSource(MfacCholeskyKernel.class)
   void forcedHostRefreshesKeepMatchingTheCpuPipeline(MfacCholeskyKernel kernel) {
-    compareWithCpu(TensorLayout.parse("37x19,8x50,30"), 16, 4, 1e-5, 40, 7, 1e-9, 1e-9, kernel);
+    compareWithCpu(TensorLayout.parse("37x19,8x50,30"), 16, 4, 1e-5, 40, 7, 1e-7, 1e-8, kernel);
   }
 
   /** The linear-probe layout of the benchmark (d = 769,000) with a shorter window. */
   @Test
   void matchesTheCpuPipelineAtLinearProbeLayout() {
-    compareWithCpu(TensorLayout.parse("1000x768,1000"), 64, 4, 1e-4, 80, 0, 1e-9, 1e-9, MfacCholeskyKernel.ROWS);
+    compareWithCpu(TensorLayout.parse("1000x768,1000"), 64, 4, 1e-4, 80, 0, 1e-10, 1e-12, MfacCholeskyKernel.ROWS);
   }
 
   @Test
@@ -121,6 +128,8 @@ class GpuLowRankMfacPipelineTest {
       assertMemoryBetween(gpu.memoryBytes(), fixed, scratch,
           "window " + window + ", error and m×m " + (fixed - window) + ", scratch " + scratch);
       int forced = 0;
+      double worstFactor = 0;
+      double worstError = 0;
       for (int t = 0; t < steps; t++) {
         forced += refreshIfDue(gpu, t, refreshEvery);
         double[] g = gradients.gradient(t + 2);
@@ -131,12 +140,15 @@ class GpuLowRankMfacPipelineTest {
         gpu.direction(g, uGpu);
         assertClose(t, uCpu, uGpu, TOLERANCE);
         double[] gpuError = gpu.errorBuffer();
-        assertRelative(t, "error buffer", cpuError, gpuError, errorTolerance, maxAbs(accumulator));
+        worstError = Math.max(worstError,
+            assertRelative(t, "error buffer", cpuError, gpuError, errorTolerance, maxAbs(accumulator)));
         LowRankVector c = (LowRankVector) cpu.lastCompressed();
         for (int l = 0; l < layout.numTensors(); l++) {
           if (layout.isMatrix(l)) {
-            assertRelative(t, "P of tensor " + l, c.p(l), gpu.lastP(l), factorTolerance, maxAbs(c.p(l)));
-            assertRelative(t, "Q of tensor " + l, c.q(l), gpu.lastQ(l), factorTolerance, maxAbs(c.q(l)));
+            worstFactor = Math.max(worstFactor,
+                assertRelative(t, "P of tensor " + l, c.p(l), gpu.lastP(l), factorTolerance, maxAbs(c.p(l))));
+            worstFactor = Math.max(worstFactor,
+                assertRelative(t, "Q of tensor " + l, c.q(l), gpu.lastQ(l), factorTolerance, maxAbs(c.q(l))));
           } else {
             for (int i = layout.offset(l); i < layout.offset(l) + layout.size(l); i++) {
               assertEquals(0.0, gpuError[i], "step " + t + ": error of 1-D tensor " + l + " at " + i);
@@ -144,6 +156,8 @@ class GpuLowRankMfacPipelineTest {
           }
         }
       }
+      System.out.println("low-rank " + layout + ", m = " + m + ", rank " + rank + ", " + kernel + ": worst relative"
+          + " difference over " + steps + " steps: factors " + worstFactor + ", error buffer " + worstError);
       assertFewRefreshes(gpu, forced, steps);
     }
   }

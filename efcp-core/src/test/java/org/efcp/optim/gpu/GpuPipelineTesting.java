@@ -29,8 +29,11 @@ final class GpuPipelineTesting {
     assertRelative(step, "u", expected, actual, tolerance, maxAbs(expected));
   }
 
-  /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · scale (a NaN always fails). */
-  static void assertRelative(int step, String what, double[] expected, double[] actual, double tolerance,
+  /**
+   * Fails unless max_i |actual_i − expected_i| ≤ tolerance · scale (a NaN always fails); returns that maximum over
+   * scale.
+   */
+  static double assertRelative(int step, String what, double[] expected, double[] actual, double tolerance,
       double scale) {
     double diff = 0;
     int worst = -1;
@@ -45,6 +48,7 @@ final class GpuPipelineTesting {
       fail("step " + step + ": " + what + " max |gpu - cpu| = " + diff + " at " + worst + " (gpu " + actual[worst]
           + ", cpu " + expected[worst] + "), scale " + scale + ", relative " + diff / scale + " > " + tolerance);
     }
+    return diff / scale;
   }
 
   /** max_i |x_i|. */

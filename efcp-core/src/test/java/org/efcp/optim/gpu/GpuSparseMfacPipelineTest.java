@@ -54,6 +54,7 @@ class GpuSparseMfacPipelineTest {
   }
 
   @Test
+  @Tag("device-only")
   void matchesTheCpuPipelineAtLogisticRegressionSize() {
     compareWithCpu(769_000, 1024, 7690, 1e-4, 40, 0);
   }

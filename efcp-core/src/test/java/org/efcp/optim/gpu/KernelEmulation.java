@@ -27,8 +27,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Builds and runs kernel harnesses on the CPU CUDA emulation (test resources {@code emulation/}: g++, the blocks of a
- * launch one at a time on 256 threads, barriers for {@code __syncthreads} and the warp shuffles). A harness
+ * Builds and runs kernel harnesses on the CPU CUDA emulation (rapids-kernels' {@code src/test/emulation}: g++, the
+ * blocks of a launch one at a time on one thread each, barriers for {@code __syncthreads} and the warp shuffles). A harness
  * {@code emulation/<name>.cpp} includes {@code harness.h} (the emulation, launch macros, file reading, exits) and the
  * real rapids-kernels sources it needs, and launches them as the Java pipeline does. Its files are little-endian, as
  * {@link #writeDoubles} writes them and {@link #readResult} reads them.
@@ -44,9 +44,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * class is skipped where g++ is missing, the only reason to skip), which is deleted after them.
  */
 public final class KernelEmulation implements BeforeAllCallback, AfterAllCallback {
-  /** Copied next to every harness: the emulation and the harnesses' shared headers. */
-  private static final String[] SHARED_SOURCES =
-      {"cuda_emulation.h", "cuda_emulation.cpp", "harness.h", "topk_select.h", "dense_window.h"};
+  /** Copied next to every harness from rapids-kernels' {@code src/test/emulation}: the emulation itself. */
+  private static final String[] EMULATION_SOURCES = {"cuda_emulation.h", "cuda_emulation.cpp"};
+  /** Copied next to every harness from the test resources: the harnesses' shared headers. */
+  private static final String[] SHARED_SOURCES = {"harness.h", "topk_select.h", "dense_window.h"};
   private static final List<String> SANITIZERS =
       List.of("-fsanitize=address,undefined", "-fno-sanitize=null", "-fno-sanitize-recover=all");
   /** Whether g++ builds working sanitized programs here; decided once per JVM. */
@@ -153,6 +154,10 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
 
   /** Compiles {@code emulation/<name>.cpp} with the emulation; returns the binary. Fails on a compile error. */
   private Path build(String name) throws IOException, InterruptedException {
+    for (String source : EMULATION_SOURCES) {
+      Files.copy(kernelSources().resolve("../../test/emulation").resolve(source), dir.resolve(source),
+          StandardCopyOption.REPLACE_EXISTING);
+    }
     List<String> resources = new ArrayList<>(List.of(SHARED_SOURCES));
     resources.add(name + ".cpp");
     for (String resource : resources) {

@@ -1,21 +1,20 @@
-// CPU emulation of the CUDA features that topk.cu, sparse_mfac.cu, dense_mfac.cu and mfac_cholesky.cu use, for
-// KernelEmulationTest: the blocks of a launch run one at a time on 256 persistent worker threads (the block's threads), __syncthreads is a std::barrier
-// of all 256 and every warp shuffle a pair of barriers of its 32 lanes, so a missing or divergent __syncthreads
-// deadlocks here too. __shared__ becomes static (one block at a time). Atomics are GCC __atomic builtins. Compile with
+// CPU emulation of the CUDA features that the rapids-kernels sources use, for efcp-core's kernel harnesses
+// (KernelEmulation) and the emulated driver (libcuda.cpp): the blocks of a launch run one at a time, each thread of
+// a block (1 to 1024) a fiber of the launching thread (cuda_emulation.cpp), __syncthreads a barrier of all of them
+// and every warp shuffle a pair of barriers of its lanes, so a missing or divergent __syncthreads deadlocks here too
+// (and is reported). __shared__ becomes static (one block at a time). Atomics are GCC __atomic builtins. Compile with
 // -std=c++20 -ffp-contract=off so that float64 arithmetic is plain IEEE like the device's explicit _rn operations.
 #pragma once
 #include <atomic>
-#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <thread>
 #include <vector>
 #include <algorithm>
 
 struct emu_dim3 { unsigned int x, y, z; };
-extern thread_local emu_dim3 threadIdx;
+extern emu_dim3 threadIdx;  // the running fiber's
 extern emu_dim3 blockIdx;   // one block at a time: shared by all workers
 extern emu_dim3 blockDim;
 extern emu_dim3 gridDim;
@@ -103,10 +102,15 @@ inline double __dadd_rn(double a, double b) { return a + b; }
 inline double __dsub_rn(double a, double b) { return a - b; }
 struct float4 { float x, y, z, w; };
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+struct float2 { float x, y; };
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline unsigned int __float_as_uint(float x) { unsigned int r; std::memcpy(&r, &x, 4); return r; }
+inline float __uint_as_float(unsigned int x) { float r; std::memcpy(&r, &x, 4); return r; }
 using std::min;
 using std::max;
 
-// Runs body (one kernel call) over gridX × gridY blocks of 256 threads, blocks in order (x fastest).
+// Runs body (one kernel call) over gridX × gridY blocks of `threads` threads (1 to 1024), blocks in order (x fastest).
+// One launch at a time: callers on several threads must serialise their launches.
 void emu_launch(unsigned int gridX, unsigned int gridY, unsigned int threads, const std::function<void()>& body);
 inline void emu_launch(unsigned int gridX, unsigned int threads, const std::function<void()>& body) {
   emu_launch(gridX, 1, threads, body);

@@ -1,0 +1,513 @@
+// An emulated CUDA driver: the part of libcuda.so.1's driver API that org.efcp.cuda calls through JCuda, on the
+// CPU. build-libcuda.sh links it with every rapids-kernels module compiled for the emulation (cuda_emulation.h);
+// a JVM started with its directory on LD_LIBRARY_PATH then runs the gpu-tagged tests with JCuda's own natives
+// loading this library instead of NVIDIA's, so the Java launch layer, the pipelines' launch sequences and the
+// kernels are tested together without a GPU.
+//
+// One device ("EFCP emulated GPU", compute capability 9.0, EMU_MULTIPROCESSORS multiprocessors). Everything runs
+// synchronously on the calling thread under one lock, so stream order is always kept (a missing stream
+// synchronisation cannot show here). Where a device would fail, or silently read garbage, this fails loudly:
+// calls before cuInit, memory calls without a current context, copies, memsets and kernel pointer arguments outside
+// a live allocation, freeing an unknown pointer, unknown or destroyed handles, invalid launch shapes. Fresh device
+// memory is filled with 0xFF bytes (NaN as float or double, -1 as int), as a device's is not zeroed. Every error
+// is also printed on stderr with what was wrong. Not emulated: several devices, dynamic shared memory, 2-D/3-D
+// blocks, per-module kernel lookup (a kernel is found by name in any loaded module).
+#include <chrono>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "emulated_kernels.h"
+
+#ifndef EMU_MULTIPROCESSORS
+#define EMU_MULTIPROCESSORS 8
+#endif
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef void* CUcontext;
+typedef void* CUmodule;
+typedef const EmuKernel* CUfunction;
+typedef void* CUstream;
+typedef void* CUevent;
+
+namespace {
+
+enum : CUresult {
+  SUCCESS = 0,
+  INVALID_VALUE = 1,
+  OUT_OF_MEMORY = 2,
+  NOT_INITIALIZED = 3,
+  INVALID_DEVICE = 101,
+  INVALID_IMAGE = 200,
+  INVALID_CONTEXT = 201,
+  INVALID_HANDLE = 400,
+  NOT_FOUND = 500,
+  NOT_SUPPORTED = 801,
+};
+
+// Attributes (CUdevice_attribute) that the launch layer may ask for.
+enum { ATTR_MAX_THREADS_PER_BLOCK = 1, ATTR_WARP_SIZE = 10, ATTR_MULTIPROCESSOR_COUNT = 16,
+       ATTR_COMPUTE_CAPABILITY_MAJOR = 75, ATTR_COMPUTE_CAPABILITY_MINOR = 76 };
+constexpr unsigned int EVENT_DISABLE_TIMING = 0x2;
+constexpr uint32_t FATBIN_MAGIC = 0xBA55ED50u;
+constexpr size_t TOTAL_MEMORY = size_t(64) << 30;
+
+struct Event {
+  bool timing;
+  bool recorded = false;
+  double seconds = 0;
+};
+
+std::recursive_mutex lock;
+bool initialised = false;
+int primaryContext;  // its address is the device's primary context
+thread_local CUcontext current = nullptr;
+std::map<uintptr_t, size_t> deviceAllocations;  // base → bytes
+std::set<void*> hostAllocations;
+std::set<void*> streams;
+std::map<void*, Event> events;
+std::set<void*> modules;
+int moduleCount = 0;
+
+CUresult fail(CUresult code, const char* call, const char* format, ...) __attribute__((format(printf, 3, 4)));
+CUresult fail(CUresult code, const char* call, const char* format, ...) {
+  std::fprintf(stderr, "emulated libcuda: %s: ", call);
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fputc('\n', stderr);
+  return code;
+}
+
+CUresult needInit(const char* call) {
+  return initialised ? SUCCESS : fail(NOT_INITIALIZED, call, "called before cuInit");
+}
+
+CUresult needContext(const char* call) {
+  if (!initialised) return fail(NOT_INITIALIZED, call, "called before cuInit");
+  return current != nullptr ? SUCCESS : fail(INVALID_CONTEXT, call, "no current context on this thread");
+}
+
+// Whether [p, p + bytes) lies in one live device allocation.
+bool inAllocation(uintptr_t p, size_t bytes) {
+  auto it = deviceAllocations.upper_bound(p);
+  if (it == deviceAllocations.begin()) return false;
+  --it;
+  return p >= it->first && bytes <= it->second && p - it->first <= it->second - bytes;
+}
+
+CUresult checkRange(const char* call, const char* what, CUdeviceptr p, size_t bytes) {
+  if (inAllocation(p, bytes)) return SUCCESS;
+  return fail(INVALID_VALUE, call, "%s [0x%llx, +%zu bytes) is not inside a live device allocation", what, p, bytes);
+}
+
+CUresult checkStream(const char* call, CUstream s) {
+  // 0, CU_STREAM_LEGACY (1) and CU_STREAM_PER_THREAD (2) are the default streams.
+  if ((uintptr_t)s <= 2 || streams.count(s)) return SUCCESS;
+  return fail(INVALID_HANDLE, call, "unknown or destroyed stream %p", s);
+}
+
+// Name → kernel; filled by the modules' static initialisers, hence a function-local static.
+std::map<std::string, const EmuKernel*>& kernels() {
+  static std::map<std::string, const EmuKernel*> table;
+  return table;
+}
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+void emu_register_module(const char* module, const EmuKernel* table, int count) {
+  for (int i = 0; i < count; i++) {
+    if (!kernels().emplace(table[i].name, &table[i]).second) {
+      std::fprintf(stderr, "emulated libcuda: kernel %s of %s is defined twice\n", table[i].name, module);
+      std::abort();
+    }
+  }
+}
+
+extern "C" {
+
+CUresult cuInit(unsigned int flags) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (flags != 0) return fail(INVALID_VALUE, "cuInit", "flags must be 0, not %u", flags);
+  initialised = true;
+  return SUCCESS;
+}
+
+CUresult cuDriverGetVersion(int* version) {
+  if (version == nullptr) return fail(INVALID_VALUE, "cuDriverGetVersion", "null pointer");
+  *version = 13000;
+  return SUCCESS;
+}
+
+CUresult cuDeviceGetCount(int* count) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDeviceGetCount")) return r;
+  *count = 1;
+  return SUCCESS;
+}
+
+CUresult cuDeviceGet(CUdevice* device, int ordinal) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDeviceGet")) return r;
+  if (ordinal != 0) return fail(INVALID_DEVICE, "cuDeviceGet", "no device %d (the emulation has one)", ordinal);
+  *device = 0;
+  return SUCCESS;
+}
+
+CUresult cuDeviceGetName(char* name, int length, CUdevice device) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDeviceGetName")) return r;
+  if (device != 0) return fail(INVALID_DEVICE, "cuDeviceGetName", "no device %d", device);
+  if (length <= 0) return fail(INVALID_VALUE, "cuDeviceGetName", "length %d", length);
+  std::snprintf(name, (size_t)length, "%s", "EFCP emulated GPU");
+  return SUCCESS;
+}
+
+CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDeviceGetAttribute")) return r;
+  if (device != 0) return fail(INVALID_DEVICE, "cuDeviceGetAttribute", "no device %d", device);
+  switch (attribute) {
+    case ATTR_MAX_THREADS_PER_BLOCK: *value = 1024; return SUCCESS;
+    case ATTR_WARP_SIZE: *value = 32; return SUCCESS;
+    case ATTR_MULTIPROCESSOR_COUNT: *value = EMU_MULTIPROCESSORS; return SUCCESS;
+    case ATTR_COMPUTE_CAPABILITY_MAJOR: *value = 9; return SUCCESS;
+    case ATTR_COMPUTE_CAPABILITY_MINOR: *value = 0; return SUCCESS;
+    default: return fail(INVALID_VALUE, "cuDeviceGetAttribute", "attribute %d is not emulated", attribute);
+  }
+}
+
+CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice device) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDeviceTotalMem")) return r;
+  if (device != 0) return fail(INVALID_DEVICE, "cuDeviceTotalMem", "no device %d", device);
+  *bytes = TOTAL_MEMORY;
+  return SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext* context, CUdevice device) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDevicePrimaryCtxRetain")) return r;
+  if (device != 0) return fail(INVALID_DEVICE, "cuDevicePrimaryCtxRetain", "no device %d", device);
+  *context = &primaryContext;
+  return SUCCESS;
+}
+
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuDevicePrimaryCtxRelease")) return r;
+  return device == 0 ? SUCCESS : fail(INVALID_DEVICE, "cuDevicePrimaryCtxRelease", "no device %d", device);
+}
+
+CUresult cuCtxSetCurrent(CUcontext context) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuCtxSetCurrent")) return r;
+  if (context != nullptr && context != &primaryContext) {
+    return fail(INVALID_CONTEXT, "cuCtxSetCurrent", "unknown context %p", context);
+  }
+  current = context;
+  return SUCCESS;
+}
+
+CUresult cuCtxGetCurrent(CUcontext* context) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuCtxGetCurrent")) return r;
+  *context = current;
+  return SUCCESS;
+}
+
+CUresult cuCtxSynchronize() {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  return needContext("cuCtxSynchronize");
+}
+
+CUresult cuStreamCreate(CUstream* stream, unsigned int flags) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuStreamCreate")) return r;
+  if (flags > 1) return fail(INVALID_VALUE, "cuStreamCreate", "flags %u", flags);
+  *stream = new char;
+  streams.insert(*stream);
+  return SUCCESS;
+}
+
+CUresult cuStreamDestroy_v2(CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuStreamDestroy")) return r;
+  if (!streams.erase(stream)) return fail(INVALID_HANDLE, "cuStreamDestroy", "unknown stream %p", stream);
+  delete (char*)stream;
+  return SUCCESS;
+}
+
+CUresult cuStreamSynchronize(CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuStreamSynchronize")) return r;
+  return checkStream("cuStreamSynchronize", stream);
+}
+
+CUresult cuStreamQuery(CUstream stream) {
+  return cuStreamSynchronize(stream);
+}
+
+CUresult cuEventCreate(CUevent* event, unsigned int flags) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuEventCreate")) return r;
+  if (flags > 7) return fail(INVALID_VALUE, "cuEventCreate", "flags %u", flags);
+  *event = new char;
+  events[*event] = Event{(flags & EVENT_DISABLE_TIMING) == 0};
+  return SUCCESS;
+}
+
+CUresult cuEventRecord(CUevent event, CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuEventRecord")) return r;
+  auto it = events.find(event);
+  if (it == events.end()) return fail(INVALID_HANDLE, "cuEventRecord", "unknown event %p", event);
+  if (CUresult r = checkStream("cuEventRecord", stream)) return r;
+  it->second.recorded = true;
+  it->second.seconds = now();
+  return SUCCESS;
+}
+
+CUresult cuEventQuery(CUevent event) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuEventQuery")) return r;
+  return events.count(event) ? SUCCESS : fail(INVALID_HANDLE, "cuEventQuery", "unknown event %p", event);
+}
+
+CUresult cuEventSynchronize(CUevent event) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuEventSynchronize")) return r;
+  return events.count(event) ? SUCCESS : fail(INVALID_HANDLE, "cuEventSynchronize", "unknown event %p", event);
+}
+
+CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuEventElapsedTime")) return r;
+  auto s = events.find(start), e = events.find(end);
+  if (s == events.end() || e == events.end()) return fail(INVALID_HANDLE, "cuEventElapsedTime", "unknown event");
+  if (!s->second.timing || !e->second.timing) {
+    return fail(INVALID_HANDLE, "cuEventElapsedTime", "an event was created with CU_EVENT_DISABLE_TIMING");
+  }
+  if (!s->second.recorded || !e->second.recorded) {
+    return fail(INVALID_HANDLE, "cuEventElapsedTime", "an event was never recorded");
+  }
+  *ms = (float)((e->second.seconds - s->second.seconds) * 1e3);
+  return SUCCESS;
+}
+
+CUresult cuEventDestroy_v2(CUevent event) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuEventDestroy")) return r;
+  if (!events.erase(event)) return fail(INVALID_HANDLE, "cuEventDestroy", "unknown event %p", event);
+  delete (char*)event;
+  return SUCCESS;
+}
+
+CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemGetInfo")) return r;
+  size_t used = 0;
+  for (auto& a : deviceAllocations) used += a.second;
+  *total = TOTAL_MEMORY;
+  *free = used < TOTAL_MEMORY ? TOTAL_MEMORY - used : 0;
+  return SUCCESS;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemAlloc")) return r;
+  if (bytes == 0) return fail(INVALID_VALUE, "cuMemAlloc", "0 bytes");
+  // 256-byte aligned, as the driver's allocations are.
+  void* mem = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  if (mem == nullptr) return fail(OUT_OF_MEMORY, "cuMemAlloc", "%zu bytes", bytes);
+  std::memset(mem, 0xFF, bytes);
+  deviceAllocations[(uintptr_t)mem] = bytes;
+  *p = (CUdeviceptr)(uintptr_t)mem;
+  return SUCCESS;
+}
+
+CUresult cuMemFree_v2(CUdeviceptr p) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemFree")) return r;
+  if (!deviceAllocations.erase((uintptr_t)p)) {
+    return fail(INVALID_VALUE, "cuMemFree", "0x%llx is not the start of a live device allocation", p);
+  }
+  std::free((void*)(uintptr_t)p);
+  return SUCCESS;
+}
+
+CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemAllocHost")) return r;
+  if (bytes == 0) return fail(INVALID_VALUE, "cuMemAllocHost", "0 bytes");
+  *p = std::malloc(bytes);
+  if (*p == nullptr) return fail(OUT_OF_MEMORY, "cuMemAllocHost", "%zu bytes", bytes);
+  hostAllocations.insert(*p);
+  return SUCCESS;
+}
+
+CUresult cuMemFreeHost(void* p) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemFreeHost")) return r;
+  if (!hostAllocations.erase(p)) return fail(INVALID_VALUE, "cuMemFreeHost", "%p is not a live pinned allocation", p);
+  std::free(p);
+  return SUCCESS;
+}
+
+CUresult cuMemsetD8_v2(CUdeviceptr p, unsigned char value, size_t n) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemsetD8")) return r;
+  if (CUresult r = checkRange("cuMemsetD8", "destination", p, n)) return r;
+  std::memset((void*)(uintptr_t)p, value, n);
+  return SUCCESS;
+}
+
+CUresult cuMemsetD8Async(CUdeviceptr p, unsigned char value, size_t n, CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = checkStream("cuMemsetD8Async", stream)) return r;
+  return cuMemsetD8_v2(p, value, n);
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t n) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemcpyHtoD")) return r;
+  if (CUresult r = checkRange("cuMemcpyHtoD", "destination", dst, n)) return r;
+  if (n > 0 && src == nullptr) return fail(INVALID_VALUE, "cuMemcpyHtoD", "null host source");
+  if (n > 0) std::memcpy((void*)(uintptr_t)dst, src, n);
+  return SUCCESS;
+}
+
+CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t n) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemcpyDtoH")) return r;
+  if (CUresult r = checkRange("cuMemcpyDtoH", "source", src, n)) return r;
+  if (n > 0 && dst == nullptr) return fail(INVALID_VALUE, "cuMemcpyDtoH", "null host destination");
+  if (n > 0) std::memcpy(dst, (const void*)(uintptr_t)src, n);
+  return SUCCESS;
+}
+
+CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemcpyDtoD")) return r;
+  if (CUresult r = checkRange("cuMemcpyDtoD", "destination", dst, n)) return r;
+  if (CUresult r = checkRange("cuMemcpyDtoD", "source", src, n)) return r;
+  if (n > 0) std::memmove((void*)(uintptr_t)dst, (const void*)(uintptr_t)src, n);
+  return SUCCESS;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t n, CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = checkStream("cuMemcpyHtoDAsync", stream)) return r;
+  return cuMemcpyHtoD_v2(dst, src, n);
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t n, CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = checkStream("cuMemcpyDtoHAsync", stream)) return r;
+  return cuMemcpyDtoH_v2(dst, src, n);
+}
+
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = checkStream("cuMemcpyDtoDAsync", stream)) return r;
+  return cuMemcpyDtoD_v2(dst, src, n);
+}
+
+CUresult cuModuleLoadData(CUmodule* module, const void* image) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuModuleLoadData")) return r;
+  uint32_t magic = 0;
+  if (image != nullptr) std::memcpy(&magic, image, 4);
+  if (magic != FATBIN_MAGIC) {
+    return fail(INVALID_IMAGE, "cuModuleLoadData", "not a fatbin (magic 0x%08x, expected 0x%08x)", magic, FATBIN_MAGIC);
+  }
+  *module = new char;
+  modules.insert(*module);
+  return SUCCESS;
+}
+
+CUresult cuModuleUnload(CUmodule module) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuModuleUnload")) return r;
+  if (!modules.erase(module)) return fail(INVALID_HANDLE, "cuModuleUnload", "unknown module %p", module);
+  delete (char*)module;
+  return SUCCESS;
+}
+
+CUresult cuModuleGetFunction(CUfunction* function, CUmodule module, const char* name) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuModuleGetFunction")) return r;
+  if (!modules.count(module)) return fail(INVALID_HANDLE, "cuModuleGetFunction", "unknown module %p", module);
+  auto it = kernels().find(name);
+  if (it == kernels().end()) return fail(NOT_FOUND, "cuModuleGetFunction", "no kernel named %s", name);
+  *function = it->second;
+  return SUCCESS;
+}
+
+CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
+                        unsigned int by, unsigned int bz, unsigned int sharedBytes, CUstream stream, void** params,
+                        void** extra) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needInit("cuLaunchKernel")) return r;
+  bool known = false;
+  for (auto& k : kernels()) known |= k.second == f;
+  if (!known) return fail(INVALID_HANDLE, "cuLaunchKernel", "unknown function %p", (const void*)f);
+  const char* name = f->name;
+  if (CUresult r = checkStream("cuLaunchKernel", stream)) return r;
+  if (gx == 0 || gy == 0 || gz == 0 || gx > 0x7fffffffu || gy > 65535 || gz > 65535) {
+    return fail(INVALID_VALUE, "cuLaunchKernel", "%s: grid %u x %u x %u", name, gx, gy, gz);
+  }
+  if (bx == 0 || by == 0 || bz == 0 || (unsigned long long)bx * by * bz > 1024 || bz > 64) {
+    return fail(INVALID_VALUE, "cuLaunchKernel", "%s: block %u x %u x %u", name, bx, by, bz);
+  }
+  if (by != 1 || bz != 1 || gz != 1 || sharedBytes != 0 || extra != nullptr) {
+    return fail(NOT_SUPPORTED, "cuLaunchKernel",
+                "%s: the emulation runs 1-D blocks on 1-D or 2-D grids without dynamic shared memory or extra", name);
+  }
+  if (f->params > 0 && params == nullptr) return fail(INVALID_VALUE, "cuLaunchKernel", "%s: no parameters", name);
+  for (int i = 0; i < f->params; i++) {
+    if (params[i] == nullptr) return fail(INVALID_VALUE, "cuLaunchKernel", "%s: parameter %d is null", name, i);
+    if (f->pointer[i]) {
+      CUdeviceptr p;
+      std::memcpy(&p, params[i], sizeof p);
+      if (!inAllocation((uintptr_t)p, 0)) {
+        return fail(INVALID_VALUE, "cuLaunchKernel", "%s: pointer parameter %d (0x%llx) is not in a live device "
+                    "allocation", name, i, p);
+      }
+    }
+  }
+  f->launch(params, gx, gy, bx);
+  return SUCCESS;
+}
+
+CUresult cuGetErrorName(CUresult error, const char** name) {
+  static const std::map<CUresult, const char*> names = {
+      {SUCCESS, "CUDA_SUCCESS"}, {INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE"},
+      {OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY"}, {NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED"},
+      {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE"}, {INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE"},
+      {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT"}, {INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE"},
+      {NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
+  auto it = names.find(error);
+  if (it == names.end()) return INVALID_VALUE;
+  *name = it->second;
+  return SUCCESS;
+}
+
+CUresult cuGetErrorString(CUresult error, const char** text) {
+  return cuGetErrorName(error, text);
+}
+
+}  // extern "C"
