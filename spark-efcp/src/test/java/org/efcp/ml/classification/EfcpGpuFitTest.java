@@ -1,0 +1,83 @@
+package org.efcp.ml.classification;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * device=gpu end to end in a real SparkSession (local[2], so two tasks use the GPU at once): the executors' partition
+ * gradients on the GPU over rows kept there across steps, the driver's optimizer on the GPU, the rows freed at the
+ * end. The model must be the device=cpu model up to float rounding: both paths compute float32 products with float64
+ * sums, in different orders, and the optimizer carries those differences over the fit's steps. On a device host
+ * this runs on the GPU; in the normal build it runs on the emulated CUDA driver (the gpu-emulated Surefire run).
+ */
+@Tag("gpu")
+class EfcpGpuFitTest {
+  private static SparkSession spark;
+  private static Dataset<Row> train;
+
+  @BeforeAll
+  static void start() {
+    spark = TestData.session("local[2]", "EfcpGpuFitTest");
+    train = TestData.gaussianClasses(spark, 2_000, 20, 5, 1.5, 1, 2, 2).cache();
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  @ParameterizedTest(name = "{0}, {1}")
+  @CsvSource({"sparse-mfac, jobs", "sparse-mfac, stream", "dense-mfac, jobs", "dense-ggt, stream", "adagrad-ef, jobs"})
+  void logisticRegressionOnTheGpuIsTheCpuModel(String optimizer, String engine) {
+    EFCPLogisticRegressionModel cpu = logisticRegression(optimizer, engine).setDevice("cpu").fit(train);
+    EFCPLogisticRegressionModel gpu = logisticRegression(optimizer, engine).setDevice("gpu").fit(train);
+    assertEquals("cpu", cpu.summary().device());
+    assertEquals("gpu", gpu.summary().device());
+    assertClose(optimizer, cpu.coefficientMatrix().toArray(), gpu.coefficientMatrix().toArray(), 1e-4);
+    assertClose(optimizer, cpu.interceptVector().toArray(), gpu.interceptVector().toArray(), 1e-4);
+    double accuracy = TestData.accuracy(gpu.transform(train));
+    assertTrue(accuracy > 0.8, "GPU model accuracy " + accuracy);
+  }
+
+  @Test
+  void perceptronOnTheGpuIsTheCpuModel() {
+    EFCPMultilayerPerceptronClassificationModel cpu = perceptron().setDevice("cpu").fit(train);
+    EFCPMultilayerPerceptronClassificationModel gpu = perceptron().setDevice("gpu").fit(train);
+    assertEquals("gpu", gpu.summary().device());
+    assertClose("mlp", cpu.weights().toArray(), gpu.weights().toArray(), 1e-4);
+  }
+
+  private static EFCPLogisticRegression logisticRegression(String optimizer, String engine) {
+    return new EFCPLogisticRegression().setOptimizer(optimizer).setStepEngine(engine).setNumEpochs(3)
+        .setBatchSize(256).setSeed(5);
+  }
+
+  private static EFCPMultilayerPerceptronClassifier perceptron() {
+    return new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {20, 16, 5}).setActivation("tanh")
+        .setOptimizer("sparse-mfac").setNumEpochs(3).setBatchSize(256).setSeed(5);
+  }
+
+  /** max |gpu − cpu| ≤ tolerance · max |cpu|, printing the relative difference either way. */
+  private static void assertClose(String what, double[] cpu, double[] gpu, double tolerance) {
+    assertEquals(cpu.length, gpu.length);
+    double diff = 0;
+    double scale = 0;
+    for (int i = 0; i < cpu.length; i++) {
+      diff = Math.max(diff, Math.abs(cpu[i] - gpu[i]));
+      scale = Math.max(scale, Math.abs(cpu[i]));
+    }
+    System.out.println(what + ": max |gpu − cpu| / max |cpu| = " + diff / scale);
+    assertTrue(diff <= tolerance * scale, what + ": max |gpu − cpu| = " + diff + " > " + tolerance + " × " + scale);
+  }
+}
