@@ -4,14 +4,15 @@
 // loading this library instead of NVIDIA's, so the Java launch layer, the pipelines' launch sequences and the
 // kernels are tested together without a GPU.
 //
-// One device ("EFCP emulated GPU", compute capability 9.0, EMU_MULTIPROCESSORS multiprocessors). Everything runs
+// EFCP_EMULATED_GPUS devices (environment, 1 to 8, default 1), all the same ("EFCP emulated GPU", compute
+// capability 9.0, EMU_MULTIPROCESSORS multiprocessors) and sharing one memory. Everything runs
 // synchronously on the calling thread under one lock, so stream order is always kept (a missing stream
 // synchronisation cannot show here). Where a device would fail, or silently read garbage, this fails loudly:
 // calls before cuInit, memory calls without a current context, copies, memsets and kernel pointer arguments outside
 // a live allocation, freeing an unknown pointer, unknown or destroyed handles, invalid launch shapes. Fresh device
 // memory is filled with 0xFF bytes (NaN as float or double, -1 as int), as a device's is not zeroed. Every error
 // is also printed on stderr with what was wrong. Not emulated: several devices, dynamic shared memory, 2-D/3-D
-// blocks, per-module kernel lookup (a kernel is found by name in any loaded module).
+// blocks, per-module kernel lookup (a kernel is found by name in any loaded module), per-device memory.
 #include <chrono>
 #include <cstdarg>
 #include <cstdint>
@@ -59,6 +60,7 @@ enum { ATTR_MAX_THREADS_PER_BLOCK = 1, ATTR_WARP_SIZE = 10, ATTR_MULTIPROCESSOR_
 constexpr unsigned int EVENT_DISABLE_TIMING = 0x2;
 constexpr uint32_t FATBIN_MAGIC = 0xBA55ED50u;
 constexpr size_t TOTAL_MEMORY = size_t(64) << 30;
+constexpr int MAX_DEVICES = 8;
 
 struct Event {
   bool timing;
@@ -68,7 +70,8 @@ struct Event {
 
 std::recursive_mutex lock;
 bool initialised = false;
-int primaryContext;  // its address is the device's primary context
+int devices = 1;
+int primaryContexts[MAX_DEVICES];  // their addresses are the devices' primary contexts
 thread_local CUcontext current = nullptr;
 std::map<uintptr_t, size_t> deviceAllocations;  // base → bytes
 std::set<void*> hostAllocations;
@@ -86,6 +89,11 @@ CUresult fail(CUresult code, const char* call, const char* format, ...) {
   va_end(args);
   std::fputc('\n', stderr);
   return code;
+}
+
+CUresult checkDevice(const char* call, CUdevice device) {
+  if (device >= 0 && device < devices) return SUCCESS;
+  return fail(INVALID_DEVICE, call, "no device %d (the emulation has %d)", device, devices);
 }
 
 CUresult needInit(const char* call) {
@@ -142,6 +150,12 @@ extern "C" {
 CUresult cuInit(unsigned int flags) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (flags != 0) return fail(INVALID_VALUE, "cuInit", "flags must be 0, not %u", flags);
+  if (const char* n = std::getenv("EFCP_EMULATED_GPUS")) {
+    devices = std::atoi(n);
+    if (devices < 1 || devices > MAX_DEVICES) {
+      return fail(INVALID_VALUE, "cuInit", "EFCP_EMULATED_GPUS=%s: 1 to %d devices", n, MAX_DEVICES);
+    }
+  }
   initialised = true;
   return SUCCESS;
 }
@@ -155,22 +169,22 @@ CUresult cuDriverGetVersion(int* version) {
 CUresult cuDeviceGetCount(int* count) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDeviceGetCount")) return r;
-  *count = 1;
+  *count = devices;
   return SUCCESS;
 }
 
 CUresult cuDeviceGet(CUdevice* device, int ordinal) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDeviceGet")) return r;
-  if (ordinal != 0) return fail(INVALID_DEVICE, "cuDeviceGet", "no device %d (the emulation has one)", ordinal);
-  *device = 0;
+  if (CUresult r = checkDevice("cuDeviceGet", ordinal)) return r;
+  *device = ordinal;
   return SUCCESS;
 }
 
 CUresult cuDeviceGetName(char* name, int length, CUdevice device) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDeviceGetName")) return r;
-  if (device != 0) return fail(INVALID_DEVICE, "cuDeviceGetName", "no device %d", device);
+  if (CUresult r = checkDevice("cuDeviceGetName", device)) return r;
   if (length <= 0) return fail(INVALID_VALUE, "cuDeviceGetName", "length %d", length);
   std::snprintf(name, (size_t)length, "%s", "EFCP emulated GPU");
   return SUCCESS;
@@ -179,7 +193,7 @@ CUresult cuDeviceGetName(char* name, int length, CUdevice device) {
 CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDeviceGetAttribute")) return r;
-  if (device != 0) return fail(INVALID_DEVICE, "cuDeviceGetAttribute", "no device %d", device);
+  if (CUresult r = checkDevice("cuDeviceGetAttribute", device)) return r;
   switch (attribute) {
     case ATTR_MAX_THREADS_PER_BLOCK: *value = 1024; return SUCCESS;
     case ATTR_WARP_SIZE: *value = 32; return SUCCESS;
@@ -193,7 +207,7 @@ CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) {
 CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice device) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDeviceTotalMem")) return r;
-  if (device != 0) return fail(INVALID_DEVICE, "cuDeviceTotalMem", "no device %d", device);
+  if (CUresult r = checkDevice("cuDeviceTotalMem", device)) return r;
   *bytes = TOTAL_MEMORY;
   return SUCCESS;
 }
@@ -201,21 +215,23 @@ CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice device) {
 CUresult cuDevicePrimaryCtxRetain(CUcontext* context, CUdevice device) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDevicePrimaryCtxRetain")) return r;
-  if (device != 0) return fail(INVALID_DEVICE, "cuDevicePrimaryCtxRetain", "no device %d", device);
-  *context = &primaryContext;
+  if (CUresult r = checkDevice("cuDevicePrimaryCtxRetain", device)) return r;
+  *context = &primaryContexts[device];
   return SUCCESS;
 }
 
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDevicePrimaryCtxRelease")) return r;
-  return device == 0 ? SUCCESS : fail(INVALID_DEVICE, "cuDevicePrimaryCtxRelease", "no device %d", device);
+  return checkDevice("cuDevicePrimaryCtxRelease", device);
 }
 
 CUresult cuCtxSetCurrent(CUcontext context) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuCtxSetCurrent")) return r;
-  if (context != nullptr && context != &primaryContext) {
+  bool known = false;
+  for (int d = 0; d < devices; d++) known |= context == &primaryContexts[d];
+  if (context != nullptr && !known) {
     return fail(INVALID_CONTEXT, "cuCtxSetCurrent", "unknown context %p", context);
   }
   current = context;
