@@ -15,6 +15,8 @@ struct EmuKernel {
   int params;
   // Per parameter: whether it is a pointer (libcuda.cpp checks that it points into a live allocation).
   const bool* pointer;
+  // Per parameter: its size in bytes (libcuda.cpp copies the arguments at launch).
+  const size_t* bytes;
   void (*launch)(void** params, unsigned int gridX, unsigned int gridY, unsigned int threads);
 };
 
@@ -32,6 +34,12 @@ const bool* emu_pointer_flags(void (*)(A...)) {
   return flags;
 }
 
+template <typename... A>
+const size_t* emu_param_bytes(void (*)(A...)) {
+  static const size_t bytes[] = {sizeof(std::decay_t<A>)..., 0};
+  return bytes;
+}
+
 template <typename... A, std::size_t... I>
 void emu_run(void (*kernel)(A...), void** p, std::index_sequence<I...>, unsigned int gx, unsigned int gy,
              unsigned int threads) {
@@ -45,4 +53,4 @@ void emu_launcher(void** p, unsigned int gx, unsigned int gy, unsigned int threa
   emu_run(F, p, std::make_index_sequence<emu_arity(F)>{}, gx, gy, threads);
 }
 
-#define EMU_KERNEL(k) EmuKernel{#k, emu_arity(&k), emu_pointer_flags(&k), &emu_launcher<&k>}
+#define EMU_KERNEL(k) EmuKernel{#k, emu_arity(&k), emu_pointer_flags(&k), emu_param_bytes(&k), &emu_launcher<&k>}

@@ -5,9 +5,16 @@
 // kernels are tested together without a GPU.
 //
 // EFCP_EMULATED_GPUS devices (environment, 1 to 8, default 1), all the same ("EFCP emulated GPU", compute
-// capability 9.0, EMU_MULTIPROCESSORS multiprocessors) and sharing one memory. Everything runs
-// synchronously on the calling thread under one lock, so stream order is always kept (a missing stream
-// synchronisation cannot show here). Where a device would fail, or silently read garbage, this fails loudly:
+// capability 9.0, EMU_MULTIPROCESSORS multiprocessors) and sharing one memory.
+//
+// Work is asynchronous as on a device, and as late as CUDA allows: kernels, memsets, device-to-device copies, event
+// records and copies between the device and pinned host memory wait in their stream's queue and run, on the thread
+// that waits for them, only when the host synchronises with them (cuStreamSynchronize, cuEventSynchronize or an
+// event query that finds it done, a synchronous copy or memset, cuMemFree, cuCtxSynchronize) or when the legacy
+// default stream orders them before its own work. So a host that reads a pinned buffer before synchronising reads
+// stale data, and one that overwrites pinned staging before the copy ran sends the new data; a kernel's arguments
+// are copied at launch, as the driver does. Copies from or to pageable memory are synchronous, as they are on a
+// device. Everything runs under one lock. Where a device would fail, or silently read garbage, this fails loudly:
 // calls before cuInit, memory calls without a current context, copies, memsets and kernel pointer arguments outside
 // a live allocation, freeing an unknown pointer, unknown or destroyed handles, invalid launch shapes. Fresh device
 // memory is filled with 0xFF bytes (NaN as float or double, -1 as int), as a device's is not zeroed. Every error
@@ -19,7 +26,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
+#include <vector>
 #include <mutex>
 #include <set>
 #include <string>
@@ -51,6 +62,7 @@ enum : CUresult {
   INVALID_CONTEXT = 201,
   INVALID_HANDLE = 400,
   NOT_FOUND = 500,
+  NOT_READY = 600,
   NOT_SUPPORTED = 801,
 };
 
@@ -64,9 +76,13 @@ constexpr int MAX_DEVICES = 8;
 
 struct Event {
   bool timing;
-  bool recorded = false;
+  bool recorded = false;   // cuEventRecord was called
+  bool completed = false;  // and its stream reached the record
   double seconds = 0;
+  CUstream stream = nullptr;
 };
+
+using Op = std::function<void()>;
 
 std::recursive_mutex lock;
 bool initialised = false;
@@ -74,8 +90,9 @@ int devices = 1;
 int primaryContexts[MAX_DEVICES];  // their addresses are the devices' primary contexts
 thread_local CUcontext current = nullptr;
 std::map<uintptr_t, size_t> deviceAllocations;  // base → bytes
-std::set<void*> hostAllocations;
+std::map<uintptr_t, size_t> hostAllocations;    // pinned: base → bytes
 std::set<void*> streams;
+std::map<CUstream, std::deque<Op>> queues;      // per stream; nullptr = the legacy default stream
 std::map<void*, Event> events;
 std::set<void*> modules;
 int moduleCount = 0;
@@ -116,6 +133,48 @@ bool inAllocation(uintptr_t p, size_t bytes) {
 CUresult checkRange(const char* call, const char* what, CUdeviceptr p, size_t bytes) {
   if (inAllocation(p, bytes)) return SUCCESS;
   return fail(INVALID_VALUE, call, "%s [0x%llx, +%zu bytes) is not inside a live device allocation", what, p, bytes);
+}
+
+// Whether [p, p + bytes) lies in one live pinned host allocation.
+bool pinned(const void* p, size_t bytes) {
+  auto it = hostAllocations.upper_bound((uintptr_t)p);
+  if (it == hostAllocations.begin()) return false;
+  --it;
+  return (uintptr_t)p - it->first <= it->second && bytes <= it->second - ((uintptr_t)p - it->first);
+}
+
+// The queue key of a stream: the default streams (0, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) are the legacy one.
+CUstream queueOf(CUstream s) {
+  return (uintptr_t)s <= 2 ? nullptr : s;
+}
+
+// Runs a stream's queued work in order.
+void flush(CUstream s) {
+  auto it = queues.find(queueOf(s));
+  if (it == queues.end()) return;
+  while (!it->second.empty()) {
+    Op op = std::move(it->second.front());
+    it->second.pop_front();
+    op();
+  }
+}
+
+void flushAll() {
+  for (auto& q : queues) flush(q.first);
+}
+
+// Queues op on s. The legacy default stream waits for all earlier work of the (blocking) streams and they wait for
+// its earlier work, so that work runs first.
+void enqueue(CUstream s, Op op) {
+  CUstream k = queueOf(s);
+  if (k == nullptr) {
+    for (auto& q : queues) {
+      if (q.first != nullptr) flush(q.first);
+    }
+  } else {
+    flush(nullptr);
+  }
+  queues[k].push_back(std::move(op));
 }
 
 CUresult checkStream(const char* call, CUstream s) {
@@ -247,7 +306,9 @@ CUresult cuCtxGetCurrent(CUcontext* context) {
 
 CUresult cuCtxSynchronize() {
   std::lock_guard<std::recursive_mutex> g(lock);
-  return needContext("cuCtxSynchronize");
+  if (CUresult r = needContext("cuCtxSynchronize")) return r;
+  flushAll();
+  return SUCCESS;
 }
 
 CUresult cuStreamCreate(CUstream* stream, unsigned int flags) {
@@ -262,7 +323,10 @@ CUresult cuStreamCreate(CUstream* stream, unsigned int flags) {
 CUresult cuStreamDestroy_v2(CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuStreamDestroy")) return r;
-  if (!streams.erase(stream)) return fail(INVALID_HANDLE, "cuStreamDestroy", "unknown stream %p", stream);
+  if (!streams.count(stream)) return fail(INVALID_HANDLE, "cuStreamDestroy", "unknown stream %p", stream);
+  flush(stream);  // the driver lets queued work finish
+  queues.erase(stream);
+  streams.erase(stream);
   delete (char*)stream;
   return SUCCESS;
 }
@@ -270,11 +334,13 @@ CUresult cuStreamDestroy_v2(CUstream stream) {
 CUresult cuStreamSynchronize(CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuStreamSynchronize")) return r;
-  return checkStream("cuStreamSynchronize", stream);
-}
-
-CUresult cuStreamQuery(CUstream stream) {
-  return cuStreamSynchronize(stream);
+  if (CUresult r = checkStream("cuStreamSynchronize", stream)) return r;
+  if (queueOf(stream) == nullptr) {
+    flushAll();
+  } else {
+    flush(stream);
+  }
+  return SUCCESS;
 }
 
 CUresult cuEventCreate(CUevent* event, unsigned int flags) {
@@ -293,20 +359,35 @@ CUresult cuEventRecord(CUevent event, CUstream stream) {
   if (it == events.end()) return fail(INVALID_HANDLE, "cuEventRecord", "unknown event %p", event);
   if (CUresult r = checkStream("cuEventRecord", stream)) return r;
   it->second.recorded = true;
-  it->second.seconds = now();
+  it->second.completed = false;
+  it->second.stream = queueOf(stream);
+  enqueue(stream, [event] {
+    // The event may have been destroyed meanwhile (allowed: its resources go when the work is done).
+    auto e = events.find(event);
+    if (e != events.end()) {
+      e->second.completed = true;
+      e->second.seconds = now();
+    }
+  });
   return SUCCESS;
 }
 
+// Not ready while the record waits in its stream (this is what a slow device shows).
 CUresult cuEventQuery(CUevent event) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuEventQuery")) return r;
-  return events.count(event) ? SUCCESS : fail(INVALID_HANDLE, "cuEventQuery", "unknown event %p", event);
+  auto e = events.find(event);
+  if (e == events.end()) return fail(INVALID_HANDLE, "cuEventQuery", "unknown event %p", event);
+  return !e->second.recorded || e->second.completed ? SUCCESS : NOT_READY;
 }
 
 CUresult cuEventSynchronize(CUevent event) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuEventSynchronize")) return r;
-  return events.count(event) ? SUCCESS : fail(INVALID_HANDLE, "cuEventSynchronize", "unknown event %p", event);
+  auto e = events.find(event);
+  if (e == events.end()) return fail(INVALID_HANDLE, "cuEventSynchronize", "unknown event %p", event);
+  if (e->second.recorded && !e->second.completed) flush(e->second.stream);
+  return SUCCESS;
 }
 
 CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
@@ -320,6 +401,7 @@ CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
   if (!s->second.recorded || !e->second.recorded) {
     return fail(INVALID_HANDLE, "cuEventElapsedTime", "an event was never recorded");
   }
+  if (!s->second.completed || !e->second.completed) return NOT_READY;
   *ms = (float)((e->second.seconds - s->second.seconds) * 1e3);
   return SUCCESS;
 }
@@ -358,9 +440,11 @@ CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
 CUresult cuMemFree_v2(CUdeviceptr p) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needContext("cuMemFree")) return r;
-  if (!deviceAllocations.erase((uintptr_t)p)) {
+  if (!deviceAllocations.count((uintptr_t)p)) {
     return fail(INVALID_VALUE, "cuMemFree", "0x%llx is not the start of a live device allocation", p);
   }
+  flushAll();  // cuMemFree waits for the device
+  deviceAllocations.erase((uintptr_t)p);
   std::free((void*)(uintptr_t)p);
   return SUCCESS;
 }
@@ -371,14 +455,18 @@ CUresult cuMemAllocHost_v2(void** p, size_t bytes) {
   if (bytes == 0) return fail(INVALID_VALUE, "cuMemAllocHost", "0 bytes");
   *p = std::malloc(bytes);
   if (*p == nullptr) return fail(OUT_OF_MEMORY, "cuMemAllocHost", "%zu bytes", bytes);
-  hostAllocations.insert(*p);
+  hostAllocations[(uintptr_t)*p] = bytes;
   return SUCCESS;
 }
 
 CUresult cuMemFreeHost(void* p) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needContext("cuMemFreeHost")) return r;
-  if (!hostAllocations.erase(p)) return fail(INVALID_VALUE, "cuMemFreeHost", "%p is not a live pinned allocation", p);
+  if (!hostAllocations.count((uintptr_t)p)) {
+    return fail(INVALID_VALUE, "cuMemFreeHost", "%p is not a live pinned allocation", p);
+  }
+  flushAll();
+  hostAllocations.erase((uintptr_t)p);
   std::free(p);
   return SUCCESS;
 }
@@ -387,14 +475,18 @@ CUresult cuMemsetD8_v2(CUdeviceptr p, unsigned char value, size_t n) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needContext("cuMemsetD8")) return r;
   if (CUresult r = checkRange("cuMemsetD8", "destination", p, n)) return r;
+  flushAll();
   std::memset((void*)(uintptr_t)p, value, n);
   return SUCCESS;
 }
 
 CUresult cuMemsetD8Async(CUdeviceptr p, unsigned char value, size_t n, CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemsetD8Async")) return r;
   if (CUresult r = checkStream("cuMemsetD8Async", stream)) return r;
-  return cuMemsetD8_v2(p, value, n);
+  if (CUresult r = checkRange("cuMemsetD8Async", "destination", p, n)) return r;
+  enqueue(stream, [p, value, n] { std::memset((void*)(uintptr_t)p, value, n); });
+  return SUCCESS;
 }
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t n) {
@@ -402,6 +494,7 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, size_t n) {
   if (CUresult r = needContext("cuMemcpyHtoD")) return r;
   if (CUresult r = checkRange("cuMemcpyHtoD", "destination", dst, n)) return r;
   if (n > 0 && src == nullptr) return fail(INVALID_VALUE, "cuMemcpyHtoD", "null host source");
+  flushAll();
   if (n > 0) std::memcpy((void*)(uintptr_t)dst, src, n);
   return SUCCESS;
 }
@@ -411,6 +504,7 @@ CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t n) {
   if (CUresult r = needContext("cuMemcpyDtoH")) return r;
   if (CUresult r = checkRange("cuMemcpyDtoH", "source", src, n)) return r;
   if (n > 0 && dst == nullptr) return fail(INVALID_VALUE, "cuMemcpyDtoH", "null host destination");
+  flushAll();
   if (n > 0) std::memcpy(dst, (const void*)(uintptr_t)src, n);
   return SUCCESS;
 }
@@ -420,26 +514,56 @@ CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n) {
   if (CUresult r = needContext("cuMemcpyDtoD")) return r;
   if (CUresult r = checkRange("cuMemcpyDtoD", "destination", dst, n)) return r;
   if (CUresult r = checkRange("cuMemcpyDtoD", "source", src, n)) return r;
+  flushAll();
   if (n > 0) std::memmove((void*)(uintptr_t)dst, (const void*)(uintptr_t)src, n);
   return SUCCESS;
 }
 
+// Pinned source: queued (the host must not touch it until the copy is done). Pageable: copied now, after the
+// stream's earlier work, as the driver stages pageable memory before returning.
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t n, CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemcpyHtoDAsync")) return r;
   if (CUresult r = checkStream("cuMemcpyHtoDAsync", stream)) return r;
-  return cuMemcpyHtoD_v2(dst, src, n);
+  if (CUresult r = checkRange("cuMemcpyHtoDAsync", "destination", dst, n)) return r;
+  if (n > 0 && src == nullptr) return fail(INVALID_VALUE, "cuMemcpyHtoDAsync", "null host source");
+  if (n == 0) return SUCCESS;
+  if (pinned(src, n)) {
+    enqueue(stream, [dst, src, n] { std::memcpy((void*)(uintptr_t)dst, src, n); });
+  } else {
+    enqueue(stream, [] {});
+    flush(stream);
+    std::memcpy((void*)(uintptr_t)dst, src, n);
+  }
+  return SUCCESS;
 }
 
+// Pinned destination: queued (the host sees the data only after synchronising). Pageable: the host waits.
 CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t n, CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemcpyDtoHAsync")) return r;
   if (CUresult r = checkStream("cuMemcpyDtoHAsync", stream)) return r;
-  return cuMemcpyDtoH_v2(dst, src, n);
+  if (CUresult r = checkRange("cuMemcpyDtoHAsync", "source", src, n)) return r;
+  if (n > 0 && dst == nullptr) return fail(INVALID_VALUE, "cuMemcpyDtoHAsync", "null host destination");
+  if (n == 0) return SUCCESS;
+  if (pinned(dst, n)) {
+    enqueue(stream, [dst, src, n] { std::memcpy(dst, (const void*)(uintptr_t)src, n); });
+  } else {
+    enqueue(stream, [] {});
+    flush(stream);
+    std::memcpy(dst, (const void*)(uintptr_t)src, n);
+  }
+  return SUCCESS;
 }
 
 CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemcpyDtoDAsync")) return r;
   if (CUresult r = checkStream("cuMemcpyDtoDAsync", stream)) return r;
-  return cuMemcpyDtoD_v2(dst, src, n);
+  if (CUresult r = checkRange("cuMemcpyDtoDAsync", "destination", dst, n)) return r;
+  if (CUresult r = checkRange("cuMemcpyDtoDAsync", "source", src, n)) return r;
+  if (n > 0) enqueue(stream, [dst, src, n] { std::memmove((void*)(uintptr_t)dst, (const void*)(uintptr_t)src, n); });
+  return SUCCESS;
 }
 
 CUresult cuModuleLoadData(CUmodule* module, const void* image) {
@@ -505,7 +629,17 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
       }
     }
   }
-  f->launch(params, gx, gy, bx);
+  // The driver copies the arguments at launch.
+  auto args = std::make_shared<std::vector<std::vector<char>>>();
+  for (int i = 0; i < f->params; i++) {
+    const char* p = static_cast<const char*>(params[i]);
+    args->emplace_back(p, p + f->bytes[i]);
+  }
+  enqueue(stream, [f, args, gx, gy, bx] {
+    std::vector<void*> p;
+    for (auto& a : *args) p.push_back(a.data());
+    f->launch(p.data(), gx, gy, bx);
+  });
   return SUCCESS;
 }
 
@@ -515,7 +649,8 @@ CUresult cuGetErrorName(CUresult error, const char** name) {
       {OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY"}, {NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED"},
       {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE"}, {INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE"},
       {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT"}, {INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE"},
-      {NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
+      {NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {NOT_READY, "CUDA_ERROR_NOT_READY"},
+      {NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
   auto it = names.find(error);
   if (it == names.end()) return INVALID_VALUE;
   *name = it->second;

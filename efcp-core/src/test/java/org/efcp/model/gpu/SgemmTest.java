@@ -39,7 +39,7 @@ class SgemmTest {
 
   @BeforeAll
   static void open() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
+    System.getProperties().putIfAbsent(Kernel.CHECKED_PROPERTY, "true");
     ctx = GpuContext.open(0);
     stream = ctx.createStream();
     sgemm = new Sgemm(ctx);

@@ -18,9 +18,12 @@ final class GpuPipelineTesting {
   private GpuPipelineTesting() {
   }
 
-  /** Device 0 with every kernel launch checked (synchronised and its error reported). */
+  /**
+   * Device 0 with every kernel launch checked (synchronised and its error reported), unless the run sets
+   * {@value Kernel#CHECKED_PROPERTY}=false (the gpu-emulated run, whose driver checks launches when they are queued).
+   */
   static GpuContext checkedContext() {
-    System.setProperty(Kernel.CHECKED_PROPERTY, "true");
+    System.getProperties().putIfAbsent(Kernel.CHECKED_PROPERTY, "true");
     return GpuContext.open(0);
   }
 
