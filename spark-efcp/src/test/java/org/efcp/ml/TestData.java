@@ -93,4 +93,21 @@ public final class TestData {
     return new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator().setMetricName("accuracy")
         .evaluate(predictions);
   }
+
+  /**
+   * Fails unless max_i |actual_i − expected_i| ≤ tolerance · max_i |expected_i|; prints that relative difference
+   * either way (what = the label of both).
+   */
+  public static void assertCloseRelative(String what, double[] expected, double[] actual, double tolerance) {
+    org.junit.jupiter.api.Assertions.assertEquals(expected.length, actual.length, what + ": lengths");
+    double diff = 0;
+    double scale = 0;
+    for (int i = 0; i < expected.length; i++) {
+      diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
+      scale = Math.max(scale, Math.abs(expected[i]));
+    }
+    System.out.println(what + ": max |actual − expected| / max |expected| = " + diff / scale);
+    org.junit.jupiter.api.Assertions.assertTrue(diff <= tolerance * scale,
+        what + ": max |actual − expected| = " + diff + " > " + tolerance + " × " + scale);
+  }
 }

@@ -44,8 +44,10 @@ class EfcpGpuFitTest {
     EFCPLogisticRegressionModel gpu = logisticRegression(optimizer, engine).setDevice("gpu").fit(train);
     assertEquals("cpu", cpu.summary().device());
     assertEquals("gpu", gpu.summary().device());
-    assertClose(optimizer, cpu.coefficientMatrix().toArray(), gpu.coefficientMatrix().toArray(), 1e-4);
-    assertClose(optimizer, cpu.interceptVector().toArray(), gpu.interceptVector().toArray(), 1e-4);
+    TestData.assertCloseRelative(optimizer + " coefficients (gpu vs cpu)", cpu.coefficientMatrix().toArray(),
+        gpu.coefficientMatrix().toArray(), 1e-4);
+    TestData.assertCloseRelative(optimizer + " intercepts (gpu vs cpu)", cpu.interceptVector().toArray(),
+        gpu.interceptVector().toArray(), 1e-4);
     double accuracy = TestData.accuracy(gpu.transform(train));
     assertTrue(accuracy > 0.8, "GPU model accuracy " + accuracy);
   }
@@ -55,7 +57,7 @@ class EfcpGpuFitTest {
     EFCPMultilayerPerceptronClassificationModel cpu = perceptron().setDevice("cpu").fit(train);
     EFCPMultilayerPerceptronClassificationModel gpu = perceptron().setDevice("gpu").fit(train);
     assertEquals("gpu", gpu.summary().device());
-    assertClose("mlp", cpu.weights().toArray(), gpu.weights().toArray(), 1e-4);
+    TestData.assertCloseRelative("mlp weights (gpu vs cpu)", cpu.weights().toArray(), gpu.weights().toArray(), 1e-4);
   }
 
   private static EFCPLogisticRegression logisticRegression(String optimizer, String engine) {
@@ -66,18 +68,5 @@ class EfcpGpuFitTest {
   private static EFCPMultilayerPerceptronClassifier perceptron() {
     return new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {20, 16, 5}).setActivation("tanh")
         .setOptimizer("sparse-mfac").setNumEpochs(3).setBatchSize(256).setSeed(5);
-  }
-
-  /** max |gpu − cpu| ≤ tolerance · max |cpu|, printing the relative difference either way. */
-  private static void assertClose(String what, double[] cpu, double[] gpu, double tolerance) {
-    assertEquals(cpu.length, gpu.length);
-    double diff = 0;
-    double scale = 0;
-    for (int i = 0; i < cpu.length; i++) {
-      diff = Math.max(diff, Math.abs(cpu[i] - gpu[i]));
-      scale = Math.max(scale, Math.abs(cpu[i]));
-    }
-    System.out.println(what + ": max |gpu − cpu| / max |cpu| = " + diff / scale);
-    assertTrue(diff <= tolerance * scale, what + ": max |gpu − cpu| = " + diff + " > " + tolerance + " × " + scale);
   }
 }

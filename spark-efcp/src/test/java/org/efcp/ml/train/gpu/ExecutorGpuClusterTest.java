@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +24,6 @@ import org.efcp.ml.SparkJobRecorder;
 import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.efcp.ml.classification.EFCPLogisticRegressionModel;
-import org.efcp.ml.cluster.LocalStandaloneCluster;
 import org.efcp.ml.train.EfcpTrainer;
 import org.efcp.ml.train.TrainingData;
 import org.efcp.ml.train.TrainingPlan;
@@ -50,31 +47,20 @@ class ExecutorGpuClusterTest {
 
   @TempDir
   static Path dir;
-  private static LocalStandaloneCluster cluster;
+  private static TwoGpuCluster gpus;
   private static SparkSession spark;
 
   @BeforeAll
   static void start() throws Exception {
     assumeFalse(CudaProbe.availability().available(), "this machine has CUDA: the fallback is not what runs");
-    Path script = dir.resolve("two-gpus.sh");
-    Files.writeString(script, "#!/bin/sh\necho '{\"name\":\"gpu\",\"addresses\":[\"0\",\"1\"]}'\n");
-    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    cluster = LocalStandaloneCluster.start(2, Map.of(
-        "spark.worker.resource.gpu.amount", "2", "spark.worker.resource.gpu.discoveryScript", script.toString()));
-    spark = cluster.sessionBuilder("ExecutorGpuClusterTest")
-        .config("spark.executor.resource.gpu.amount", "1")
-        .config("spark.task.resource.gpu.amount", "1")
-        .getOrCreate();
-    cluster.awaitExecutors(spark.sparkContext(), LocalStandaloneCluster.EXECUTORS_TIMEOUT);
+    gpus = TwoGpuCluster.start(dir, "ExecutorGpuClusterTest", Map.of());
+    spark = gpus.spark;
   }
 
   @AfterAll
   static void stop() {
-    if (spark != null) {
-      spark.stop();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (gpus != null) {
+      gpus.close();
     }
   }
 

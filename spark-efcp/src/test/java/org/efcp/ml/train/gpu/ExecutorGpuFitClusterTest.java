@@ -1,11 +1,8 @@
 package org.efcp.ml.train.gpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -18,7 +15,6 @@ import org.efcp.ml.SparkJobRecorder;
 import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
 import org.efcp.ml.classification.EFCPLogisticRegressionModel;
-import org.efcp.ml.cluster.LocalStandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -43,31 +39,20 @@ class ExecutorGpuFitClusterTest {
 
   @TempDir
   static Path dir;
-  private static LocalStandaloneCluster cluster;
+  private static TwoGpuCluster gpus;
   private static SparkSession spark;
 
   @BeforeAll
   static void start() throws Exception {
-    Path script = dir.resolve("two-gpus.sh");
-    Files.writeString(script, "#!/bin/sh\necho '{\"name\":\"gpu\",\"addresses\":[\"0\",\"1\"]}'\n");
-    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    cluster = LocalStandaloneCluster.start(2, Map.of(
-        "spark.worker.resource.gpu.amount", "2", "spark.worker.resource.gpu.discoveryScript", script.toString()));
-    spark = cluster.sessionBuilder("ExecutorGpuFitClusterTest")
-        .config("spark.executor.resource.gpu.amount", "1")
-        .config("spark.task.resource.gpu.amount", "1")
-        .config("spark.executorEnv.EFCP_EMULATED_GPUS", "2")
-        .getOrCreate();
-    cluster.awaitExecutors(spark.sparkContext(), LocalStandaloneCluster.EXECUTORS_TIMEOUT);
+    gpus = TwoGpuCluster.start(dir, "ExecutorGpuFitClusterTest",
+        Map.of("spark.executorEnv.EFCP_EMULATED_GPUS", "2"));
+    spark = gpus.spark;
   }
 
   @AfterAll
   static void stop() {
-    if (spark != null) {
-      spark.stop();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (gpus != null) {
+      gpus.close();
     }
   }
 
@@ -93,15 +78,7 @@ class ExecutorGpuFitClusterTest {
       assertEquals(stepExecutors, releaseExecutors, engine + ": the GPU rows are freed where the steps ran");
     }
     assertEquals("gpu", gpu.summary().device());
-    double[] expected = TestData.parameters(cpu);
-    double[] actual = TestData.parameters(gpu);
-    double diff = 0;
-    double scale = 0;
-    for (int i = 0; i < expected.length; i++) {
-      diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
-      scale = Math.max(scale, Math.abs(expected[i]));
-    }
-    System.out.println(engine + " on executor GPUs: max |gpu − cpu| / max |cpu| = " + diff / scale);
-    assertTrue(diff <= 1e-4 * scale, engine + ": max |gpu − cpu| = " + diff + " > 1e-4 × " + scale);
+    TestData.assertCloseRelative(engine + " on executor GPUs (gpu vs cpu)", TestData.parameters(cpu),
+        TestData.parameters(gpu), 1e-4);
   }
 }
