@@ -2,15 +2,21 @@
 # Builds the emulated CUDA driver, OUTDIR/libcuda.so.1 (libcuda.cpp: the driver API on the CPU, with every
 # rapids-kernels module compiled for cuda_emulation.h). Run JCuda with OUTDIR on LD_LIBRARY_PATH to use it.
 #
-#   build-libcuda.sh OUTDIR
+#   build-libcuda.sh OUTDIR [SKIP]
+#
+# SKIP = true (Maven's -DskipTests) builds nothing: the library only serves the tests.
 #
 # Each module x.cu becomes one translation unit: x.cu inside namespace emu_x (so that the modules' C++ helpers
 # cannot collide) followed by its kernel table, whose names are the extern "C" functions of the preprocessed
 # source (so macro-generated kernels are found too). Before it come the emulation's replacements for device-only
-# headers (*.emulated.h: tf32_mma.cuh's PTX), which define those headers' guards. Nothing is rebuilt when the sources, this script and the
-# compiler are unchanged since the last build into OUTDIR. Needs g++ with C++20 and perl.
+# headers (*.emulated.h: tf32_mma.cuh's PTX), which define those headers' guards. Nothing is rebuilt when the
+# sources, this script and the compiler are unchanged since the last build into OUTDIR. Needs g++ (C++20) and perl.
 set -euo pipefail
-out=${1:?usage: build-libcuda.sh OUTDIR}
+out=${1:?usage: build-libcuda.sh OUTDIR [SKIP]}
+if [ "${2:-false}" = true ]; then
+  echo "build-libcuda: tests skipped, not building the emulated driver"
+  exit 0
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 cuda=$(cd "$here/../../main/cuda" && pwd)
 cxx=${CXX:-g++}
