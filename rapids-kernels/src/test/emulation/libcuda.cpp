@@ -1,5 +1,5 @@
-// An emulated CUDA driver: the part of libcuda.so.1's driver API that org.efcp.cuda calls through JCuda, on the
-// CPU. build-libcuda.sh links it with every rapids-kernels module compiled for the emulation (cuda_emulation.h);
+// An emulated CUDA driver: the part of libcuda.so.1's driver API that org.efcp.cuda calls through JCuda (and
+// nothing else), on the CPU. build-libcuda.sh links it with every rapids-kernels module compiled for the emulation (cuda_emulation.h);
 // a JVM started with its directory on LD_LIBRARY_PATH then runs the gpu-tagged tests with JCuda's own natives
 // loading this library instead of NVIDIA's, so the Java launch layer, the pipelines' launch sequences and the
 // kernels are tested together without a GPU.
@@ -10,7 +10,7 @@
 // Work is asynchronous as on a device, and as late as CUDA allows: kernels, memsets, device-to-device copies, event
 // records and copies between the device and pinned host memory wait in their stream's queue and run, on the thread
 // that waits for them, only when the host synchronises with them (cuStreamSynchronize, cuEventSynchronize or an
-// event query that finds it done, a synchronous copy or memset, cuMemFree, cuCtxSynchronize) or when the legacy
+// event query that finds it done, a synchronous copy, cuMemFree, cuCtxSynchronize) or when the legacy
 // default stream orders them before its own work. So a host that reads a pinned buffer before synchronising reads
 // stale data, and one that overwrites pinned staging before the copy ran sends the new data; a kernel's arguments
 // are copied at launch, as the driver does. Copies from or to pageable memory are synchronous, as they are on a
@@ -71,7 +71,6 @@ enum { ATTR_MAX_THREADS_PER_BLOCK = 1, ATTR_WARP_SIZE = 10, ATTR_MULTIPROCESSOR_
        ATTR_COMPUTE_CAPABILITY_MAJOR = 75, ATTR_COMPUTE_CAPABILITY_MINOR = 76 };
 constexpr unsigned int EVENT_DISABLE_TIMING = 0x2;
 constexpr uint32_t FATBIN_MAGIC = 0xBA55ED50u;
-constexpr size_t TOTAL_MEMORY = size_t(64) << 30;
 constexpr int MAX_DEVICES = 8;
 
 struct Event {
@@ -95,7 +94,6 @@ std::set<void*> streams;
 std::map<CUstream, std::deque<Op>> queues;      // per stream; nullptr = the legacy default stream
 std::map<void*, Event> events;
 std::set<void*> modules;
-int moduleCount = 0;
 
 CUresult fail(CUresult code, const char* call, const char* format, ...) __attribute__((format(printf, 3, 4)));
 CUresult fail(CUresult code, const char* call, const char* format, ...) {
@@ -122,25 +120,17 @@ CUresult needContext(const char* call) {
   return current != nullptr ? SUCCESS : fail(INVALID_CONTEXT, call, "no current context on this thread");
 }
 
-// Whether [p, p + bytes) lies in one live device allocation.
-bool inAllocation(uintptr_t p, size_t bytes) {
-  auto it = deviceAllocations.upper_bound(p);
-  if (it == deviceAllocations.begin()) return false;
+// Whether [p, p + bytes) lies in one of `allocations` (base → bytes).
+bool within(const std::map<uintptr_t, size_t>& allocations, uintptr_t p, size_t bytes) {
+  auto it = allocations.upper_bound(p);
+  if (it == allocations.begin()) return false;
   --it;
-  return p >= it->first && bytes <= it->second && p - it->first <= it->second - bytes;
+  return bytes <= it->second && p - it->first <= it->second - bytes;
 }
 
 CUresult checkRange(const char* call, const char* what, CUdeviceptr p, size_t bytes) {
-  if (inAllocation(p, bytes)) return SUCCESS;
+  if (within(deviceAllocations, p, bytes)) return SUCCESS;
   return fail(INVALID_VALUE, call, "%s [0x%llx, +%zu bytes) is not inside a live device allocation", what, p, bytes);
-}
-
-// Whether [p, p + bytes) lies in one live pinned host allocation.
-bool pinned(const void* p, size_t bytes) {
-  auto it = hostAllocations.upper_bound((uintptr_t)p);
-  if (it == hostAllocations.begin()) return false;
-  --it;
-  return (uintptr_t)p - it->first <= it->second && bytes <= it->second - ((uintptr_t)p - it->first);
 }
 
 // The queue key of a stream: the default streams (0, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD) are the legacy one.
@@ -263,26 +253,12 @@ CUresult cuDeviceGetAttribute(int* value, int attribute, CUdevice device) {
   }
 }
 
-CUresult cuDeviceTotalMem_v2(size_t* bytes, CUdevice device) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needInit("cuDeviceTotalMem")) return r;
-  if (CUresult r = checkDevice("cuDeviceTotalMem", device)) return r;
-  *bytes = TOTAL_MEMORY;
-  return SUCCESS;
-}
-
 CUresult cuDevicePrimaryCtxRetain(CUcontext* context, CUdevice device) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needInit("cuDevicePrimaryCtxRetain")) return r;
   if (CUresult r = checkDevice("cuDevicePrimaryCtxRetain", device)) return r;
   *context = &primaryContexts[device];
   return SUCCESS;
-}
-
-CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needInit("cuDevicePrimaryCtxRelease")) return r;
-  return checkDevice("cuDevicePrimaryCtxRelease", device);
 }
 
 CUresult cuCtxSetCurrent(CUcontext context) {
@@ -294,13 +270,6 @@ CUresult cuCtxSetCurrent(CUcontext context) {
     return fail(INVALID_CONTEXT, "cuCtxSetCurrent", "unknown context %p", context);
   }
   current = context;
-  return SUCCESS;
-}
-
-CUresult cuCtxGetCurrent(CUcontext* context) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needInit("cuCtxGetCurrent")) return r;
-  *context = current;
   return SUCCESS;
 }
 
@@ -414,16 +383,6 @@ CUresult cuEventDestroy_v2(CUevent event) {
   return SUCCESS;
 }
 
-CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needContext("cuMemGetInfo")) return r;
-  size_t used = 0;
-  for (auto& a : deviceAllocations) used += a.second;
-  *total = TOTAL_MEMORY;
-  *free = used < TOTAL_MEMORY ? TOTAL_MEMORY - used : 0;
-  return SUCCESS;
-}
-
 CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needContext("cuMemAlloc")) return r;
@@ -471,15 +430,6 @@ CUresult cuMemFreeHost(void* p) {
   return SUCCESS;
 }
 
-CUresult cuMemsetD8_v2(CUdeviceptr p, unsigned char value, size_t n) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needContext("cuMemsetD8")) return r;
-  if (CUresult r = checkRange("cuMemsetD8", "destination", p, n)) return r;
-  flushAll();
-  std::memset((void*)(uintptr_t)p, value, n);
-  return SUCCESS;
-}
-
 CUresult cuMemsetD8Async(CUdeviceptr p, unsigned char value, size_t n, CUstream stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (CUresult r = needContext("cuMemsetD8Async")) return r;
@@ -509,16 +459,6 @@ CUresult cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, size_t n) {
   return SUCCESS;
 }
 
-CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needContext("cuMemcpyDtoD")) return r;
-  if (CUresult r = checkRange("cuMemcpyDtoD", "destination", dst, n)) return r;
-  if (CUresult r = checkRange("cuMemcpyDtoD", "source", src, n)) return r;
-  flushAll();
-  if (n > 0) std::memmove((void*)(uintptr_t)dst, (const void*)(uintptr_t)src, n);
-  return SUCCESS;
-}
-
 // Pinned source: queued (the host must not touch it until the copy is done). Pageable: copied now, after the
 // stream's earlier work, as the driver stages pageable memory before returning.
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t n, CUstream stream) {
@@ -528,13 +468,8 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, size_t n, CUstre
   if (CUresult r = checkRange("cuMemcpyHtoDAsync", "destination", dst, n)) return r;
   if (n > 0 && src == nullptr) return fail(INVALID_VALUE, "cuMemcpyHtoDAsync", "null host source");
   if (n == 0) return SUCCESS;
-  if (pinned(src, n)) {
-    enqueue(stream, [dst, src, n] { std::memcpy((void*)(uintptr_t)dst, src, n); });
-  } else {
-    enqueue(stream, [] {});
-    flush(stream);
-    std::memcpy((void*)(uintptr_t)dst, src, n);
-  }
+  enqueue(stream, [dst, src, n] { std::memcpy((void*)(uintptr_t)dst, src, n); });
+  if (!within(hostAllocations, (uintptr_t)src, n)) flush(stream);
   return SUCCESS;
 }
 
@@ -546,13 +481,8 @@ CUresult cuMemcpyDtoHAsync_v2(void* dst, CUdeviceptr src, size_t n, CUstream str
   if (CUresult r = checkRange("cuMemcpyDtoHAsync", "source", src, n)) return r;
   if (n > 0 && dst == nullptr) return fail(INVALID_VALUE, "cuMemcpyDtoHAsync", "null host destination");
   if (n == 0) return SUCCESS;
-  if (pinned(dst, n)) {
-    enqueue(stream, [dst, src, n] { std::memcpy(dst, (const void*)(uintptr_t)src, n); });
-  } else {
-    enqueue(stream, [] {});
-    flush(stream);
-    std::memcpy(dst, (const void*)(uintptr_t)src, n);
-  }
+  enqueue(stream, [dst, src, n] { std::memcpy(dst, (const void*)(uintptr_t)src, n); });
+  if (!within(hostAllocations, (uintptr_t)dst, n)) flush(stream);
   return SUCCESS;
 }
 
@@ -576,14 +506,6 @@ CUresult cuModuleLoadData(CUmodule* module, const void* image) {
   }
   *module = new char;
   modules.insert(*module);
-  return SUCCESS;
-}
-
-CUresult cuModuleUnload(CUmodule module) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  if (CUresult r = needInit("cuModuleUnload")) return r;
-  if (!modules.erase(module)) return fail(INVALID_HANDLE, "cuModuleUnload", "unknown module %p", module);
-  delete (char*)module;
   return SUCCESS;
 }
 
@@ -623,7 +545,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
     if (f->pointer[i]) {
       CUdeviceptr p;
       std::memcpy(&p, params[i], sizeof p);
-      if (!inAllocation((uintptr_t)p, 0)) {
+      if (!within(deviceAllocations, (uintptr_t)p, 0)) {
         return fail(INVALID_VALUE, "cuLaunchKernel", "%s: pointer parameter %d (0x%llx) is not in a live device "
                     "allocation", name, i, p);
       }
@@ -641,24 +563,6 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
     f->launch(p.data(), gx, gy, bx);
   });
   return SUCCESS;
-}
-
-CUresult cuGetErrorName(CUresult error, const char** name) {
-  static const std::map<CUresult, const char*> names = {
-      {SUCCESS, "CUDA_SUCCESS"}, {INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE"},
-      {OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY"}, {NOT_INITIALIZED, "CUDA_ERROR_NOT_INITIALIZED"},
-      {INVALID_DEVICE, "CUDA_ERROR_INVALID_DEVICE"}, {INVALID_IMAGE, "CUDA_ERROR_INVALID_IMAGE"},
-      {INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT"}, {INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE"},
-      {NOT_FOUND, "CUDA_ERROR_NOT_FOUND"}, {NOT_READY, "CUDA_ERROR_NOT_READY"},
-      {NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED"}};
-  auto it = names.find(error);
-  if (it == names.end()) return INVALID_VALUE;
-  *name = it->second;
-  return SUCCESS;
-}
-
-CUresult cuGetErrorString(CUresult error, const char** text) {
-  return cuGetErrorName(error, text);
 }
 
 }  // extern "C"
