@@ -1,8 +1,8 @@
 // An emulated CUDA driver: the part of libcuda.so.1's driver API that org.efcp.cuda calls through JCuda (and
-// nothing else), on the CPU. build-libcuda.sh links it with every rapids-kernels module compiled for the emulation (cuda_emulation.h);
-// a JVM started with its directory on LD_LIBRARY_PATH then runs the gpu-tagged tests with JCuda's own natives
-// loading this library instead of NVIDIA's, so the Java launch layer, the pipelines' launch sequences and the
-// kernels are tested together without a GPU.
+// nothing else), on the CPU. build-libcuda.sh links it with every rapids-kernels module compiled for the emulation
+// (cuda_emulation.h); a JVM started with its directory on LD_LIBRARY_PATH then runs the gpu-tagged tests with
+// JCuda's own natives loading this library instead of NVIDIA's, so the Java launch layer, the pipelines' launch
+// sequences and the kernels are tested together without a GPU.
 //
 // EFCP_EMULATED_GPUS devices (environment, 1 to 8, default 1), all the same ("EFCP emulated GPU", compute
 // capability 9.0, EMU_MULTIPROCESSORS multiprocessors) and sharing one memory.
@@ -18,8 +18,8 @@
 // calls before cuInit, memory calls without a current context, copies, memsets and kernel pointer arguments outside
 // a live allocation, freeing an unknown pointer, unknown or destroyed handles, invalid launch shapes. Fresh device
 // memory is filled with 0xFF bytes (NaN as float or double, -1 as int), as a device's is not zeroed. Every error
-// is also printed on stderr with what was wrong. Not emulated: several devices, dynamic shared memory, 2-D/3-D
-// blocks, per-module kernel lookup (a kernel is found by name in any loaded module), per-device memory.
+// is also printed on stderr with what was wrong. Not emulated: dynamic shared memory, 2-D/3-D blocks, per-module
+// kernel lookup (a kernel is found by name in any loaded module), per-device memory.
 #include <chrono>
 #include <cstdarg>
 #include <cstdint>
