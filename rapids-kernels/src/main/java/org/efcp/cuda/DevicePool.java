@@ -26,6 +26,7 @@ final class DevicePool {
   private final GpuContext context;
   private final Map<Long, ArrayDeque<CUdeviceptr>> free = new HashMap<>();
   private long cachedBytes;
+  private long inUseBytes;
 
   DevicePool(GpuContext context) {
     this.context = context;
@@ -48,6 +49,7 @@ final class DevicePool {
     ArrayDeque<CUdeviceptr> list = free.get(sizeClass);
     if (list != null && !list.isEmpty()) {
       cachedBytes -= sizeClass;
+      inUseBytes += sizeClass;
       return list.pop();
     }
     context.makeCurrent();
@@ -61,6 +63,7 @@ final class DevicePool {
       releaseCached();
       Cuda.check("cuMemAlloc(" + sizeClass + " bytes)", () -> JCudaDriver.cuMemAlloc(p, sizeClass));
     }
+    inUseBytes += sizeClass;
     return p;
   }
 
@@ -68,6 +71,7 @@ final class DevicePool {
   synchronized void release(CUdeviceptr block, long sizeClass) {
     free.computeIfAbsent(sizeClass, k -> new ArrayDeque<>()).push(block);
     cachedBytes += sizeClass;
+    inUseBytes -= sizeClass;
   }
 
   /** Frees every cached block with {@code cuMemFree}. */
@@ -81,6 +85,11 @@ final class DevicePool {
     }
     free.clear();
     cachedBytes = 0;
+  }
+
+  /** Bytes handed out by {@link #acquire} and not released yet. */
+  synchronized long inUseBytes() {
+    return inUseBytes;
   }
 
   /** Bytes held in the cache (allocated from the driver but not in use). */

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -33,6 +35,9 @@ public final class GpuContext implements AutoCloseable {
   private final int multiprocessorCount;
   private final DevicePool pool;
   private final Map<String, KernelModule> modules = new HashMap<>();
+  private final AtomicLong pinnedBytes = new AtomicLong();
+  private final AtomicInteger streams = new AtomicInteger();
+  private final AtomicInteger events = new AtomicInteger();
 
   private GpuContext(int ordinal) {
     this.ordinal = ordinal;
@@ -161,6 +166,26 @@ public final class GpuContext implements AutoCloseable {
   /** Bytes of device memory the pool keeps cached for reuse. */
   public long cachedBytes() {
     return pool.cachedBytes();
+  }
+
+  /** The buffers, streams and events handed out by this context and not closed yet. */
+  public GpuUsage usage() {
+    return new GpuUsage(pool.inUseBytes(), pinnedBytes.get(), streams.get(), events.get());
+  }
+
+  /** Counts a pinned buffer opened (positive) or closed (negative), for {@link #usage()}. */
+  void countPinned(long bytes) {
+    pinnedBytes.addAndGet(bytes);
+  }
+
+  /** Counts a stream created (+1) or destroyed (−1), for {@link #usage()}. */
+  void countStream(int delta) {
+    streams.addAndGet(delta);
+  }
+
+  /** Counts an event created (+1) or destroyed (−1), for {@link #usage()}. */
+  void countEvent(int delta) {
+    events.addAndGet(delta);
   }
 
   /** Blocks until all work on this device has finished ({@code cuCtxSynchronize}). */

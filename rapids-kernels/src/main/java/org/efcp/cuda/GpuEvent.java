@@ -13,12 +13,14 @@ import jcuda.driver.JCudaDriver;
 public final class GpuEvent implements AutoCloseable {
   private final GpuContext context;
   private final CUevent event = new CUevent();
+  private boolean closed;
 
   GpuEvent(GpuContext context, boolean timing) {
     this.context = context;
     context.makeCurrent();
     Cuda.check("cuEventCreate", () -> JCudaDriver.cuEventCreate(event,
         timing ? CUevent_flags.CU_EVENT_DEFAULT : CUevent_flags.CU_EVENT_DISABLE_TIMING));
+    context.countEvent(1);
   }
 
   /** Records the event at the current end of {@code stream}'s queued work. */
@@ -61,10 +63,14 @@ public final class GpuEvent implements AutoCloseable {
     return ms[0];
   }
 
-  /** Destroys the event (no waiting). */
+  /** Destroys the event (no waiting); closing twice does nothing. */
   @Override
   public void close() {
-    context.makeCurrent();
-    Cuda.check("cuEventDestroy", () -> JCudaDriver.cuEventDestroy(event));
+    if (!closed) {
+      closed = true;
+      context.makeCurrent();
+      Cuda.check("cuEventDestroy", () -> JCudaDriver.cuEventDestroy(event));
+      context.countEvent(-1);
+    }
   }
 }

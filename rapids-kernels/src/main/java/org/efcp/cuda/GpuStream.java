@@ -19,6 +19,7 @@ public final class GpuStream implements AutoCloseable {
     this.handle = new CUstream();
     context.makeCurrent();
     Cuda.check("cuStreamCreate", () -> JCudaDriver.cuStreamCreate(handle, CUstream_flags.CU_STREAM_DEFAULT));
+    context.countStream(1);
   }
 
   /** Blocks until all work queued on this stream has finished; throws {@link CudaException} if any failed. */
@@ -44,6 +45,7 @@ public final class GpuStream implements AutoCloseable {
       closed = true;
       context.makeCurrent();
       Cuda.check("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(handle));
+      context.countStream(-1);
     }
   }
 }

@@ -29,6 +29,7 @@ public final class PinnedBuffer implements AutoCloseable {
     this.pointer = new Pointer();
     context.makeCurrent();
     Cuda.check("cuMemAllocHost(" + bytes + " bytes)", () -> JCudaDriver.cuMemAllocHost(pointer, bytes));
+    context.countPinned(bytes);
   }
 
   /** Size in bytes. */
@@ -78,6 +79,7 @@ public final class PinnedBuffer implements AutoCloseable {
       buffer = null;
       context.makeCurrent();
       Cuda.check("cuMemFreeHost", () -> JCudaDriver.cuMemFreeHost(pointer));
+      context.countPinned(-bytes);
     }
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 
 import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuUsage;
 import org.efcp.optim.EfcpOptimizer;
 import org.efcp.optim.LearningRateSchedule;
 import org.efcp.optim.Method;
@@ -21,8 +22,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * {@link EfcpOptimizer#onGpu} against the CPU optimizer on the same gradients, with clipping, momentum, weight decay
  * and a cosine schedule, for every method: θ agrees to a relative 1e-5 after every step (u agrees to 1e-5 or better
- * and the host part is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty state and frees
- * its device memory on close.
+ * and the host part is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty
+ * state holding what it held before, and gives back every device buffer, stream and event on close.
  */
 @Tag("gpu")
 class GpuEfcpOptimizerTest {
@@ -40,7 +41,9 @@ class GpuEfcpOptimizerTest {
     EfcpOptimizer cpu = new EfcpOptimizer(config);
     double[] thetaCpu = new double[d];
     double[] thetaGpu = new double[d];
+    GpuUsage before = context.usage();
     try (EfcpOptimizer gpu = EfcpOptimizer.onGpu(config, context)) {
+      GpuUsage open = context.usage();
       assertEquals("gpu", gpu.device());
       assertNull(gpu.pipeline());
       assertTrue(gpu.memoryBytes() > 0);
@@ -55,6 +58,7 @@ class GpuEfcpOptimizerTest {
       assertThrows(IllegalStateException.class, () -> gpu.save(new ByteArrayOutputStream()));
       gpu.reset();
       assertEquals(0, gpu.stepCount());
+      assertEquals(open, context.usage(), "reset gives back the old state's buffers");
       cpu.reset();
       double[] a = new double[d];
       double[] b = new double[d];
@@ -64,5 +68,6 @@ class GpuEfcpOptimizerTest {
       gpu.close();
       assertThrows(IllegalStateException.class, () -> gpu.step(new double[d], gradients.gradient(1)));
     }
+    assertEquals(before, context.usage(), "close gives everything back");
   }
 }

@@ -1,11 +1,14 @@
 package org.efcp.ml.classification;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuUsage;
 import org.efcp.ml.TestData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,7 +44,9 @@ class EfcpGpuFitTest {
   @CsvSource({"sparse-mfac, jobs", "sparse-mfac, stream", "dense-mfac, jobs", "dense-ggt, stream", "adagrad-ef, jobs"})
   void logisticRegressionOnTheGpuIsTheCpuModel(String optimizer, String engine) {
     EFCPLogisticRegressionModel cpu = logisticRegression(optimizer, engine).setDevice("cpu").fit(train);
+    GpuUsage before = GpuContext.open(0).usage();
     EFCPLogisticRegressionModel gpu = logisticRegression(optimizer, engine).setDevice("gpu").fit(train);
+    assertEquals(before, GpuContext.open(0).usage(), "what the fit held on the GPU");
     assertEquals("cpu", cpu.summary().device());
     assertEquals("gpu", gpu.summary().device());
     TestData.assertCloseRelative(optimizer + " coefficients (gpu vs cpu)", cpu.coefficientMatrix().toArray(),
@@ -55,9 +60,21 @@ class EfcpGpuFitTest {
   @Test
   void perceptronOnTheGpuIsTheCpuModel() {
     EFCPMultilayerPerceptronClassificationModel cpu = perceptron().setDevice("cpu").fit(train);
+    GpuUsage before = GpuContext.open(0).usage();
     EFCPMultilayerPerceptronClassificationModel gpu = perceptron().setDevice("gpu").fit(train);
+    assertEquals(before, GpuContext.open(0).usage(), "what the fit held on the GPU");
     assertEquals("gpu", gpu.summary().device());
     TestData.assertCloseRelative("mlp weights (gpu vs cpu)", cpu.weights().toArray(), gpu.weights().toArray(), 1e-4);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"jobs", "stream"})
+  void aDivergingGpuFitFailsAndGivesBackEverythingItTook(String engine) {
+    GpuUsage before = GpuContext.open(0).usage();
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> logisticRegression("sparse-mfac", engine).setStepSize(1e300).setDevice("gpu").fit(train));
+    assertTrue(e.getMessage().startsWith("EFCP training diverged"), e.getMessage());
+    assertEquals(before, GpuContext.open(0).usage(), "what the failed fit held on the GPU");
   }
 
   private static EFCPLogisticRegression logisticRegression(String optimizer, String engine) {

@@ -3,14 +3,21 @@ package org.efcp.ml.train.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.cuda.GpuContext;
+import org.efcp.cuda.GpuUsage;
 import org.efcp.ml.SparkJobRecorder;
 import org.efcp.ml.TestData;
 import org.efcp.ml.classification.EFCPLogisticRegression;
@@ -25,8 +32,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * device=gpu on a real standalone cluster whose Worker offers two GPUs, one per executor JVM (ordinals 0 and 1):
  * every partition gradient is computed on the executors' GPUs over rows kept there, the driver's optimizer runs on
- * the driver's GPU, the release job frees the rows on exactly the executors whose step tasks ran, and the model is
- * the device=cpu model up to float rounding. It needs a CUDA driver with two devices in every executor; in the normal
+ * the driver's GPU, the release job frees the rows on exactly the executors whose step tasks ran, after which those
+ * executors hold nothing on their GPUs ({@link GpuContext#usage()}), and the model is the device=cpu model up to float
+ * rounding. It needs a CUDA driver with two devices in every executor; in the normal
  * build that is the emulated driver (the gpu-emulated Surefire run puts it on LD_LIBRARY_PATH, which the Worker and
  * its executors inherit, and the executors ask it for two devices).
  */
@@ -76,9 +84,31 @@ class ExecutorGpuFitClusterTest {
       }
       assertEquals(2, stepExecutors.size(), engine + ": both executors computed steps: " + stepExecutors);
       assertEquals(stepExecutors, releaseExecutors, engine + ": the GPU rows are freed where the steps ran");
+      Map<String, String> held = executorGpuUsage();
+      assertEquals(stepExecutors, held.keySet(), engine + ": every executor was asked");
+      held.forEach((executor, usage) -> assertEquals(new GpuUsage(0, 0, 0, 0).toString(), usage,
+          engine + ": what executor " + executor + " still holds on its GPU after the fit"));
     }
     assertEquals("gpu", gpu.summary().device());
     TestData.assertCloseRelative(engine + " on executor GPUs (gpu vs cpu)", TestData.parameters(cpu),
         TestData.parameters(gpu), 1e-4);
+  }
+
+  /**
+   * Each executor's {@link GpuContext#usage()} of its assigned GPU, by executor id; enough short tasks that both
+   * executors (one GPU task slot each) take some.
+   */
+  private static Map<String, String> executorGpuUsage() {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<String> seen = jsc.parallelize(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), 12).mapPartitions(it -> {
+      Thread.sleep(50);
+      int ordinal = TaskDevice.assignedOrdinal(TaskContext.get().resourcesJMap());
+      return List.of(SparkEnv.get().executorId() + "=" + GpuContext.open(ordinal).usage()).iterator();
+    }).collect();
+    Map<String, String> byExecutor = new TreeMap<>();
+    for (String s : seen) {
+      byExecutor.put(s.substring(0, s.indexOf('=')), s.substring(s.indexOf('=') + 1));
+    }
+    return byExecutor;
   }
 }
