@@ -1,5 +1,6 @@
 package org.efcp.optim.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,7 +24,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@link EfcpOptimizer#onGpu} against the CPU optimizer on the same gradients, with clipping, momentum, weight decay
  * and a cosine schedule, for every method: θ agrees to a relative 1e-5 after every step (u agrees to 1e-5 or better
  * and the host part is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty
- * state holding what it held before, and gives back every device buffer, stream and event on close.
+ * state holding what it held before, and gives back every device buffer, stream and event on close. A second run of
+ * the same steps, on pooled memory that still holds the first run's data, repeats it bit for bit, except where sparse
+ * M-FAC and sparse GGT add with float64 atomics (to rounding there).
  */
 @Tag("gpu")
 class GpuEfcpOptimizerTest {
@@ -69,5 +72,33 @@ class GpuEfcpOptimizerTest {
       assertThrows(IllegalStateException.class, () -> gpu.step(new double[d], gradients.gradient(1)));
     }
     assertEquals(before, context.usage(), "close gives everything back");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Method.class)
+  void aSecondRunOnReusedMemoryRepeatsTheFirst(Method method) {
+    int d = 20_011;
+    OptimizerConfig config = OptimizerConfig.builder(method, TensorLayout.flat(d)).window(5).density(0.01)
+        .damping(1e-3).learningRate(0.05).momentum(0.9).build();
+    GpuContext context = GpuPipelineTesting.checkedContext();
+    double[] first = run(config, context);
+    double[] second = run(config, context);
+    if (method == Method.SPARSE_MFAC || method == Method.SPARSE_GGT) {
+      GpuPipelineTesting.assertClose(12, first, second, 1e-12);
+    } else {
+      assertArrayEquals(first, second, method + ": θ after 12 steps, first run vs second");
+    }
+  }
+
+  /** θ after 12 steps of a fresh GPU optimizer from θ = 0, closed afterwards (its blocks go back to the pool). */
+  private static double[] run(OptimizerConfig config, GpuContext context) {
+    GradientSequence gradients = new GradientSequence(config.dimension(), 0.125, 77);
+    double[] theta = new double[config.dimension()];
+    try (EfcpOptimizer gpu = EfcpOptimizer.onGpu(config, context)) {
+      for (int t = 0; t < 12; t++) {
+        gpu.step(theta, gradients.gradient(t));
+      }
+    }
+    return theta;
   }
 }
