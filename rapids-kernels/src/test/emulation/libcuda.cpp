@@ -5,7 +5,9 @@
 // sequences and the kernels are tested together without a GPU.
 //
 // EFCP_EMULATED_GPUS devices (environment, 1 to 8, default 1), all the same ("EFCP emulated GPU", compute
-// capability 9.0, EMU_MULTIPROCESSORS multiprocessors) and sharing one memory.
+// capability 9.0, EMU_MULTIPROCESSORS multiprocessors), each with EFCP_EMULATED_MEMORY_MB MiB of device memory
+// (environment, default 16384): cuMemAlloc fails with CUDA_ERROR_OUT_OF_MEMORY when the current context's device
+// would hold more (allocations counted in 256-byte units), and cuMemGetInfo reports what is left.
 //
 // Work is asynchronous as on a device, and as late as CUDA allows: kernels, memsets, device-to-device copies, event
 // records and copies between the device and pinned host memory wait in their stream's queue and run, on the thread
@@ -19,7 +21,7 @@
 // a live allocation, freeing an unknown pointer, unknown or destroyed handles, invalid launch shapes. Fresh device
 // memory is filled with 0xFF bytes (NaN as float or double, -1 as int), as a device's is not zeroed. Every error
 // is also printed on stderr with what was wrong. Not emulated: dynamic shared memory, 2-D/3-D blocks, per-module
-// kernel lookup (a kernel is found by name in any loaded module), per-device memory.
+// kernel lookup (a kernel is found by name in any loaded module), separate address spaces per device.
 #include <chrono>
 #include <cstdarg>
 #include <cstdint>
@@ -89,6 +91,9 @@ int devices = 1;
 int primaryContexts[MAX_DEVICES];  // their addresses are the devices' primary contexts
 thread_local CUcontext current = nullptr;
 std::map<uintptr_t, size_t> deviceAllocations;  // base → bytes
+std::map<uintptr_t, int> allocationDevice;      // base → the device whose memory it counts against
+size_t deviceCapacity = size_t(16384) << 20;    // bytes per device
+size_t deviceUsed[MAX_DEVICES];                 // bytes, in 256-byte units
 std::map<uintptr_t, size_t> hostAllocations;    // pinned: base → bytes
 std::set<void*> streams;
 std::map<CUstream, std::deque<Op>> queues;      // per stream; nullptr = the legacy default stream
@@ -204,6 +209,14 @@ CUresult cuInit(unsigned int flags) {
     if (devices < 1 || devices > MAX_DEVICES) {
       return fail(INVALID_VALUE, "cuInit", "EFCP_EMULATED_GPUS=%s: 1 to %d devices", n, MAX_DEVICES);
     }
+  }
+  if (const char* mb = std::getenv("EFCP_EMULATED_MEMORY_MB")) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(mb, &end, 10);
+    if (end == mb || *end != '\0' || v == 0) {
+      return fail(INVALID_VALUE, "cuInit", "EFCP_EMULATED_MEMORY_MB=%s: a positive number of MiB", mb);
+    }
+    deviceCapacity = size_t(v) << 20;
   }
   initialised = true;
   return SUCCESS;
@@ -388,11 +401,29 @@ CUresult cuMemAlloc_v2(CUdeviceptr* p, size_t bytes) {
   if (CUresult r = needContext("cuMemAlloc")) return r;
   if (bytes == 0) return fail(INVALID_VALUE, "cuMemAlloc", "0 bytes");
   // 256-byte aligned, as the driver's allocations are.
-  void* mem = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
+  size_t rounded = (bytes + 255) / 256 * 256;
+  int device = (int)((int*)current - primaryContexts);
+  if (rounded > deviceCapacity - deviceUsed[device]) {
+    return fail(OUT_OF_MEMORY, "cuMemAlloc", "%zu bytes: device %d has %zu of its %zu bytes free", bytes, device,
+                deviceCapacity - deviceUsed[device], deviceCapacity);
+  }
+  void* mem = std::aligned_alloc(256, rounded);
   if (mem == nullptr) return fail(OUT_OF_MEMORY, "cuMemAlloc", "%zu bytes", bytes);
   std::memset(mem, 0xFF, bytes);
   deviceAllocations[(uintptr_t)mem] = bytes;
+  allocationDevice[(uintptr_t)mem] = device;
+  deviceUsed[device] += rounded;
   *p = (CUdeviceptr)(uintptr_t)mem;
+  return SUCCESS;
+}
+
+CUresult cuMemGetInfo_v2(size_t* free, size_t* total) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (CUresult r = needContext("cuMemGetInfo")) return r;
+  if (free == nullptr || total == nullptr) return fail(INVALID_VALUE, "cuMemGetInfo", "null pointer");
+  int device = (int)((int*)current - primaryContexts);
+  *free = deviceCapacity - deviceUsed[device];
+  *total = deviceCapacity;
   return SUCCESS;
 }
 
@@ -403,6 +434,8 @@ CUresult cuMemFree_v2(CUdeviceptr p) {
     return fail(INVALID_VALUE, "cuMemFree", "0x%llx is not the start of a live device allocation", p);
   }
   flushAll();  // cuMemFree waits for the device
+  deviceUsed[allocationDevice[(uintptr_t)p]] -= (deviceAllocations[(uintptr_t)p] + 255) / 256 * 256;
+  allocationDevice.erase((uintptr_t)p);
   deviceAllocations.erase((uintptr_t)p);
   std::free((void*)(uintptr_t)p);
   return SUCCESS;

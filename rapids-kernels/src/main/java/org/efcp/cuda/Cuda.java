@@ -23,9 +23,4 @@ final class Cuda {
       throw new CudaException(what + ": " + CUresult.stringFor(result));
     }
   }
-
-  /** Whether the failure is an out-of-memory error (the pool then frees its cached blocks and retries). */
-  static boolean isOutOfMemory(CudaException e) {
-    return e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY");
-  }
 }

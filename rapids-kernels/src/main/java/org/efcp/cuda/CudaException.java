@@ -14,4 +14,9 @@ public class CudaException extends RuntimeException {
   public CudaException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /** Whether the call failed for lack of device memory ({@code CUDA_ERROR_OUT_OF_MEMORY}). */
+  public boolean isOutOfMemory() {
+    return getMessage() != null && getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY");
+  }
 }

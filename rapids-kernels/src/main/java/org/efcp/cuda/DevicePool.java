@@ -57,7 +57,7 @@ final class DevicePool {
     try {
       Cuda.check("cuMemAlloc(" + sizeClass + " bytes)", () -> JCudaDriver.cuMemAlloc(p, sizeClass));
     } catch (CudaException e) {
-      if (!Cuda.isOutOfMemory(e) || cachedBytes == 0) {
+      if (!e.isOutOfMemory() || cachedBytes == 0) {
         throw e;
       }
       releaseCached();

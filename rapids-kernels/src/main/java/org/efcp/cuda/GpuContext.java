@@ -168,6 +168,27 @@ public final class GpuContext implements AutoCloseable {
     return pool.cachedBytes();
   }
 
+  /**
+   * Device memory no one holds right now, in bytes ({@code cuMemGetInfo}): what other processes and this one's open
+   * buffers and pool cache take is not in it.
+   */
+  public long freeMemoryBytes() {
+    return memoryInfo()[0];
+  }
+
+  /** The device's memory in bytes ({@code cuMemGetInfo}). */
+  public long totalMemoryBytes() {
+    return memoryInfo()[1];
+  }
+
+  private long[] memoryInfo() {
+    makeCurrent();
+    long[] free = {0};
+    long[] total = {0};
+    Cuda.check("cuMemGetInfo", () -> JCudaDriver.cuMemGetInfo(free, total));
+    return new long[] {free[0], total[0]};
+  }
+
   /** The buffers, streams and events handed out by this context and not closed yet. */
   public GpuUsage usage() {
     return new GpuUsage(pool.inUseBytes(), pinnedBytes.get(), streams.get(), events.get());

@@ -114,10 +114,13 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
           + " bytes");
     }
     int d2 = softmax.numParameters();
-    if (paramsDevice == null) {
-      paramsDevice = context.allocate(4L * d2);
+    if (gradientDevice == null) {
+      // Both or neither: a failed second allocation leaves the first to close() and retries it next time.
+      if (paramsDevice == null) {
+        paramsDevice = context.allocate(4L * d2);
+        paramsDevice.zero(stream);
+      }
       gradientDevice = context.allocate(8L * d2);
-      paramsDevice.zero(stream);
     }
     paramsDevice.copyFromAsync(params, 0, 4L * f, 4L * f, stream);
     if (fitIntercept) {
@@ -147,6 +150,8 @@ public final class GpuBinomialLogisticRegression implements GpuModel {
     } finally {
       if (paramsDevice != null) {
         paramsDevice.close();
+      }
+      if (gradientDevice != null) {
         gradientDevice.close();
       }
     }

@@ -36,12 +36,17 @@ public final class GpuAdagradEfPipeline extends GpuPipelineBase {
   public GpuAdagradEfPipeline(GpuContext context, int d, int k, double epsilon) {
     super(checkArguments(context, d, k, epsilon), d);
     this.epsilon = epsilon;
-    this.step = context.module("adagrad").kernel("adagrad_ef_step");
-    openStream();
-    this.topK = new GpuErrorFeedbackTopK(context, d, 1, k, this::allocate);
-    this.sumSquares = allocate(8L * d);
-    zeroBuffers();
-    stream.synchronize();
+    try {
+      this.step = context.module("adagrad").kernel("adagrad_ef_step");
+      openStream();
+      this.topK = new GpuErrorFeedbackTopK(context, d, 1, k, this::allocate);
+      this.sumSquares = allocate(8L * d);
+      zeroBuffers();
+      stream.synchronize();
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
+    }
   }
 
   private static GpuContext checkArguments(GpuContext context, int d, int k, double epsilon) {

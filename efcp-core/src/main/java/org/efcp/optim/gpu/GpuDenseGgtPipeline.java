@@ -37,10 +37,15 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
    */
   public GpuDenseGgtPipeline(GpuContext context, int d, int m, double epsilon, double ridge) {
     super(checkArguments(context, d, m, epsilon, ridge), d, m, epsilon, ridge);
-    this.gramRow = context.module("ggt").kernel("ggt_gram_row");
-    openStream();
-    this.window = new GpuDenseWindow(context, d, m, this::allocate);
-    startState();
+    try {
+      this.gramRow = context.module("ggt").kernel("ggt_gram_row");
+      openStream();
+      this.window = new GpuDenseWindow(context, d, m, this::allocate);
+      startState();
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
+    }
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */

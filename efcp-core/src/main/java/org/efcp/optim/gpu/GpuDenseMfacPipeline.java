@@ -63,9 +63,14 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping, MfacCholeskyKernel mxmKernel) {
     super(checkArguments(context, d, m, damping, mxmKernel), d, m, damping);
     this.mxmKernel = mxmKernel;
-    openStream();
-    this.window = new GpuDenseWindow(context, d, m, this::allocate);
-    startState();
+    try {
+      openStream();
+      this.window = new GpuDenseWindow(context, d, m, this::allocate);
+      startState();
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
+    }
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */

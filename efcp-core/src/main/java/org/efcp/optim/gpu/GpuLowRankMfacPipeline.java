@@ -116,45 +116,49 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     this.layout = layout;
     this.rank = rank;
     this.tensors = layout.numTensors();
+    try {
+      KernelModule lowrank = context.module("lowrank");
+      KernelModule dense = context.module("dense_mfac");
+      this.powerP = lowrank.kernel("lr_power_p");
+      this.orthonormalise = lowrank.kernel("lr_orthonormalise");
+      this.powerQ = lowrank.kernel("lr_power_q");
+      this.powerQFinish = lowrank.kernel("lr_power_q_finish");
+      this.residual = lowrank.kernel("lr_residual");
+      this.dotsMatrix = lowrank.kernel("lr_dots_matrix");
+      this.dotsVector = lowrank.kernel("lr_dots_vector");
+      this.combineMatrix = lowrank.kernel("lr_combine_matrix");
+      this.combineVector = lowrank.kernel("lr_combine_vector");
+      this.dotsFinish = dense.kernel("dmfac_dots_finish");
 
-    KernelModule lowrank = context.module("lowrank");
-    KernelModule dense = context.module("dense_mfac");
-    this.powerP = lowrank.kernel("lr_power_p");
-    this.orthonormalise = lowrank.kernel("lr_orthonormalise");
-    this.powerQ = lowrank.kernel("lr_power_q");
-    this.powerQFinish = lowrank.kernel("lr_power_q_finish");
-    this.residual = lowrank.kernel("lr_residual");
-    this.dotsMatrix = lowrank.kernel("lr_dots_matrix");
-    this.dotsVector = lowrank.kernel("lr_dots_vector");
-    this.combineMatrix = lowrank.kernel("lr_combine_matrix");
-    this.combineVector = lowrank.kernel("lr_combine_vector");
-    this.dotsFinish = dense.kernel("dmfac_dots_finish");
-
-    openStream();
-    this.error = allocate(8L * d);
-    this.errorViews = new DeviceBuffer[tensors];
-    this.warmQ = new DeviceBuffer[tensors];
-    this.windowP = new DeviceBuffer[tensors];
-    this.windowQ = new DeviceBuffer[tensors];
-    this.windowRaw = new DeviceBuffer[tensors];
-    long partials = 1;
-    for (int l = 0; l < tensors; l++) {
-      if (layout.isMatrix(l)) {
-        int rows = layout.rows(l);
-        int cols = layout.cols(l);
-        errorViews[l] = error.view(8L * layout.offset(l), 8L * layout.size(l));
-        warmQ[l] = allocate(8L * cols * rank);
-        windowP[l] = allocate(8L * m * rows * rank);
-        windowQ[l] = allocate(8L * m * cols * rank);
-        partials = Math.max(partials, (long) rowChunks(rows) * cols * rank);
-      } else {
-        windowRaw[l] = allocate(8L * m * layout.size(l));
+      openStream();
+      this.error = allocate(8L * d);
+      this.errorViews = new DeviceBuffer[tensors];
+      this.warmQ = new DeviceBuffer[tensors];
+      this.windowP = new DeviceBuffer[tensors];
+      this.windowQ = new DeviceBuffer[tensors];
+      this.windowRaw = new DeviceBuffer[tensors];
+      long partials = 1;
+      for (int l = 0; l < tensors; l++) {
+        if (layout.isMatrix(l)) {
+          int rows = layout.rows(l);
+          int cols = layout.cols(l);
+          errorViews[l] = error.view(8L * layout.offset(l), 8L * layout.size(l));
+          warmQ[l] = allocate(8L * cols * rank);
+          windowP[l] = allocate(8L * m * rows * rank);
+          windowQ[l] = allocate(8L * m * cols * rank);
+          partials = Math.max(partials, (long) rowChunks(rows) * cols * rank);
+        } else {
+          windowRaw[l] = allocate(8L * m * layout.size(l));
+        }
       }
+      this.qPartials = allocate(8L * partials);
+      this.dotPartials = allocate(8L * m * tensors);
+      startState();
+      uploadInitialQ(seed);
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
     }
-    this.qPartials = allocate(8L * partials);
-    this.dotPartials = allocate(8L * m * tensors);
-    startState();
-    uploadInitialQ(seed);
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */

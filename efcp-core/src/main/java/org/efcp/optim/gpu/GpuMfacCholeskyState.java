@@ -61,24 +61,29 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
     super(context, stream, m, MfacCholeskyState.driftTolerance(m));
     this.damping = damping;
     this.invDamping = 1.0 / damping;
-    KernelModule module = context.module("mfac_cholesky");
-    if (kernel == MfacCholeskyKernel.BLOCKED) {
-      this.step = module.kernel("mchol_blocked_step_" + columnsPerThread(m));
-    } else {
-      this.step = module.kernel("mchol_step_" + columnsPerThread(m));
-    }
+    try {
+      KernelModule module = context.module("mfac_cholesky");
+      if (kernel == MfacCholeskyKernel.BLOCKED) {
+        this.step = module.kernel("mchol_blocked_step_" + columnsPerThread(m));
+      } else {
+        this.step = module.kernel("mchol_step_" + columnsPerThread(m));
+      }
 
-    long mm = (long) m * m;
-    this.gram = allocate(8L * mm);
-    this.factor = allocate(8L * mm);
-    this.newDots = allocate(8L * m);
-    this.coefficients = allocate(8L * m);
-    zeroAndWait();
-    double[] root = new double[m * m];
-    for (int i = 0; i < m; i++) {
-      root[i * m + i] = Math.sqrt(m);
+      long mm = (long) m * m;
+      this.gram = allocate(8L * mm);
+      this.factor = allocate(8L * mm);
+      this.newDots = allocate(8L * m);
+      this.coefficients = allocate(8L * m);
+      zeroAndWait();
+      double[] root = new double[m * m];
+      for (int i = 0; i < m; i++) {
+        root[i * m + i] = Math.sqrt(m);
+      }
+      factor.copyFrom(root, 0, m * m, 0);
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
     }
-    factor.copyFrom(root, 0, m * m, 0);
   }
 
   /**

@@ -106,7 +106,9 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
   /** Frees the m×m state (then whatever a subclass adds, overriding this and calling it first). */
   @Override
   void releaseExtras() {
-    state.close();
+    if (state != null) {
+      state.close();
+    }
   }
 
   /**

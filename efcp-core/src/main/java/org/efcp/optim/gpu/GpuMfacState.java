@@ -73,26 +73,30 @@ final class GpuMfacState extends GpuMfacStateBase {
     super(context, stream, m, DRIFT_TOLERANCE);
     this.invDamping = invDamping;
     this.rowBlocks = (m + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+    try {
+      KernelModule mfac = context.module("sparse_mfac");
+      this.insertP = mfac.kernel("mfac_insert_p");
+      this.insertUpdate = mfac.kernel("mfac_insert_update");
+      this.residual = mfac.kernel("mfac_residual");
 
-    KernelModule mfac = context.module("sparse_mfac");
-    this.insertP = mfac.kernel("mfac_insert_p");
-    this.insertUpdate = mfac.kernel("mfac_insert_update");
-    this.residual = mfac.kernel("mfac_residual");
-
-    long mm = (long) m * m;
-    this.gram = allocate(8L * mm);
-    this.inverse = allocate(8L * mm);
-    this.newDots = allocate(8L * m);
-    this.newColumn = allocate(8L * m);
-    this.oldInverseColumn = allocate(8L * m);
-    this.product = allocate(8L * m);
-    this.bordered = allocate(8L * m);
-    this.scalars = allocate(8L * 2);
-    this.ticket = allocate(8L);
-    this.firstCoefficients = allocate(8L * m);
-    this.residualVector = allocate(8L * m);
-    zeroAndWait();
-    uploadScaledIdentity();
+      long mm = (long) m * m;
+      this.gram = allocate(8L * mm);
+      this.inverse = allocate(8L * mm);
+      this.newDots = allocate(8L * m);
+      this.newColumn = allocate(8L * m);
+      this.oldInverseColumn = allocate(8L * m);
+      this.product = allocate(8L * m);
+      this.bordered = allocate(8L * m);
+      this.scalars = allocate(8L * 2);
+      this.ticket = allocate(8L);
+      this.firstCoefficients = allocate(8L * m);
+      this.residualVector = allocate(8L * m);
+      zeroAndWait();
+      uploadScaledIdentity();
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
+    }
   }
 
   /** K, m×m row-major by slot. */

@@ -55,10 +55,20 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     this.tolerance = tolerance;
     this.ring = new RingPosition(m);
     this.owned = new OwnedDeviceBuffers(context);
-    this.driftMax = allocate(8L);
-    this.driftHost = context.allocatePinned(8L);
-    this.driftView = driftHost.byteBuffer().asLongBuffer();
-    this.driftEvent = context.createEvent(false);
+    PinnedBuffer host = null;
+    try {
+      this.driftMax = allocate(8L);
+      host = context.allocatePinned(8L);
+      this.driftView = host.byteBuffer().asLongBuffer();
+      this.driftEvent = context.createEvent(false);
+    } catch (RuntimeException | Error e) {
+      owned.close();
+      if (host != null) {
+        host.close();
+      }
+      throw e;
+    }
+    this.driftHost = host;
   }
 
   /** Recomputes the m×m state exactly on the host from K (the stream is idle when this runs). */
@@ -132,6 +142,23 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     owned.close();
     driftHost.close();
     driftEvent.close();
+  }
+
+  /**
+   * For a subclass constructor that failed part-way: waits for the stream, then frees everything as {@link #close()}
+   * does. Failures on the way are added to {@code failure}, which the constructor rethrows.
+   */
+  final void abandon(Throwable failure) {
+    try {
+      stream.synchronize();
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+    try {
+      close();
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   /** Zeroes every buffer allocated so far on the stream, then waits for the stream (constructor step). */

@@ -10,7 +10,9 @@ import org.efcp.cuda.GpuStream;
  * What every GPU direction pipeline (M-FAC: {@link GpuMfacPipelineBase}, GGT: {@link GpuGgtPipeline}) shares: the
  * device, d, the stream, the device buffers it owns, the host-API wrapper around {@link #directionDevice} and the
  * close protocol. A subclass constructor validates its arguments before calling {@code super} (the base touches no
- * device), loads its kernels, then calls {@link #openStream()} and allocates its buffers with {@link #allocate}.
+ * device), loads its kernels, then calls {@link #openStream()} and allocates its buffers with {@link #allocate}; if
+ * one of those steps fails (out of device memory, say) it calls {@link #abandon} and rethrows, so that a pipeline that
+ * was never built holds nothing.
  */
 abstract class GpuPipelineBase implements GpuDirectionPipeline {
   final GpuContext context;
@@ -63,8 +65,11 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
     if (uOut.length != d) {
       throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
     }
-    if (gradientStaging == null) {
-      gradientStaging = allocate(8L * d);
+    if (directionStaging == null) {
+      // Both or neither: a failed second allocation leaves the first to close() and retries it next time.
+      if (gradientStaging == null) {
+        gradientStaging = allocate(8L * d);
+      }
       directionStaging = allocate(8L * d);
     }
     // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
@@ -116,7 +121,35 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
     }
   }
 
-  /** Frees what a subclass holds beside its buffers, after them and before the stream (close's hook). */
+  /**
+   * For a constructor that failed part-way: waits for what it queued, then gives back the buffers, the subclass's
+   * extras and the stream, as {@link #close()} does. Failures on the way are added to {@code failure}, which the
+   * constructor rethrows.
+   */
+  final void abandon(Throwable failure) {
+    closed = true;
+    try {
+      if (stream != null) {
+        stream.synchronize();
+      }
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+    try {
+      owned.close();
+      releaseExtras();
+      if (stream != null) {
+        stream.close();
+      }
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /**
+   * Frees what a subclass holds beside its buffers, after them and before the stream (close's hook; also called by
+   * {@link #abandon}, so it must cope with a constructor that stopped part-way).
+   */
   void releaseExtras() {
   }
 

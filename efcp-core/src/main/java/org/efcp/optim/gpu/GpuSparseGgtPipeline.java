@@ -41,12 +41,17 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
    */
   public GpuSparseGgtPipeline(GpuContext context, int d, int m, int k, double epsilon, double ridge) {
     super(checkArguments(context, d, m, k, epsilon, ridge), d, m, epsilon, ridge);
-    this.dotsKernel = context.module("sparse_mfac").kernel("mfac_dots");
-    this.scatter = context.module("ggt").kernel("ggt_scatter");
-    openStream();
-    this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
-    this.unusedColumn = allocate(8L * m);
-    startState();
+    try {
+      this.dotsKernel = context.module("sparse_mfac").kernel("mfac_dots");
+      this.scatter = context.module("ggt").kernel("ggt_scatter");
+      openStream();
+      this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
+      this.unusedColumn = allocate(8L * m);
+      startState();
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
+    }
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */

@@ -59,13 +59,18 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
    */
   public GpuSparseMfacPipeline(GpuContext context, int d, int m, int k, double damping) {
     super(checkArguments(context, d, m, k, damping), d, m, damping);
-    KernelModule mfac = context.module("sparse_mfac");
-    this.dots = mfac.kernel("mfac_dots");
-    this.scatter = mfac.kernel("mfac_scatter");
+    try {
+      KernelModule mfac = context.module("sparse_mfac");
+      this.dots = mfac.kernel("mfac_dots");
+      this.scatter = mfac.kernel("mfac_scatter");
 
-    openStream();
-    this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
-    startState();
+      openStream();
+      this.topK = new GpuErrorFeedbackTopK(context, d, m, k, this::allocate);
+      startState();
+    } catch (RuntimeException | Error e) {
+      abandon(e);
+      throw e;
+    }
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */

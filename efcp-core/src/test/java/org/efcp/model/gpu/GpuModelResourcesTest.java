@@ -3,10 +3,12 @@ package org.efcp.model.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.stream.Stream;
 
+import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
@@ -24,8 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A GPU model gives back every device buffer, pinned buffer, stream and event it took ({@link GpuContext#usage()}
  * returns to where it was) once it, its blocks and the gatherer are closed, after host-form and device-form gradients
- * at both precisions; a refused upload leaves nothing behind. An executor runs fit after fit in one JVM, so anything
- * kept here would pile up there.
+ * at both precisions; a refused upload leaves nothing behind, and so does running out of device memory in an upload or
+ * a gradient, after which the model still gives the CPU model's gradient. An executor runs fit after fit in one JVM,
+ * so anything kept here would pile up there.
  */
 @Tag("gpu")
 class GpuModelResourcesTest {
@@ -77,5 +80,43 @@ class GpuModelResourcesTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.upload(block));
       assertEquals(open, ctx.usage(), e.getMessage());
     }
+  }
+
+  @ParameterizedTest
+  @MethodSource("models")
+  void runningOutOfDeviceMemoryLeavesNothingBehindAndTheModelWorksAfterwards(DifferentiableModel cpu, int classes,
+      SgemmPrecision precision) {
+    GpuContext ctx = GpuModelFixtures.gpu();
+    Random rnd = new Random(11);
+    DenseBlock big = GpuModelFixtures.randomBlock(200_000, 9, classes, rnd);  // 8.8 MB on the device
+    DenseBlock block = GpuModelFixtures.randomBlock(50_000, 9, classes, rnd);
+    double[] params = GpuModelFixtures.gaussian(cpu.numParameters(), 0.2, rnd);
+    GpuUsage before = ctx.usage();
+    try (GpuModel model = GpuModels.create(ctx, cpu, precision)) {
+      try (DeviceBuffer ballast = leaveFree(ctx, 4L << 20)) {
+        GpuUsage open = ctx.usage();
+        CudaException e = assertThrows(CudaException.class, () -> model.upload(big).close());
+        assertTrue(e.isOutOfMemory(), e.getMessage());
+        assertEquals(open, ctx.usage(), "a failed upload holds nothing");
+      }
+      try (GpuBlock resident = model.upload(block)) {
+        try (DeviceBuffer ballast = leaveFree(ctx, 1L << 20)) {
+          model.addLossAndGradient(resident, params, new double[cpu.numParameters()]);
+        } catch (CudaException e) {
+          assertTrue(e.isOutOfMemory(), e.getMessage());
+        }
+        // TF32 rounds the products' operands to 10 mantissa bits (see GpuMultilayerPerceptronTest).
+        double tolerance = precision == SgemmPrecision.TF32 ? 1e-2 : 1e-4;
+        GpuModelContract.assertMatchesCpu("after running out of memory", cpu, model, block, params, tolerance);
+      }
+    }
+    assertEquals(before, ctx.usage());
+  }
+
+  /** A buffer that takes all of {@code ctx}'s free memory but {@code bytes} (give or take 2 MiB). */
+  private static DeviceBuffer leaveFree(GpuContext ctx, long bytes) {
+    ctx.releaseCachedMemory();
+    long step = 2L << 20;
+    return ctx.allocate(Math.max(step, (ctx.freeMemoryBytes() - bytes) / step * step));
   }
 }

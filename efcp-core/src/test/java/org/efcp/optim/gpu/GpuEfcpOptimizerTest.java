@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 
+import org.efcp.cuda.CudaException;
+import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
 import org.efcp.optim.EfcpOptimizer;
@@ -26,7 +28,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * and the host part is identical), the step results agree, and the GPU optimizer refuses to save, resets to an empty
  * state holding what it held before, and gives back every device buffer, stream and event on close. A second run of
  * the same steps, on pooled memory that still holds the first run's data, repeats it bit for bit, except where sparse
- * M-FAC and sparse GGT add with float64 atomics (to rounding there).
+ * M-FAC and sparse GGT add with float64 atomics (to rounding there). A state too large for the device fails as out of
+ * memory and leaves nothing held, wherever in the construction or the first step the memory runs out (a ballast
+ * leaves 64 MiB of the device free).
  */
 @Tag("gpu")
 class GpuEfcpOptimizerTest {
@@ -101,4 +105,32 @@ class GpuEfcpOptimizerTest {
     }
     return theta;
   }
+
+  @ParameterizedTest
+  @EnumSource(Method.class)
+  void aStateTooLargeForTheDeviceFailsAsOutOfMemoryAndHoldsNothing(Method method) {
+    GpuContext context = GpuPipelineTesting.checkedContext();
+    long free = 64L << 20;
+    // From sizes whose state alone exceeds what is free down to ones that run out at a later allocation, or at the
+    // first step's staging, or fit.
+    // (What one size leaves in the pool's cache goes back to the driver when the next runs out.)
+    int outOfMemory = 0;
+    try (DeviceBuffer ballast = GpuPipelineTesting.leaveFree(context, free)) {
+      GpuUsage before = context.usage();
+      for (long divisor : new long[] {6, 12, 20, 28, 36}) {
+        int d = (int) (free / divisor);
+        OptimizerConfig config = OptimizerConfig.builder(method, TensorLayout.flat(d)).window(4).density(0.01)
+            .build();
+        try (EfcpOptimizer gpu = EfcpOptimizer.onGpu(config, context)) {
+          gpu.step(new double[d], new double[d]);
+        } catch (CudaException e) {
+          assertTrue(e.isOutOfMemory(), e.getMessage());
+          outOfMemory++;
+        }
+        assertEquals(before, context.usage(), method + " at d = " + d);
+      }
+    }
+    assertTrue(outOfMemory > 0, method + ": the largest state fitted in 64 MiB");
+  }
+
 }

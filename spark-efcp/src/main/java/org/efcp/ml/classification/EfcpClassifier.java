@@ -100,7 +100,8 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
       "Hadoop path where the driver checkpoints weights and optimizer state; a fit resumes from it (empty = off)");
   private final Param<String> device = new Param<>(this, "device",
       "where the optimizer (driver) and the partition gradients (tasks) run: auto (each on its GPU when CUDA works "
-          + "there and the method/model has a GPU path, else the CPU), cpu, or gpu (GPU or an error)",
+          + "there, the method/model has a GPU path and its state or rows fit in the GPU's free memory, else the "
+          + "CPU), cpu, or gpu (GPU or an error)",
       ParamValidators.inArray(new String[] {"auto", "cpu", "gpu"}));
   private final Param<String> stepEngine = new Param<>(this, "stepEngine",
       "how partition gradients reach the driver each step: jobs (one Spark job per step), stream (one long-lived "

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.cuda.GpuContext;
 import org.efcp.ml.train.gpu.DeviceGradients;
@@ -70,7 +71,7 @@ public final class EfcpTrainer {
     String fingerprint = fingerprint(plan, summary, model, numPartitions);
 
     OptimizerDevice placement = optimizerDevice(plan, config);
-    EfcpOptimizer optimizer = newOptimizer(config, placement);
+    EfcpOptimizer optimizer = newOptimizer(config, placement, plan.device());
     double[] theta = initial.clone();
     List<StepRecord> records = new ArrayList<>();
     List<Double> history = new ArrayList<>();
@@ -115,7 +116,7 @@ public final class EfcpTrainer {
     PartitionGradient kernel = new PartitionGradient(model, offsets, numRows, plan.seed(), batchSize,
         executorDevice, deviceRows);
     // The CPU is the quiet case: CudaProbe has already said once why there is no GPU.
-    if (placement.gpu()) {
+    if (optimizer.device().equals("gpu")) {
       LOG.info("EFCP optimizer on the GPU ({}); executor gradients: device={}", placement.reason(),
           plan.device().name().toLowerCase(Locale.ROOT));
     } else {
@@ -269,8 +270,31 @@ public final class EfcpTrainer {
     return DevicePreference.CPU;
   }
 
-  private static EfcpOptimizer newOptimizer(OptimizerConfig config, OptimizerDevice placement) {
-    return placement.gpu() ? EfcpOptimizer.onGpu(config, GpuContext.open(0)) : new EfcpOptimizer(config);
+  /**
+   * The driver's optimizer where {@code placement} says. When its state does not fit in GPU 0's free memory,
+   * device=auto falls back to the CPU (one warning) and device=gpu fails with the reason.
+   *
+   * @throws IllegalStateException for device=gpu when the GPU has no room for the optimizer state
+   */
+  static EfcpOptimizer newOptimizer(OptimizerConfig config, OptimizerDevice placement, DevicePreference device) {
+    if (!placement.gpu()) {
+      return new EfcpOptimizer(config);
+    }
+    try {
+      return EfcpOptimizer.onGpu(config, GpuContext.open(0));
+    } catch (CudaException e) {
+      if (!e.isOutOfMemory()) {
+        throw e;
+      }
+      String why = "the " + config.method().cliName() + " optimizer state (d = " + config.dimension() + ") does not fit in "
+          + "GPU 0's free memory (" + e.getMessage() + ")";
+      if (device == DevicePreference.GPU) {
+        throw new IllegalStateException("device: gpu: " + why + "; use device=auto or cpu, or a smaller "
+            + "gradientWindow", e);
+      }
+      LOG.warn("EFCP device=auto: {}; the optimizer runs on the CPU", why);
+      return new EfcpOptimizer(config);
+    }
   }
 
   private static boolean converged(List<Double> history, double tol) {

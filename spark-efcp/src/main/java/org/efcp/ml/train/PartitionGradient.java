@@ -1,6 +1,7 @@
 package org.efcp.ml.train;
 
 import java.io.Serializable;
+import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.cuda.GpuContext;
 import org.efcp.ml.train.gpu.DeviceGradients;
@@ -106,13 +107,12 @@ public final class PartitionGradient implements Serializable {
       if (batchRows == null) {
         continue;
       }
-      if (context != null) {
-        double[] lossWeight = DeviceGradients.addBatch(context, deviceRows.fit(), block.partition(), model,
-            block.rows(), scale, batchRows, theta, gradient);
-        deviceRows.countGpuStep();
+      double[] lossWeight = context == null ? null : gpuBatch(context, block, batchRows, theta, scale, gradient);
+      if (lossWeight != null) {
         loss += lossWeight[0];
         weight += lossWeight[1];
       } else {
+        context = null;
         DenseBlock batch = block.gather(batchRows, scale);
         loss += model.addLossAndGradient(batch, theta, gradient);
         weight += batch.totalWeight();
@@ -120,5 +120,27 @@ public final class PartitionGradient implements Serializable {
       rows += batchRows.length;
     }
     return new BatchTotals(loss, weight, rows);
+  }
+
+  /**
+   * {loss, weight} of the batch computed on {@code context}, added into {@code gradient}; or null, with
+   * {@code gradient} untouched, when device=auto and the partition's rows do not fit in the GPU's free memory: this
+   * task then computes on the CPU ({@link DeviceGradients#outOfMemory}).
+   */
+  private double[] gpuBatch(GpuContext context, TrainingBlock block, int[] batchRows, double[] theta, double[] scale,
+      double[] gradient) {
+    try {
+      double[] lossWeight = DeviceGradients.addBatch(context, deviceRows.fit(), block.partition(), model,
+          block.rows(), scale, batchRows, theta, gradient);
+      deviceRows.countGpuStep();
+      return lossWeight;
+    } catch (CudaException e) {
+      if (!e.isOutOfMemory()) {
+        throw e;
+      }
+      DeviceGradients.outOfMemory(device, deviceRows.fit(), block.partition(), e);
+      gpu = null;
+      return null;
+    }
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
 import org.efcp.ml.TestData;
@@ -21,8 +22,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * device=gpu end to end in a real SparkSession (local[2], so two tasks use the GPU at once): the executors' partition
  * gradients on the GPU over rows kept there across steps, the driver's optimizer on the GPU, the rows freed at the
  * end. The model must be the device=cpu model up to float rounding: both paths compute float32 products with float64
- * sums, in different orders, and the optimizer carries those differences over the fit's steps. On a device host
- * this runs on the GPU; in the normal build it runs on the emulated CUDA driver (the gpu-emulated Surefire run).
+ * sums, in different orders, and the optimizer carries those differences over the fit's steps. A fit gives back every
+ * device buffer, pinned buffer, stream and event it took ({@link GpuContext#usage()}), also when it fails. Where the
+ * GPU has no room (a ballast leaves 64 MiB of it free), device=auto computes on the CPU instead, and device=gpu fails
+ * saying so. On a device host this runs on the GPU; in the normal build it runs on the emulated CUDA driver (the
+ * gpu-emulated Surefire run).
  */
 @Tag("gpu")
 class EfcpGpuFitTest {
@@ -75,6 +79,53 @@ class EfcpGpuFitTest {
         () -> logisticRegression("sparse-mfac", engine).setStepSize(1e300).setDevice("gpu").fit(train));
     assertTrue(e.getMessage().startsWith("EFCP training diverged"), e.getMessage());
     assertEquals(before, GpuContext.open(0).usage(), "what the failed fit held on the GPU");
+  }
+
+  @Test
+  void anOptimizerStateTooLargeForTheGpuRunsOnTheCpuUnderAutoAndIsRefusedUnderGpu() {
+    // The m×m state of dense M-FAC with m = 2048 (K and its Cholesky factor, 2 · 2048² doubles) is 64 MiB.
+    EFCPLogisticRegression lr = logisticRegression("dense-mfac", "jobs").setGradientWindow(2048).setNumEpochs(1);
+    EFCPLogisticRegressionModel cpu = lr.setDevice("cpu").fit(train);
+    GpuContext gpu = GpuContext.open(0);
+    try (DeviceBuffer ballast = leaveFree(gpu, 64L << 20)) {
+      GpuUsage before = gpu.usage();
+      EFCPLogisticRegressionModel auto = lr.setDevice("auto").fit(train);
+      assertEquals("cpu", auto.summary().device(), "the optimizer fell back to the CPU");
+      TestData.assertCloseRelative("auto (GPU gradients, CPU optimizer) vs cpu", TestData.parameters(cpu),
+          TestData.parameters(auto), 1e-4);
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> lr.setDevice("gpu").fit(train));
+      assertTrue(e.getMessage().startsWith("device: gpu: the dense-mfac optimizer state (d = 105) does not fit in "
+          + "GPU 0's free memory"), e.getMessage());
+      assertEquals(before, gpu.usage());
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"jobs", "stream"})
+  void rowsTooLargeForTheGpuAreComputedOnTheCpuUnderAutoAndFailTheFitUnderGpu(String engine) {
+    // Each partition's rows take 4,500 × 2,000 float32 = 36 MB on the GPU: only one of the two fits at a time.
+    Dataset<Row> wide = TestData.gaussianClasses(spark, 9_000, 2_000, 2, 3.0, 3, 4, 2);
+    EFCPLogisticRegression lr = logisticRegression("sparse-mfac", engine).setNumEpochs(1).setBatchSize(3_000);
+    EFCPLogisticRegressionModel cpu = lr.setDevice("cpu").fit(wide);
+    GpuContext gpu = GpuContext.open(0);
+    try (DeviceBuffer ballast = leaveFree(gpu, 64L << 20)) {
+      GpuUsage before = gpu.usage();
+      EFCPLogisticRegressionModel auto = lr.setDevice("auto").fit(wide);
+      assertEquals("gpu", auto.summary().device());
+      TestData.assertCloseRelative(engine + ": auto with a partition on the CPU vs cpu", TestData.parameters(cpu),
+          TestData.parameters(auto), 1e-4);
+      assertEquals(before, gpu.usage(), "what the fit held on the GPU");
+      Exception e = assertThrows(Exception.class, () -> lr.setDevice("gpu").fit(wide));
+      assertTrue(String.valueOf(e.getMessage()).contains("device: gpu: partition "), String.valueOf(e));
+      assertEquals(before, gpu.usage(), "what the failed fit held on the GPU");
+    }
+  }
+
+  /** A buffer that takes all of the GPU's free memory but {@code bytes} (give or take 2 MiB); close it to free it. */
+  private static DeviceBuffer leaveFree(GpuContext gpu, long bytes) {
+    gpu.releaseCachedMemory();
+    long step = 2L << 20;
+    return gpu.allocate(Math.max(step, (gpu.freeMemoryBytes() - bytes) / step * step));
   }
 
   private static EFCPLogisticRegression logisticRegression(String optimizer, String engine) {

@@ -1,5 +1,11 @@
 package org.efcp.ml.train.gpu;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.apache.spark.SparkEnv;
+import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.cuda.GpuContext;
 import org.efcp.model.DenseBlock;
@@ -21,6 +27,8 @@ public final class DeviceGradients {
    */
   static final int FITS_KEPT = 8;
   private static final FitScopedCache<GpuPartitionState> CACHE = new FitScopedCache<>(FITS_KEPT);
+  private static final Logger LOG = LogManager.getLogger(DeviceGradients.class);
+  private static final AtomicBoolean REPORTED_FULL = new AtomicBoolean();
 
   private DeviceGradients() {
   }
@@ -52,6 +60,25 @@ public final class DeviceGradients {
     try (FitScopedCache.Lease<GpuPartitionState> lease =
         CACHE.acquire(fit, partition, () -> new GpuPartitionState(context, model, raw, scale))) {
       return lease.value().addBatch(batchRows, theta, gradient);
+    }
+  }
+
+  /**
+   * A partition's rows did not fit in its task's GPU ({@code e}, an out-of-memory error): frees what this executor
+   * keeps of them; for device=auto the task computes on the CPU instead (logged once per executor).
+   *
+   * @throws IllegalStateException for device=gpu, with the reason
+   */
+  public static void outOfMemory(DevicePreference device, String fit, int partition, CudaException e) {
+    releasePartition(fit, partition);
+    String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
+    String why = "partition " + partition + "'s rows do not fit in executor " + executor + "'s GPU (" + e.getMessage()
+        + ")";
+    if (device == DevicePreference.GPU) {
+      throw new IllegalStateException("device: gpu: " + why + "; use more partitions, or device=auto or cpu", e);
+    }
+    if (REPORTED_FULL.compareAndSet(false, true)) {
+      LOG.warn("EFCP device=auto: {}; computing on the CPU", why);
     }
   }
 
