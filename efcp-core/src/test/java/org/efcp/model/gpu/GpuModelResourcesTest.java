@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
 import java.util.stream.Stream;
@@ -86,6 +87,8 @@ class GpuModelResourcesTest {
   @MethodSource("models")
   void runningOutOfDeviceMemoryLeavesNothingBehindAndTheModelWorksAfterwards(DifferentiableModel cpu, int classes,
       SgemmPrecision precision) {
+    // A ballast that leaves 1 to 4 MiB free is the emulated driver's business; a device's own reserve is not known.
+    assumeTrue(Boolean.getBoolean("efcp.cuda.emulated"), "emulated driver only");
     GpuContext ctx = GpuModelFixtures.gpu();
     Random rnd = new Random(11);
     DenseBlock big = GpuModelFixtures.randomBlock(200_000, 9, classes, rnd);  // 8.8 MB on the device
