@@ -12,9 +12,4 @@ package org.efcp.cuda;
  * @param events open {@link GpuEvent}s
  */
 public record GpuUsage(long deviceBytes, long pinnedBytes, int streams, int events) {
-
-  /** Whether nothing is held. */
-  public boolean isEmpty() {
-    return deviceBytes == 0 && pinnedBytes == 0 && streams == 0 && events == 0;
-  }
 }

@@ -276,7 +276,7 @@ public final class EfcpTrainer {
    *
    * @throws IllegalStateException for device=gpu when the GPU has no room for the optimizer state
    */
-  static EfcpOptimizer newOptimizer(OptimizerConfig config, OptimizerDevice placement, DevicePreference device) {
+  private static EfcpOptimizer newOptimizer(OptimizerConfig config, OptimizerDevice placement, DevicePreference device) {
     if (!placement.gpu()) {
       return new EfcpOptimizer(config);
     }
