@@ -83,7 +83,7 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
     this.pipeline = context == null ? DirectionPipeline.create(config) : null;
     if (context != null) {
       this.gpuContext = context;
-      this.gpuPipeline = GpuPipelines.create(context, config);
+      this.gpuPipeline = newGpuPipeline(context, config);
     }
     this.velocity = config.momentum() > 0 ? new double[config.dimension()] : null;
   }
@@ -101,6 +101,18 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
       throw new IllegalArgumentException("method: " + config.method() + " cannot run on the GPU: " + obstacle);
     }
     return new EfcpOptimizer(config, context);
+  }
+
+  /** A GPU pipeline with its host-API staging in place (steps go through the host API), or nothing held. */
+  private static GpuDirectionPipeline newGpuPipeline(GpuContext context, OptimizerConfig config) {
+    GpuDirectionPipeline p = GpuPipelines.create(context, config);
+    try {
+      p.reserveHostStaging();
+    } catch (RuntimeException | Error e) {
+      p.close();
+      throw e;
+    }
+    return p;
   }
 
   /** One step without metrics; see {@link #step(double[], double[], boolean)}. */
@@ -212,7 +224,8 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
     if (gpuContext != null) {
       checkOpen();
       gpuPipeline.close();
-      gpuPipeline = GpuPipelines.create(gpuContext, config);
+      gpuPipeline = null;  // closed, should the new pipeline not fit
+      gpuPipeline = newGpuPipeline(gpuContext, config);
     } else {
       pipeline.reset();
     }

@@ -24,6 +24,12 @@ public interface GpuDirectionPipeline extends AutoCloseable {
   void direction(double[] g, double[] uOut);
 
   /**
+   * Allocates the device buffers that {@link #direction} stages g and u in now, rather than on its first call, so
+   * that a device without room for them says so at once. Does nothing when they exist.
+   */
+  void reserveHostStaging();
+
+  /**
    * One step on device data, queued on {@link #stream()}; returns without waiting for the device.
    *
    * @param g the raw gradient, d doubles on this device, finite; not modified

@@ -21,7 +21,7 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
   GpuStream stream;
 
   private final OwnedDeviceBuffers owned;
-  /** Host-API staging for g and u, allocated on the first {@link #direction} call. */
+  /** Host-API staging for g and u, allocated by {@link #reserveHostStaging} or the first {@link #direction} call. */
   private DeviceBuffer gradientStaging;
   private DeviceBuffer directionStaging;
   private boolean closed;
@@ -65,6 +65,17 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
     if (uOut.length != d) {
       throw new IllegalArgumentException("uOut: expected length " + d + ", got " + uOut.length);
     }
+    reserveHostStaging();
+    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
+    // pipeline's blocking stream.
+    gradientStaging.copyFrom(g, 0, d, 0);
+    directionDevice(gradientStaging, directionStaging);
+    directionStaging.copyTo(uOut, 0, d, 0);
+  }
+
+  @Override
+  public void reserveHostStaging() {
+    checkOpen();
     if (directionStaging == null) {
       // Both or neither: a failed second allocation leaves the first to close() and retries it next time.
       if (gradientStaging == null) {
@@ -72,11 +83,6 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
       }
       directionStaging = allocate(8L * d);
     }
-    // The synchronous copies run on the legacy default stream, which waits for (and is waited for by) this
-    // pipeline's blocking stream.
-    gradientStaging.copyFrom(g, 0, d, 0);
-    directionDevice(gradientStaging, directionStaging);
-    directionStaging.copyTo(uOut, 0, d, 0);
   }
 
   /**
