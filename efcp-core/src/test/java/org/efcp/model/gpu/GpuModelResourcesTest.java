@@ -10,6 +10,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 import org.efcp.cuda.CudaException;
+import org.efcp.cuda.DeviceBallast;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
@@ -96,14 +97,14 @@ class GpuModelResourcesTest {
     double[] params = GpuModelFixtures.gaussian(cpu.numParameters(), 0.2, rnd);
     GpuUsage before = ctx.usage();
     try (GpuModel model = GpuModels.create(ctx, cpu, precision)) {
-      try (DeviceBuffer ballast = leaveFree(ctx, 4L << 20)) {
+      try (DeviceBuffer ballast = DeviceBallast.leaveFree(ctx, 4L << 20)) {
         GpuUsage open = ctx.usage();
         CudaException e = assertThrows(CudaException.class, () -> model.upload(big).close());
         assertTrue(e.isOutOfMemory(), e.getMessage());
         assertEquals(open, ctx.usage(), "a failed upload holds nothing");
       }
       try (GpuBlock resident = model.upload(block)) {
-        try (DeviceBuffer ballast = leaveFree(ctx, 1L << 20)) {
+        try (DeviceBuffer ballast = DeviceBallast.leaveFree(ctx, 1L << 20)) {
           model.addLossAndGradient(resident, params, new double[cpu.numParameters()]);
         } catch (CudaException e) {
           assertTrue(e.isOutOfMemory(), e.getMessage());
@@ -114,12 +115,5 @@ class GpuModelResourcesTest {
       }
     }
     assertEquals(before, ctx.usage());
-  }
-
-  /** A buffer that takes all of {@code ctx}'s free memory but {@code bytes} (give or take 2 MiB). */
-  private static DeviceBuffer leaveFree(GpuContext ctx, long bytes) {
-    ctx.releaseCachedMemory();
-    long step = 2L << 20;
-    return ctx.allocate(Math.max(step, (ctx.freeMemoryBytes() - bytes) / step * step));
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 
 import org.efcp.cuda.CudaException;
+import org.efcp.cuda.DeviceBallast;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
@@ -115,7 +116,7 @@ class GpuEfcpOptimizerTest {
     // first step's staging, or fit.
     // (What one size leaves in the pool's cache goes back to the driver when the next runs out.)
     int outOfMemory = 0;
-    try (DeviceBuffer ballast = GpuPipelineTesting.leaveFree(context, free)) {
+    try (DeviceBuffer ballast = DeviceBallast.leaveFree(context, free)) {
       GpuUsage before = context.usage();
       for (long divisor : new long[] {6, 12, 20, 28, 36}) {
         int d = (int) (free / divisor);

@@ -27,16 +27,6 @@ final class GpuPipelineTesting {
     return GpuContext.open(0);
   }
 
-  /**
-   * A buffer that takes all of {@code ctx}'s free device memory but {@code bytes} (give or take 2 MiB), after giving
-   * the pool's cache back to the driver; close it to free the device again.
-   */
-  static DeviceBuffer leaveFree(GpuContext ctx, long bytes) {
-    ctx.releaseCachedMemory();
-    long step = 2L << 20;
-    return ctx.allocate(Math.max(step, (ctx.freeMemoryBytes() - bytes) / step * step));
-  }
-
   /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · max_i |expected_i| (a NaN always fails). */
   static void assertClose(int step, double[] expected, double[] actual, double tolerance) {
     assertRelative(step, "u", expected, actual, tolerance, maxAbs(expected));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.cuda.DeviceBallast;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
@@ -87,7 +88,7 @@ class EfcpGpuFitTest {
     EFCPLogisticRegression lr = logisticRegression("dense-mfac", "jobs").setGradientWindow(2048).setNumEpochs(1);
     EFCPLogisticRegressionModel cpu = lr.setDevice("cpu").fit(train);
     GpuContext gpu = GpuContext.open(0);
-    try (DeviceBuffer ballast = leaveFree(gpu, 64L << 20)) {
+    try (DeviceBuffer ballast = DeviceBallast.leaveFree(gpu, 64L << 20)) {
       GpuUsage before = gpu.usage();
       EFCPLogisticRegressionModel auto = lr.setDevice("auto").fit(train);
       assertEquals("cpu", auto.summary().device(), "the optimizer fell back to the CPU");
@@ -108,7 +109,7 @@ class EfcpGpuFitTest {
     EFCPLogisticRegression lr = logisticRegression("sparse-mfac", engine).setNumEpochs(1).setBatchSize(3_000);
     EFCPLogisticRegressionModel cpu = lr.setDevice("cpu").fit(wide);
     GpuContext gpu = GpuContext.open(0);
-    try (DeviceBuffer ballast = leaveFree(gpu, 64L << 20)) {
+    try (DeviceBuffer ballast = DeviceBallast.leaveFree(gpu, 64L << 20)) {
       GpuUsage before = gpu.usage();
       EFCPLogisticRegressionModel auto = lr.setDevice("auto").fit(wide);
       assertEquals("gpu", auto.summary().device());
@@ -119,13 +120,6 @@ class EfcpGpuFitTest {
       assertTrue(String.valueOf(e.getMessage()).contains("device: gpu: partition "), String.valueOf(e));
       assertEquals(before, gpu.usage(), "what the failed fit held on the GPU");
     }
-  }
-
-  /** A buffer that takes all of the GPU's free memory but {@code bytes} (give or take 2 MiB); close it to free it. */
-  private static DeviceBuffer leaveFree(GpuContext gpu, long bytes) {
-    gpu.releaseCachedMemory();
-    long step = 2L << 20;
-    return gpu.allocate(Math.max(step, (gpu.freeMemoryBytes() - bytes) / step * step));
   }
 
   private static EFCPLogisticRegression logisticRegression(String optimizer, String engine) {

@@ -11,8 +11,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
 import org.apache.spark.scheduler.TaskLocality;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -66,20 +64,12 @@ class ExecutorGpuClusterTest {
 
   @Test
   void executorsGetDistinctGpuOrdinalsAndAutoFallsBackToTheCpuModelExactly() {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    List<String> seen = jsc.parallelize(List.of(0, 1, 2, 3, 4, 5, 6, 7), 8).mapPartitions(it -> List.of(
-        SparkEnv.get().executorId() + "=" + TaskDevice.assignedOrdinal(TaskContext.get().resourcesJMap()))
-        .iterator()).collect();
-    Set<String> pairs = new TreeSet<>(seen);
+    Map<String, Set<String>> seen = gpus.askEachExecutor(8, o -> Integer.toString(o));
     Set<String> ordinals = new TreeSet<>();
-    Set<String> executors = new TreeSet<>();
-    for (String p : pairs) {
-      executors.add(p.substring(0, p.indexOf('=')));
-      ordinals.add(p.substring(p.indexOf('=') + 1));
-    }
+    seen.values().forEach(ordinals::addAll);
     assertEquals(Set.of("0", "1"), ordinals, "ordinals seen by tasks: " + seen);
-    assertEquals(2, executors.size(), "executors: " + seen);
-    assertEquals(2, pairs.size(), "each executor keeps one GPU: " + seen);
+    assertEquals(2, seen.size(), "executors: " + seen);
+    seen.forEach((executor, held) -> assertEquals(1, held.size(), "each executor keeps one GPU: " + seen));
 
     Dataset<Row> train = TestData.gaussianClasses(spark, 2_000, 6, 3, 1.2, 41, 42, 2);
     for (String engine : new String[] {"jobs", "stream"}) {

@@ -3,16 +3,11 @@ package org.efcp.ml.train.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -84,31 +79,13 @@ class ExecutorGpuFitClusterTest {
       }
       assertEquals(2, stepExecutors.size(), engine + ": both executors computed steps: " + stepExecutors);
       assertEquals(stepExecutors, releaseExecutors, engine + ": the GPU rows are freed where the steps ran");
-      Map<String, String> held = executorGpuUsage();
+      Map<String, Set<String>> held = gpus.askEachExecutor(12, o -> GpuContext.open(o).usage().toString());
       assertEquals(stepExecutors, held.keySet(), engine + ": every executor was asked");
-      held.forEach((executor, usage) -> assertEquals(new GpuUsage(0, 0, 0, 0).toString(), usage,
+      held.forEach((executor, usage) -> assertEquals(Set.of(new GpuUsage(0, 0, 0, 0).toString()), usage,
           engine + ": what executor " + executor + " still holds on its GPU after the fit"));
     }
     assertEquals("gpu", gpu.summary().device());
     TestData.assertCloseRelative(engine + " on executor GPUs (gpu vs cpu)", TestData.parameters(cpu),
         TestData.parameters(gpu), 1e-4);
-  }
-
-  /**
-   * Each executor's {@link GpuContext#usage()} of its assigned GPU, by executor id; enough short tasks that both
-   * executors (one GPU task slot each) take some.
-   */
-  private static Map<String, String> executorGpuUsage() {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    List<String> seen = jsc.parallelize(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), 12).mapPartitions(it -> {
-      Thread.sleep(50);
-      int ordinal = TaskDevice.assignedOrdinal(TaskContext.get().resourcesJMap());
-      return List.of(SparkEnv.get().executorId() + "=" + GpuContext.open(ordinal).usage()).iterator();
-    }).collect();
-    Map<String, String> byExecutor = new TreeMap<>();
-    for (String s : seen) {
-      byExecutor.put(s.substring(0, s.indexOf('=')), s.substring(s.indexOf('=') + 1));
-    }
-    return byExecutor;
   }
 }

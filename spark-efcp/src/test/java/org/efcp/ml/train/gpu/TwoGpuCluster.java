@@ -4,8 +4,17 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
 import org.apache.spark.sql.SparkSession;
 import org.efcp.ml.cluster.LocalStandaloneCluster;
 
@@ -46,6 +55,28 @@ final class TwoGpuCluster implements AutoCloseable {
       cluster.close();
       throw e;
     }
+  }
+
+  /**
+   * What {@code question} answers in each of {@code tasks} short tasks, given the task's GPU ordinal, gathered by
+   * executor id. The tasks wait 50 ms each, so both executors (one GPU task slot each) take some.
+   */
+  Map<String, Set<String>> askEachExecutor(int tasks, Function<Integer, String> question) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<Integer> indices = new ArrayList<>();
+    for (int i = 0; i < tasks; i++) {
+      indices.add(i);
+    }
+    List<String[]> answers = jsc.parallelize(indices, tasks).mapPartitions(it -> {
+      Thread.sleep(50);
+      int ordinal = TaskDevice.assignedOrdinal(TaskContext.get().resourcesJMap());
+      return List.<String[]>of(new String[] {SparkEnv.get().executorId(), question.call(ordinal)}).iterator();
+    }).collect();
+    Map<String, Set<String>> byExecutor = new TreeMap<>();
+    for (String[] a : answers) {
+      byExecutor.computeIfAbsent(a[0], e -> new TreeSet<>()).add(a[1]);
+    }
+    return byExecutor;
   }
 
   @Override
