@@ -9,11 +9,13 @@ import org.efcp.optim.Method;
 import org.efcp.optim.MfacCholeskyState;
 import org.efcp.optim.MfacPreconditioner;
 import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.PipelineState;
 
 /**
  * {@code efcp bench}: fills the window with synthetic gradients, then times {@code direction} alone over more
- * steps and prints one JSON line. Defaults are the paper's linear probe (sparse-mfac, d = 769,000, m = 1024,
- * k = 1 %, 50 timed steps after m fill steps).
+ * steps, then the export of the pipeline's state and its import into a fresh pipeline (what moving an optimizer
+ * between host and GPU, or checkpointing a GPU optimizer, costs on the host), and prints one JSON line. Defaults
+ * are the paper's linear probe (sparse-mfac, d = 769,000, m = 1024, k = 1 %, 50 timed steps after m fill steps).
  */
 final class BenchCommand {
   static final Set<String> FLAGS = ConfigOptions.flagsWith("d", "fill", "steps");
@@ -107,6 +109,12 @@ final class BenchCommand {
       json.put("window_update_ms", millis(median(windowNanos)))
           .put("full_refactor_ms", millis(median(refactorNanos(mfac.state()))));
     }
+    long start = System.nanoTime();
+    PipelineState state = pipeline.exportState();
+    long exported = System.nanoTime();
+    DirectionPipeline.create(config).importState(state);
+    long imported = System.nanoTime();
+    json.put("state_export_ms", millis(exported - start)).put("state_import_ms", millis(imported - exported));
     return json.put("blas", BLAS.getInstance().getClass().getSimpleName());
   }
 

@@ -68,6 +68,18 @@ public final class DenseWindow extends RingWindow {
     return advance();
   }
 
+  /** Slot {@code slot}'s float32 values, widened. */
+  @Override
+  public DenseVector stored(int slot) {
+    checkSlot(slot);
+    float[] row = rows[slot];
+    double[] v = new double[d];
+    for (int i = 0; i < d; i++) {
+      v[i] = row[i];
+    }
+    return new DenseVector(v);
+  }
+
   @Override
   public void dots(CompressedVector v, double[] out) {
     requireDimension("v", v);

@@ -95,6 +95,28 @@ public final class DiagonalAdagradPreconditioner implements Preconditioner {
     return denominator == 0.0 ? 0.0 : c / denominator;
   }
 
+  /** A copy of the running sum of squares S. */
+  public double[] sumSquares() {
+    return sumSquares.clone();
+  }
+
+  /**
+   * Replaces S.
+   *
+   * @throws IllegalArgumentException if the length is not d or an entry is negative or not finite
+   */
+  public void restore(double[] sumSquares) {
+    if (sumSquares.length != d) {
+      throw new IllegalArgumentException("sumSquares: length must be d = " + d + ", got " + sumSquares.length);
+    }
+    for (int i = 0; i < d; i++) {
+      if (!(sumSquares[i] >= 0) || Double.isInfinite(sumSquares[i])) {
+        throw new IllegalArgumentException("sumSquares: entry " + i + " is " + sumSquares[i]);
+      }
+    }
+    System.arraycopy(sumSquares, 0, this.sumSquares, 0, d);
+  }
+
   /** 8·d bytes: the sum of squares S. */
   @Override
   public long memoryBytes() {

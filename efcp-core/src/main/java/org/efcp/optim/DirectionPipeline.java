@@ -29,12 +29,15 @@ public final class DirectionPipeline implements Serializable {
   /** Null for SGD, which passes g through uncompressed. */
   private final Compressor compressor;
   private final Preconditioner preconditioner;
+  private final Method method;
+  private long steps;
 
   /** SGD only: the copy of g that serves as c (reused every step, so no d-sized allocation per step). */
   private transient double[] gradientCopy;
   private transient CompressedVector lastCompressed;
 
-  private DirectionPipeline(int d, Compressor compressor, Preconditioner preconditioner) {
+  private DirectionPipeline(Method method, int d, Compressor compressor, Preconditioner preconditioner) {
+    this.method = method;
     this.d = d;
     this.compressor = compressor;
     this.preconditioner = preconditioner;
@@ -45,20 +48,23 @@ public final class DirectionPipeline implements Serializable {
     int d = config.dimension();
     int m = config.window();
     return switch (config.method()) {
-      case DENSE_MFAC -> new DirectionPipeline(d, new Float32Compressor(d),
+      case DENSE_MFAC -> new DirectionPipeline(Method.DENSE_MFAC, d, new Float32Compressor(d),
           new MfacPreconditioner(new DenseWindow(m, d), config.damping()));
-      case SPARSE_MFAC -> new DirectionPipeline(d, new ErrorFeedback(new TopKCompressor(d, config.topK()), d),
+      case SPARSE_MFAC -> new DirectionPipeline(Method.SPARSE_MFAC, d,
+          new ErrorFeedback(new TopKCompressor(d, config.topK()), d),
           new MfacPreconditioner(new SparseWindow(m, d, config.topK()), config.damping()));
-      case LOWRANK_MFAC -> new DirectionPipeline(d,
+      case LOWRANK_MFAC -> new DirectionPipeline(Method.LOWRANK_MFAC, d,
           new ErrorFeedback(new LowRankCompressor(config.layout(), config.rank(), config.seed()), d),
           new MfacPreconditioner(new LowRankWindow(m, config.layout(), config.rank()), config.damping()));
-      case DENSE_GGT -> new DirectionPipeline(d, new Float32Compressor(d),
+      case DENSE_GGT -> new DirectionPipeline(Method.DENSE_GGT, d, new Float32Compressor(d),
           new GgtPreconditioner(new DenseWindow(m, d), config.ggtEpsilon(), config.ridge()));
-      case SPARSE_GGT -> new DirectionPipeline(d, new ErrorFeedback(new TopKCompressor(d, config.topK()), d),
+      case SPARSE_GGT -> new DirectionPipeline(Method.SPARSE_GGT, d,
+          new ErrorFeedback(new TopKCompressor(d, config.topK()), d),
           new GgtPreconditioner(new SparseWindow(m, d, config.topK()), config.ggtEpsilon(), config.ridge()));
-      case ADAGRAD_EF -> new DirectionPipeline(d, new ErrorFeedback(new TopKCompressor(d, config.topK()), d),
+      case ADAGRAD_EF -> new DirectionPipeline(Method.ADAGRAD_EF, d,
+          new ErrorFeedback(new TopKCompressor(d, config.topK()), d),
           new DiagonalAdagradPreconditioner(d, config.adagradEpsilon()));
-      case SGD -> new DirectionPipeline(d, null, new IdentityPreconditioner(d));
+      case SGD -> new DirectionPipeline(Method.SGD, d, null, new IdentityPreconditioner(d));
     };
   }
 
@@ -94,6 +100,108 @@ public final class DirectionPipeline implements Serializable {
     }
     preconditioner.update(c, uOut);
     lastCompressed = c;
+    steps++;
+  }
+
+  /** Steps taken since construction or {@link #reset()}. */
+  public long stepCount() {
+    return steps;
+  }
+
+  /** A copy of this pipeline's state (see {@link PipelineState}). */
+  public PipelineState exportState() {
+    double[] error = compressor instanceof ErrorFeedback ef ? ef.error().clone() : null;
+    double[][] warmStart = null;
+    if (compressor instanceof ErrorFeedback ef && ef.inner() instanceof LowRankCompressor lr) {
+      TensorLayout layout = lr.layout();
+      warmStart = new double[layout.numTensors()][];
+      for (int l = 0; l < warmStart.length; l++) {
+        warmStart[l] = layout.isMatrix(l) ? lr.warmStart(l) : null;
+      }
+    }
+    GradientWindow window = null;
+    double[] gram = null;
+    double[] sumSquares = null;
+    if (preconditioner instanceof MfacPreconditioner mfac) {
+      window = mfac.window();
+      gram = mfac.state().gram();
+    } else if (preconditioner instanceof GgtPreconditioner ggt) {
+      window = ggt.window();
+      gram = ggt.gram();
+    } else if (preconditioner instanceof DiagonalAdagradPreconditioner adagrad) {
+      sumSquares = adagrad.sumSquares();
+    }
+    CompressedVector[] slots = null;
+    if (window != null) {
+      slots = new CompressedVector[(int) Math.min(steps, window.capacity())];
+      for (int s = 0; s < slots.length; s++) {
+        slots[s] = window.stored(s);
+      }
+    }
+    return new PipelineState(method, steps, error, slots, gram, sumSquares, warmStart);
+  }
+
+  /**
+   * Takes over {@code state} (exported by a pipeline of the same configuration, on the CPU or a GPU); this pipeline
+   * must not have taken a step. The m×m state is rebuilt from K, so steps continue as the exporting pipeline's would
+   * up to rounding.
+   *
+   * @throws IllegalArgumentException "state: ..." if it belongs to another method or size, or an array does not fit
+   *     (this pipeline is then empty again)
+   * @throws IllegalStateException if this pipeline has taken a step, or K cannot be factored (not positive
+   *     semidefinite; this pipeline is then empty again)
+   */
+  public void importState(PipelineState state) {
+    if (steps != 0) {
+      throw new IllegalStateException("pipeline: can only import into a pipeline that has taken no step, this one "
+          + "took " + steps);
+    }
+    if (state.method() != method) {
+      throw new IllegalArgumentException("state: belongs to method " + state.method() + ", this pipeline runs "
+          + method);
+    }
+    if (state.steps() < 0) {
+      throw new IllegalArgumentException("state: steps must be >= 0, got " + state.steps());
+    }
+    try {
+      if (compressor instanceof ErrorFeedback ef) {
+        ef.restoreError(require(state.error(), "error"));
+        if (ef.inner() instanceof LowRankCompressor lr) {
+          double[][] warmStart = require(state.warmStart(), "warmStart");
+          if (warmStart.length != lr.layout().numTensors()) {
+            throw new IllegalArgumentException("warmStart: " + warmStart.length + " tensors, the layout has "
+                + lr.layout().numTensors());
+          }
+          for (int l = 0; l < warmStart.length; l++) {
+            if (lr.layout().isMatrix(l)) {
+              lr.restoreWarmStart(l, require(warmStart[l], "warmStart of tensor " + l));
+            }
+          }
+        }
+      }
+      if (preconditioner instanceof MfacPreconditioner mfac) {
+        mfac.restore(require(state.slots(), "slots"), state.steps(), require(state.gram(), "gram"));
+      } else if (preconditioner instanceof GgtPreconditioner ggt) {
+        ggt.restore(require(state.slots(), "slots"), state.steps(), require(state.gram(), "gram"));
+      } else if (preconditioner instanceof DiagonalAdagradPreconditioner adagrad) {
+        adagrad.restore(require(state.sumSquares(), "sumSquares"));
+      }
+    } catch (RuntimeException e) {
+      reset();
+      if (e instanceof IllegalArgumentException) {
+        throw new IllegalArgumentException(e.getMessage().startsWith("state: ") ? e.getMessage()
+            : "state: " + e.getMessage(), e);
+      }
+      throw e;
+    }
+    steps = state.steps();
+  }
+
+  private static <T> T require(T part, String name) {
+    if (part == null) {
+      throw new IllegalArgumentException("state: has no " + name);
+    }
+    return part;
   }
 
   /**
@@ -126,6 +234,7 @@ public final class DirectionPipeline implements Serializable {
     }
     preconditioner.reset();
     lastCompressed = null;
+    steps = 0;
   }
 
   private void checkGradient(double[] g) {

@@ -45,8 +45,9 @@ import org.efcp.optim.gpu.GpuPipelines;
  * magic header and format version, so a restored optimizer continues bit-identically.
  *
  * <p>GPU: {@link #onGpu} keeps the direction pipeline's state (error buffer, window, m×m state) on a GPU
- * ({@link GpuPipelines}); clipping, momentum and the θ update stay on the host. Such an optimizer cannot be saved
- * (its state is in device memory) and must be {@link #close() closed} to free the device memory.
+ * ({@link GpuPipelines}); clipping, momentum and the θ update stay on the host. Such an optimizer must be
+ * {@link #close() closed} to free the device memory. {@link #toHost()} and {@link #toGpu} move the state between host
+ * and GPU (up to rounding: the m×m state is rebuilt from K); a GPU optimizer's checkpoint is its host copy's.
  */
 public final class EfcpOptimizer implements Serializable, AutoCloseable {
   private static final long serialVersionUID = 1L;
@@ -113,6 +114,55 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
       throw e;
     }
     return p;
+  }
+
+  /**
+   * This optimizer's state on {@code context}'s GPU, as a new optimizer (this one is unchanged): the same step count,
+   * momentum buffer and pipeline state ({@link DirectionPipeline#exportState}); the m×m state is rebuilt from K, so
+   * steps continue as this optimizer's would up to rounding. A GPU optimizer moves to another GPU the same way.
+   *
+   * @throws IllegalArgumentException if the sizes do not fit the GPU kernels ({@link GpuPipelines#obstacle})
+   * @throws IllegalStateException if this GPU optimizer was closed
+   */
+  public EfcpOptimizer toGpu(GpuContext context) {
+    PipelineState state = exportState();
+    EfcpOptimizer gpu = onGpu(config, context);
+    try {
+      gpu.gpuPipeline.importState(state);
+    } catch (RuntimeException | Error e) {
+      gpu.close();
+      throw e;
+    }
+    gpu.copyStepState(this);
+    return gpu;
+  }
+
+  /**
+   * This optimizer's state on the host, as a new CPU optimizer (this one is unchanged; on the CPU, a copy): the same
+   * step count, momentum buffer and pipeline state, continuing as this one would up to rounding.
+   *
+   * @throws IllegalStateException if this GPU optimizer was closed
+   */
+  public EfcpOptimizer toHost() {
+    EfcpOptimizer host = new EfcpOptimizer(config);
+    host.pipeline.importState(exportState());
+    host.copyStepState(this);
+    return host;
+  }
+
+  private PipelineState exportState() {
+    if (gpuContext != null) {
+      checkOpen();
+      return gpuPipeline.exportState();
+    }
+    return pipeline.exportState();
+  }
+
+  private void copyStepState(EfcpOptimizer from) {
+    if (velocity != null) {
+      System.arraycopy(from.velocity, 0, velocity, 0, velocity.length);
+    }
+    stepCount = from.stepCount;
   }
 
   /** One step without metrics; see {@link #step(double[], double[], boolean)}. */
@@ -237,12 +287,15 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
 
   /**
    * Writes a checkpoint of the whole state to {@code out} (flushed, not closed): a magic header, the format
-   * version and this object in Java serialisation.
+   * version and this object in Java serialisation. A GPU optimizer writes its {@link #toHost()} copy, so every
+   * checkpoint loads as a CPU optimizer ({@link #toGpu} moves it back).
+   *
+   * @throws IllegalStateException if this GPU optimizer was closed
    */
   public void save(OutputStream out) throws IOException {
     if (gpuContext != null) {
-      throw new IllegalStateException("checkpoint: this optimizer's state lives on the GPU and cannot be saved; "
-          + "use device=cpu to checkpoint");
+      toHost().save(out);
+      return;
     }
     DataOutputStream header = new DataOutputStream(out);
     header.write(MAGIC);

@@ -40,6 +40,23 @@ public final class ErrorFeedback implements Compressor {
     return error;
   }
 
+  /**
+   * Replaces ξ (the inner compressor's state is not touched).
+   *
+   * @throws IllegalArgumentException if the length is not d or an entry is not finite
+   */
+  public void restoreError(double[] xi) {
+    if (xi.length != error.length) {
+      throw new IllegalArgumentException("error: length must be d = " + error.length + ", got " + xi.length);
+    }
+    for (int i = 0; i < xi.length; i++) {
+      if (!Double.isFinite(xi[i])) {
+        throw new IllegalArgumentException("error: entry " + i + " is " + xi[i]);
+      }
+    }
+    System.arraycopy(xi, 0, error, 0, xi.length);
+  }
+
   /** a = ξ + g; c = C(a); ξ = a − c. {@code g} (length d) is not modified. */
   @Override
   public CompressedVector compress(double[] g) {

@@ -149,6 +149,36 @@ public final class GgtPreconditioner implements Preconditioner {
     iwork = new int[Math.max(3 + 5 * m, liwork[0])];
   }
 
+  public GradientWindow window() {
+    return window;
+  }
+
+  /** A copy of K, m×m by slot (symmetric, so row- and column-major alike). */
+  public double[] gram() {
+    return gram.clone();
+  }
+
+  /**
+   * Fills an empty preconditioner: the window's slots ({@link GradientWindow#restore}) and K.
+   *
+   * @param slots min(steps, m) vectors by slot
+   * @param steps the inserts they stand for
+   * @param gram K, m×m by slot, symmetric, finite
+   * @throws IllegalArgumentException on a mismatch (the preconditioner is then empty again)
+   */
+  public void restore(CompressedVector[] slots, long steps, double[] gram) {
+    if (gram.length != m * m) {
+      throw new IllegalArgumentException("gram: length must be m*m = " + m * m + ", got " + gram.length);
+    }
+    for (int i = 0; i < gram.length; i++) {
+      if (!Double.isFinite(gram[i])) {
+        throw new IllegalArgumentException("gram: entry " + i + " is " + gram[i]);
+      }
+    }
+    window.restore(slots, steps);
+    System.arraycopy(gram, 0, this.gram, 0, gram.length);
+  }
+
   /** The window's bytes plus the m×m Gram matrix and the m×m eigenvector scratch (16·m² bytes). */
   @Override
   public long memoryBytes() {

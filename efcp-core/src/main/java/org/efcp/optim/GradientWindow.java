@@ -40,6 +40,24 @@ public interface GradientWindow extends Serializable {
   /** {@code acc[i] += sum_j coef[j] * x_j[i]} in float64, slots summed in order 0..m-1; {@code acc.length == d}. */
   void addCombination(double[] coef, double[] acc);
 
+  /**
+   * A copy of the vector in {@code slot} in the form {@link #insert} takes: a {@link DenseVector} (of float32
+   * values), a {@link SparseVector} or a {@link LowRankVector}; a zero vector for an empty slot.
+   *
+   * @throws IllegalArgumentException if {@code slot} is not in [0, m)
+   */
+  CompressedVector stored(int slot);
+
+  /**
+   * Fills an empty window: {@code slots[s]} goes into slot s (as {@link #insert} stores it), then the window counts
+   * {@code insertCount} inserts, so that the next one writes slot {@code insertCount mod m}.
+   *
+   * @param slots min(insertCount, m) vectors, by slot
+   * @throws IllegalArgumentException if the window is not empty, the number of vectors is not min(insertCount, m),
+   *     or a vector does not fit the window
+   */
+  void restore(CompressedVector[] slots, long insertCount);
+
   /** Persistent state bytes of the stored vectors. */
   long memoryBytes();
 

@@ -86,6 +86,34 @@ public final class LowRankCompressor implements Compressor {
     return toRowMajor(q[l], layout.cols(l));
   }
 
+  /**
+   * Replaces the warm-start Q of matrix tensor {@code l}.
+   *
+   * @param rowMajor (cols × rank) row-major, finite
+   * @throws IllegalArgumentException if tensor l is 1-D, the length is not cols·rank or an entry is not finite
+   */
+  public void restoreWarmStart(int l, double[] rowMajor) {
+    if (!layout.isMatrix(l)) {
+      throw new IllegalArgumentException("l: tensor " + l + " is 1-D and has no Q");
+    }
+    int cols = layout.cols(l);
+    if (rowMajor.length != cols * rank) {
+      throw new IllegalArgumentException("warmStart: tensor " + l + " takes cols*rank = " + cols * rank
+          + " values, got " + rowMajor.length);
+    }
+    for (int i = 0; i < rowMajor.length; i++) {
+      if (!Double.isFinite(rowMajor[i])) {
+        throw new IllegalArgumentException("warmStart: tensor " + l + " entry " + i + " is " + rowMajor[i]);
+      }
+    }
+    double[] ql = q[l];
+    for (int r = 0; r < cols; r++) {
+      for (int j = 0; j < rank; j++) {
+        ql[j * cols + r] = rowMajor[r * rank + j];
+      }
+    }
+  }
+
   /** Compresses {@code a} (length d) tensor by tensor and advances every warm-start Q. */
   @Override
   public LowRankVector compress(double[] a) {

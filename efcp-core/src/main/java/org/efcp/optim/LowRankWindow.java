@@ -85,6 +85,39 @@ public final class LowRankWindow extends RingWindow {
     return advance();
   }
 
+  /** Slot {@code slot}'s factors (row-major P and Q per matrix tensor) and raw 1-D tensors. */
+  @Override
+  public LowRankVector stored(int slot) {
+    checkSlot(slot);
+    int tensors = layout.numTensors();
+    double[][] p = new double[tensors][];
+    double[][] q = new double[tensors][];
+    double[][] raw = new double[tensors][];
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        p[l] = loadColumns(pAll[l], layout.rows(l), slot);
+        q[l] = loadColumns(qAll[l], layout.cols(l), slot);
+      } else {
+        int size = layout.size(l);
+        raw[l] = Arrays.copyOfRange(rawAll[l], slot * size, (slot + 1) * size);
+      }
+    }
+    return new LowRankVector(layout, rank, p, q, raw);
+  }
+
+  /** The row-major (n × rank) factor stored as columns slot·rank … of the column-major {@code all}. */
+  private double[] loadColumns(double[] all, int n, int slot) {
+    double[] x = new double[n * rank];
+    int base = slot * rank * n;
+    for (int j = 0; j < rank; j++) {
+      int cj = base + j * n;
+      for (int r = 0; r < n; r++) {
+        x[r * rank + j] = all[cj + r];
+      }
+    }
+    return x;
+  }
+
   /** Writes the row-major (n × rank) {@code x} as columns slot·rank … of the column-major {@code all}. */
   private void storeColumns(double[] x, int n, double[] all, int slot) {
     int base = slot * rank * n;

@@ -498,6 +498,44 @@ public final class MfacCholeskyState implements Serializable {
     lastCheckError = 0.0;
   }
 
+  /** A copy of K, m×m row-major by slot. */
+  public double[] gram() {
+    double[] out = new double[m * m];
+    for (int j = 0; j < m; j++) {
+      System.arraycopy(dots[j], 0, out, j * m, m);
+    }
+    return out;
+  }
+
+  /**
+   * Takes over the state of a window with Gram matrix {@code gram} whose oldest slot is {@code head}, and factors
+   * it from scratch ({@link #factorFromScratch}); the counters start at zero.
+   *
+   * @param gram K, m×m row-major by slot, symmetric, finite
+   * @param head the oldest slot (t mod m after t inserts)
+   * @throws IllegalArgumentException if a length or head is out of range, or an entry is not finite
+   */
+  public void restore(double[] gram, int head) {
+    if (gram.length != m * m) {
+      throw new IllegalArgumentException("gram: length must be m*m = " + m * m + ", got " + gram.length);
+    }
+    if (head < 0 || head >= m) {
+      throw new IllegalArgumentException("head: must be in [0, " + m + "), got " + head);
+    }
+    for (int i = 0; i < gram.length; i++) {
+      if (!Double.isFinite(gram[i])) {
+        throw new IllegalArgumentException("gram: entry " + i + " is " + gram[i]);
+      }
+    }
+    for (int j = 0; j < m; j++) {
+      System.arraycopy(gram, j * m, dots[j], 0, m);
+    }
+    this.head = head;
+    refactorFromScratch();
+    refreshCount = 0;
+    lastCheckError = 0.0;
+  }
+
   /** The factor storage itself, for tests that corrupt it on purpose. */
   double[][] factorForTesting() {
     return factor;

@@ -88,6 +88,25 @@ public final class MfacPreconditioner implements Preconditioner {
     c.addTo(out, 1.0 / damping);
   }
 
+  /**
+   * Fills an empty preconditioner: the window's slots ({@link GradientWindow#restore}) and K, whose factor is then
+   * rebuilt from scratch.
+   *
+   * @param slots min(steps, m) vectors by slot
+   * @param steps the inserts they stand for
+   * @param gram K, m×m row-major by slot
+   * @throws IllegalArgumentException on a mismatch (the preconditioner is then empty again)
+   */
+  public void restore(CompressedVector[] slots, long steps, double[] gram) {
+    window.restore(slots, steps);
+    try {
+      state.restore(gram, window.nextSlot());
+    } catch (RuntimeException e) {
+      reset();
+      throw e;
+    }
+  }
+
   /** Window storage plus the m×m state. */
   @Override
   public long memoryBytes() {

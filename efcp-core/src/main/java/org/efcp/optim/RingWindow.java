@@ -46,6 +46,33 @@ abstract class RingWindow implements GradientWindow {
     return inserted;
   }
 
+  @Override
+  public final void restore(CompressedVector[] slots, long insertCount) {
+    if (inserted != 0) {
+      throw new IllegalArgumentException("window: must be empty to restore, holds " + inserted + " inserts");
+    }
+    if (insertCount < 0 || slots.length != Math.min(insertCount, m)) {
+      throw new IllegalArgumentException("slots: " + insertCount + " inserts fill min(" + insertCount + ", " + m
+          + ") slots, got " + slots.length + " vectors");
+    }
+    try {
+      for (CompressedVector v : slots) {
+        insert(v);
+      }
+    } catch (RuntimeException e) {
+      reset();
+      throw e;
+    }
+    inserted = insertCount;
+  }
+
+  /** Throws IllegalArgumentException unless {@code slot} is in [0, m). */
+  protected final void checkSlot(int slot) {
+    if (slot < 0 || slot >= m) {
+      throw new IllegalArgumentException("slot: must be in [0, " + m + "), got " + slot);
+    }
+  }
+
   /** Records that {@link #nextSlot()} now holds the newest vector; returns that slot. */
   protected final int advance() {
     int slot = nextSlot();

@@ -105,6 +105,22 @@ public final class SparseWindow extends RingWindow {
     return advance();
   }
 
+  /** Slot {@code slot}'s entries, indices ascending (none for an empty slot). */
+  @Override
+  public SparseVector stored(int slot) {
+    checkSlot(slot);
+    int nnz = sizes[slot];
+    int[] indices = new int[nnz];
+    char[] low = lows[slot];
+    int[] starts = blockStarts[slot];
+    for (int b = 0; b < blocks; b++) {
+      for (int q = starts[b], end = starts[b + 1]; q < end; q++) {
+        indices[q] = (b << BLOCK_BITS) | low[q];
+      }
+    }
+    return new SparseVector(d, indices, Arrays.copyOf(values[slot], nnz));
+  }
+
   /**
    * {@code out[j] = <x_j, v>} in float64. A {@link SparseVector} is marked in a support bitmap and each slot sums
    * only its entries whose index is in v's support; a {@link DenseVector} (or any other vector, made dense) is

@@ -81,6 +81,8 @@ class BenchCommandTest {
     assertTrue((Double) json.get("window_update_ms") >= 0, json.toString());
     assertTrue((Double) json.get("full_refactor_ms") >= 0, json.toString());
     assertTrue((Double) json.get("state_bytes") > 0, json.toString());
+    assertTrue((Double) json.get("state_export_ms") >= 0, json.toString());
+    assertTrue((Double) json.get("state_import_ms") >= 0, json.toString());
   }
 
   @Test

@@ -6,6 +6,9 @@ import static org.efcp.optim.gpu.KernelGrid.blocks;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
+import org.efcp.optim.SparseVector;
 
 /**
  * Diagonal AdaGrad with error feedback on one GPU (error feedback ∘ Top-k, then S += c², u = c / (sqrt(S) + ε) on
@@ -70,6 +73,29 @@ public final class GpuAdagradEfPipeline extends GpuPipelineBase {
   @Override
   public long stepCount() {
     return steps;
+  }
+
+  /** ξ and S; waits for queued work. */
+  @Override
+  public PipelineState exportState() {
+    checkOpen();
+    return new PipelineState(Method.ADAGRAD_EF, steps, topK.error(), null, null, sumSquares(), null);
+  }
+
+  /** Checks {@code imported} whole, then uploads ξ and S. */
+  @Override
+  public void importState(PipelineState imported) {
+    checkImport(imported, Method.ADAGRAD_EF);
+    double[] xi = statePart(imported.error(), "error", d);
+    double[] s = statePart(imported.sumSquares(), "sumSquares", d);
+    for (int i = 0; i < d; i++) {
+      if (s[i] < 0) {
+        throw new IllegalArgumentException("state: sumSquares entry " + i + " is " + s[i]);
+      }
+    }
+    topK.upload(xi, new SparseVector[0]);
+    sumSquares.copyFrom(s, 0, d, 0);
+    steps = imported.steps();
   }
 
   /** The error buffer ξ after the last step (downloads it; waits for the step). */

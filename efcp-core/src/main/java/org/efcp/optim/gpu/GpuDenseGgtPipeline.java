@@ -6,6 +6,9 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 
 /**
  * Dense GGT on one GPU (round g to float32, no error feedback, then GGT over a dense float32 window, learning rate
@@ -64,6 +67,27 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
   @Override
   void combine(DeviceBuffer u, int slot, int filled) {
     window.combine(stream, filled, coefficients, slot, 1.0 / epsilon, u);
+  }
+
+  @Override
+  Method method() {
+    return Method.DENSE_GGT;
+  }
+
+  @Override
+  CompressedVector storedSlot(int slot) {
+    return window.stored(slot);
+  }
+
+  /** None: dense GGT has no error feedback. */
+  @Override
+  double[] exportError() {
+    return null;
+  }
+
+  @Override
+  void importWindow(PipelineState imported, CompressedVector[] slots) {
+    window.upload(window.checkSlots(slots));
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */

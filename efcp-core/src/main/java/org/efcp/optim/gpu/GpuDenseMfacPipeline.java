@@ -1,9 +1,11 @@
 package org.efcp.optim.gpu;
 
 import java.util.Objects;
-
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 
 /**
  * The dense M-FAC direction step (round g to float32, no error feedback, then M-FAC over a dense float32 window,
@@ -94,6 +96,21 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
     state.update();
     state.queueDriftReadBack();
     window.combine(stream, filled, state.coefficients(), slot, invDamping, u);
+  }
+
+  @Override
+  Method method() {
+    return Method.DENSE_MFAC;
+  }
+
+  @Override
+  CompressedVector storedSlot(int slot) {
+    return window.stored(slot);
+  }
+
+  @Override
+  void importWindow(PipelineState imported, CompressedVector[] slots) {
+    window.upload(window.checkSlots(slots));
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */

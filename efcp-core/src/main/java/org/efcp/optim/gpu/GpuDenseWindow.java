@@ -10,6 +10,8 @@ import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.DenseVector;
 
 /**
  * The float32 dense window of dense M-FAC ({@link GpuDenseMfacPipeline}) and dense GGT ({@link GpuDenseGgtPipeline})
@@ -98,6 +100,49 @@ final class GpuDenseWindow {
     float[] out = new float[d];
     window.copyTo(out, 0, d, 4L * slot * ld);
     return out;
+  }
+
+  /** Row {@code slot} widened, as the CPU's window returns it; downloads it. */
+  DenseVector stored(int slot) {
+    float[] row = row(slot);
+    double[] v = new double[d];
+    for (int i = 0; i < d; i++) {
+      v[i] = row[i];
+    }
+    return new DenseVector(v);
+  }
+
+  /**
+   * The rows of an imported window as float32: each vector a {@link DenseVector} of dimension d with finite values
+   * (stored as float32, as an insert stores them).
+   *
+   * @throws IllegalArgumentException "state: slot s ..." otherwise
+   */
+  float[][] checkSlots(CompressedVector[] slots) {
+    float[][] rows = new float[slots.length][];
+    for (int s = 0; s < slots.length; s++) {
+      if (!(slots[s] instanceof DenseVector v) || v.dimension() != d) {
+        throw new IllegalArgumentException("state: slot " + s + " must be a dense vector of dimension " + d + ", got "
+            + slots[s].getClass().getSimpleName() + " of dimension " + slots[s].dimension());
+      }
+      double[] values = v.values();
+      float[] row = new float[d];
+      for (int i = 0; i < d; i++) {
+        row[i] = (float) values[i];
+        if (!Float.isFinite(row[i])) {
+          throw new IllegalArgumentException("state: slot " + s + " entry " + i + " is " + values[i]);
+        }
+      }
+      rows[s] = row;
+    }
+    return rows;
+  }
+
+  /** Uploads rows 0 … rows.length − 1 (checked by {@link #checkSlots}); the padding stays zero. */
+  void upload(float[][] rows) {
+    for (int s = 0; s < rows.length; s++) {
+      window.copyFrom(rows[s], 0, d, 4L * s * ld);
+    }
   }
 
   private static int chunkCount(int d) {

@@ -2,6 +2,7 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuStream;
+import org.efcp.optim.PipelineState;
 
 /**
  * A {@code DirectionPipeline} (error feedback ∘ compression → preconditioning, learning rate 1) whose state lives
@@ -43,6 +44,25 @@ public interface GpuDirectionPipeline extends AutoCloseable {
 
   /** Steps taken so far. */
   long stepCount();
+
+  /**
+   * A host copy of this pipeline's state, waiting for queued work: ξ, the window's slots and K, AdaGrad's S or the
+   * low-rank warm starts, as the CPU pipeline of the same configuration would hold them after the same steps (the
+   * window and ξ bitwise where the CPU's are, K to rounding).
+   */
+  PipelineState exportState();
+
+  /**
+   * Takes over {@code state} (exported by a CPU or GPU pipeline of the same configuration); this pipeline must not
+   * have taken a step. The m×m state is rebuilt exactly on the host from K, so steps continue as the exporting
+   * pipeline's would, up to rounding.
+   *
+   * @throws IllegalArgumentException "state: ..." if it belongs to another method or size, or an array does not fit,
+   *     checked before the device is touched
+   * @throws IllegalStateException if this pipeline has taken a step or is closed, or if K cannot be factored (not
+   *     positive semidefinite, so no window can have produced it; the pipeline is then unusable: close it)
+   */
+  void importState(PipelineState state);
 
   /** Device bytes this pipeline holds. */
   long memoryBytes();

@@ -9,6 +9,8 @@ import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.SparseVector;
 
 /**
  * Error feedback and exact Top-k on the device into a sparse window, for sparse M-FAC ({@link GpuSparseMfacPipeline})
@@ -134,6 +136,43 @@ final class GpuErrorFeedbackTopK {
     float[] out = new float[k];
     windowValues.copyTo(out, 0, k, 4L * slot * k);
     return out;
+  }
+
+  /** Window slot {@code slot} as the CPU's window stores it; downloads it (waits for the step). */
+  SparseVector stored(int slot) {
+    return new SparseVector(d, indices(slot), values(slot));
+  }
+
+  /**
+   * The vectors of an imported window, each a {@link SparseVector} of dimension d with exactly k entries (what the
+   * selection writes).
+   *
+   * @throws IllegalArgumentException "state: slot s ..." otherwise
+   */
+  SparseVector[] checkSlots(CompressedVector[] slots) {
+    SparseVector[] out = new SparseVector[slots.length];
+    for (int s = 0; s < slots.length; s++) {
+      if (!(slots[s] instanceof SparseVector v) || v.dimension() != d || v.nnz() != k) {
+        throw new IllegalArgumentException("state: slot " + s + " must be a sparse vector of dimension " + d
+            + " with k = " + k + " entries, got " + describe(slots[s]));
+      }
+      out[s] = v;
+    }
+    return out;
+  }
+
+  private static String describe(CompressedVector v) {
+    return v instanceof SparseVector sv ? "dimension " + sv.dimension() + " with " + sv.nnz() + " entries"
+        : v.getClass().getSimpleName() + " of dimension " + v.dimension();
+  }
+
+  /** Uploads ξ (d doubles) and the window's first {@code slots.length} slots (checked by {@link #checkSlots}). */
+  void upload(double[] xi, SparseVector[] slots) {
+    error.copyFrom(xi, 0, d, 0);
+    for (int s = 0; s < slots.length; s++) {
+      windowIndices.copyFrom(slots[s].indices(), 0, k, 4L * s * k);
+      windowValues.copyFrom(slots[s].values(), 0, k, 4L * s * k);
+    }
   }
 
   /** ξ after the last step; downloads it (waits for the step). */

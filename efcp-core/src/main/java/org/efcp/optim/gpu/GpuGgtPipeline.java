@@ -5,6 +5,9 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 
 /**
  * The GGT direction step (algorithms doc §4, §13 "GGT ridge"; the CPU {@code GgtPreconditioner}) resident on one
@@ -121,6 +124,46 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
 
   /** Queues u = x_slot/ε − Σ_{j < filled} coefficients_j x_j into {@code u} (exactly d doubles). */
   abstract void combine(DeviceBuffer u, int slot, int filled);
+
+  /** ξ (sparse), the window's slots and K; waits for queued work. */
+  @Override
+  public final PipelineState exportState() {
+    checkOpen();
+    stream.synchronize();
+    double[] k = new double[m * m];
+    gram.copyTo(k, 0, m * m, 0);
+    CompressedVector[] slots = new CompressedVector[ring.stored()];
+    for (int s = 0; s < slots.length; s++) {
+      slots[s] = storedSlot(s);
+    }
+    return new PipelineState(method(), ring.steps(), exportError(), slots, k, null, null);
+  }
+
+  /** Checks {@code imported} whole, then uploads the window ({@link #importWindow}) and K. */
+  @Override
+  public final void importState(PipelineState imported) {
+    checkImport(imported, method());
+    double[] k = statePart(imported.gram(), "gram", (long) m * m);
+    CompressedVector[] slots = stateSlots(imported, m);
+    importWindow(imported, slots);
+    gram.copyFrom(k, 0, m * m, 0);
+    ring.restore(imported.steps());
+  }
+
+  /** The method this pipeline runs. */
+  abstract Method method();
+
+  /** A host copy of window slot {@code slot}, in the CPU window's form (the stream is idle when this runs). */
+  abstract CompressedVector storedSlot(int slot);
+
+  /** A host copy of ξ, or null without error feedback (the stream is idle when this runs). */
+  abstract double[] exportError();
+
+  /**
+   * Checks ξ (where there is one) and the vectors in {@code slots}, throwing IllegalArgumentException "state: ..."
+   * before the device is touched, then uploads them.
+   */
+  abstract void importWindow(PipelineState imported, CompressedVector[] slots);
 
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
   int lastSweeps() {

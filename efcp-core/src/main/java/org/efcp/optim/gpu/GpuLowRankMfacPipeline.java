@@ -9,7 +9,11 @@ import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
+import org.efcp.optim.CompressedVector;
 import org.efcp.optim.LowRankCompressor;
+import org.efcp.optim.LowRankVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 import org.efcp.optim.TensorLayout;
 
 /**
@@ -253,12 +257,94 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     }
   }
 
+  @Override
+  Method method() {
+    return Method.LOWRANK_MFAC;
+  }
+
+  @Override
+  CompressedVector storedSlot(int slot) {
+    double[][] p = new double[tensors][];
+    double[][] q = new double[tensors][];
+    double[][] raw = new double[tensors][];
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        p[l] = download(windowP[l], layout.rows(l) * rank, slot);
+        q[l] = download(windowQ[l], layout.cols(l) * rank, slot);
+      } else {
+        raw[l] = download(windowRaw[l], layout.size(l), slot);
+      }
+    }
+    return new LowRankVector(layout, rank, p, q, raw);
+  }
+
+  /** With ξ and the warm-start Qs. */
+  @Override
+  PipelineState exportExtras(PipelineState base) {
+    double[][] warmStart = new double[tensors][];
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        warmStart[l] = download(warmQ[l], layout.cols(l) * rank, 0);
+      }
+    }
+    return new PipelineState(base.method(), base.steps(), download(error, d, 0), base.slots(), base.gram(), null,
+        warmStart);
+  }
+
+  @Override
+  void importWindow(PipelineState imported, CompressedVector[] slots) {
+    double[] xi = statePart(imported.error(), "error", d);
+    double[][] warmStart = imported.warmStart();
+    if (warmStart == null || warmStart.length != tensors) {
+      throw new IllegalArgumentException("state: warmStart must hold one entry per tensor (" + tensors + ")");
+    }
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        statePart(warmStart[l], "warmStart of tensor " + l, (long) layout.cols(l) * rank);
+      }
+    }
+    LowRankVector[] vectors = new LowRankVector[slots.length];
+    for (int s = 0; s < slots.length; s++) {
+      if (!(slots[s] instanceof LowRankVector v) || !v.layout().equals(layout) || v.rank() != rank) {
+        throw new IllegalArgumentException("state: slot " + s + " must be a low-rank vector of layout " + layout
+            + " and rank " + rank);
+      }
+      vectors[s] = v;
+    }
+    error.copyFrom(xi, 0, d, 0);
+    for (int l = 0; l < tensors; l++) {
+      if (layout.isMatrix(l)) {
+        warmQ[l].copyFrom(warmStart[l], 0, layout.cols(l) * rank, 0);
+      }
+    }
+    for (int s = 0; s < vectors.length; s++) {
+      for (int l = 0; l < tensors; l++) {
+        if (layout.isMatrix(l)) {
+          upload(windowP[l], vectors[s].p(l), s);
+          upload(windowQ[l], vectors[s].q(l), s);
+        } else {
+          upload(windowRaw[l], vectors[s].raw(l), s);
+        }
+      }
+    }
+  }
+
+  /** Slot {@code slot} of a window buffer whose slots hold {@code n} doubles each, downloaded. */
+  private static double[] download(DeviceBuffer window, int n, int slot) {
+    double[] out = new double[n];
+    window.copyTo(out, 0, n, 8L * slot * n);
+    return out;
+  }
+
+  /** {@code values} into slot {@code slot} of a window buffer whose slots hold values.length doubles each. */
+  private static void upload(DeviceBuffer window, double[] values, int slot) {
+    window.copyFrom(values, 0, values.length, 8L * slot * values.length);
+  }
+
   /** The error buffer ξ after the last step (downloads it; waits for the step); 0 on the 1-D tensors. */
   public double[] errorBuffer() {
     checkOpen();
-    double[] out = new double[d];
-    error.copyTo(out, 0, d, 0);
-    return out;
+    return download(error, d, 0);
   }
 
   /** P of matrix tensor {@code l} from the last step (rows × ρ, row-major, as {@code LowRankVector.p}); downloads it. */
@@ -276,10 +362,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     if (l < 0 || l >= tensors || !layout.isMatrix(l)) {
       throw new IllegalArgumentException("l: " + l + " is not a matrix tensor of " + layout);
     }
-    int slot = state.ring.lastSlot();
-    double[] out = new double[n * rank];
-    window[l].copyTo(out, 0, n * rank, 8L * slot * n * rank);
-    return out;
+    return download(window[l], n * rank, state.ring.lastSlot());
   }
 
   /** Uploads §13's Q0 of every matrix tensor into its warm start (after the buffers were zeroed). */

@@ -98,6 +98,11 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
     return c;
   }
 
+  @Override
+  DeviceBuffer gram() {
+    return gram;
+  }
+
   /** w = (⟨x_j, x⟩)_j, m doubles, written by the pipeline before {@link #update()} (0 for unfilled slots). */
   DeviceBuffer newDots() {
     return newDots;

@@ -99,7 +99,7 @@ final class GpuMfacState extends GpuMfacStateBase {
     }
   }
 
-  /** K, m×m row-major by slot. */
+  @Override
   DeviceBuffer gram() {
     return gram;
   }

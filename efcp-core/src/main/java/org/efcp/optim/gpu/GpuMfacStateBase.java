@@ -74,6 +74,30 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   /** Recomputes the m×m state exactly on the host from K (the stream is idle when this runs). */
   abstract void rebuildOnHost();
 
+  /** K, m×m row-major by slot. */
+  abstract DeviceBuffer gram();
+
+  /** A host copy of K; waits for queued work. */
+  double[] downloadGram() {
+    stream.synchronize();
+    double[] out = new double[m * m];
+    gram().copyTo(out, 0, m * m, 0);
+    return out;
+  }
+
+  /**
+   * Makes an unused state stand after {@code steps} steps with Gram matrix {@code gram} (m×m row-major by slot,
+   * checked by the caller): uploads K and rebuilds the rest exactly on the host; the counters start at zero.
+   */
+  void restore(double[] gram, long steps) {
+    stream.synchronize();
+    gram().copyFrom(gram, 0, m * m, 0);
+    ring.restore(steps);
+    refresh();
+    refreshes = 0;
+    lastDrift = 0;
+  }
+
   /** The running drift maximum the kernels fold into (8 bytes). */
   DeviceBuffer driftMax() {
     return driftMax;

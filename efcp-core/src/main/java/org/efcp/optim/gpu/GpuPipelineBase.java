@@ -5,6 +5,9 @@ import java.util.Objects;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 
 /**
  * What every GPU direction pipeline (M-FAC: {@link GpuMfacPipelineBase}, GGT: {@link GpuGgtPipeline}) shares: the
@@ -181,6 +184,71 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
       throw new IllegalArgumentException(name + ": must hold d = " + d + " doubles (" + 8L * d + " bytes), has "
           + b.bytes() + " bytes");
     }
+  }
+
+  /**
+   * What every {@link #importState} checks first: this pipeline is open and has taken no step, and {@code state}
+   * belongs to {@code method} with steps ≥ 0.
+   *
+   * @throws IllegalArgumentException "state: ..." on a mismatch
+   * @throws IllegalStateException if this pipeline is closed or has taken a step
+   */
+  final void checkImport(PipelineState state, Method method) {
+    checkOpen();
+    if (stepCount() != 0) {
+      throw new IllegalStateException("pipeline: can only import into a pipeline that has taken no step, this one "
+          + "took " + stepCount());
+    }
+    if (state.method() != method) {
+      throw new IllegalArgumentException("state: belongs to method " + state.method() + ", this pipeline runs "
+          + method);
+    }
+    if (state.steps() < 0) {
+      throw new IllegalArgumentException("state: steps must be >= 0, got " + state.steps());
+    }
+  }
+
+  /**
+   * {@code part} of an imported state, checked for presence and length.
+   *
+   * @throws IllegalArgumentException "state: has no NAME" or "state: NAME must hold LENGTH values, got ..."
+   */
+  static double[] statePart(double[] part, String name, long length) {
+    if (part == null) {
+      throw new IllegalArgumentException("state: has no " + name);
+    }
+    if (part.length != length) {
+      throw new IllegalArgumentException("state: " + name + " must hold " + length + " values, got " + part.length);
+    }
+    for (int i = 0; i < part.length; i++) {
+      if (!Double.isFinite(part[i])) {
+        throw new IllegalArgumentException("state: " + name + " entry " + i + " is " + part[i]);
+      }
+    }
+    return part;
+  }
+
+  /**
+   * The window slots of an imported state: min(steps, m) of them.
+   *
+   * @throws IllegalArgumentException "state: ..." when they are missing or their number is wrong
+   */
+  static CompressedVector[] stateSlots(PipelineState state, int m) {
+    CompressedVector[] slots = state.slots();
+    if (slots == null) {
+      throw new IllegalArgumentException("state: has no slots");
+    }
+    long expected = Math.min(state.steps(), m);
+    if (slots.length != expected) {
+      throw new IllegalArgumentException("state: " + state.steps() + " steps fill " + expected + " slots, got "
+          + slots.length + " vectors");
+    }
+    for (int s = 0; s < slots.length; s++) {
+      if (slots[s] == null) {
+        throw new IllegalArgumentException("state: slot " + s + " is null");
+      }
+    }
+    return slots;
   }
 
   /** Throws IllegalStateException once the pipeline is closed. */

@@ -2,6 +2,8 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 
 /**
  * Plain SGD's direction on one GPU: u = g, no compression and no preconditioning (the CPU {@code DirectionPipeline}
@@ -36,5 +38,18 @@ public final class GpuSgdPipeline extends GpuPipelineBase {
   @Override
   public long stepCount() {
     return steps;
+  }
+
+  /** Nothing but the step count: SGD keeps no state. */
+  @Override
+  public PipelineState exportState() {
+    checkOpen();
+    return new PipelineState(Method.SGD, steps, null, null, null, null, null);
+  }
+
+  @Override
+  public void importState(PipelineState imported) {
+    checkImport(imported, Method.SGD);
+    steps = imported.steps();
   }
 }

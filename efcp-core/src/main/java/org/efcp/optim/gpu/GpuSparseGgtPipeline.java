@@ -5,6 +5,9 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
+import org.efcp.optim.CompressedVector;
+import org.efcp.optim.Method;
+import org.efcp.optim.PipelineState;
 
 /**
  * Sparse GGT on one GPU (error feedback ∘ Top-k, then GGT over a sparse window, learning rate 1): the same contract
@@ -79,6 +82,27 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
     u.zero(stream);
     scatter.launch(stream, filled, 1, THREADS, 1, 0, topK.windowIndices(), topK.windowValues(), topK.k(),
         coefficients, slot, 1.0 / epsilon, u, topK.supportBits(), topK.supportValues());
+  }
+
+  @Override
+  Method method() {
+    return Method.SPARSE_GGT;
+  }
+
+  @Override
+  CompressedVector storedSlot(int slot) {
+    return topK.stored(slot);
+  }
+
+  @Override
+  double[] exportError() {
+    return topK.error();
+  }
+
+  @Override
+  void importWindow(PipelineState imported, CompressedVector[] slots) {
+    double[] xi = statePart(imported.error(), "error", d);
+    topK.upload(xi, topK.checkSlots(slots));
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */

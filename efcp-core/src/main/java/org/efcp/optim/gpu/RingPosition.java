@@ -42,6 +42,14 @@ final class RingPosition {
     return (int) Math.min(steps, m);
   }
 
+  /** Makes an unused ring stand after {@code steps} steps (a state import; steps ≥ 0, checked by the caller). */
+  void restore(long steps) {
+    if (this.steps != 0) {
+      throw new IllegalStateException("ring: already took " + this.steps + " steps");
+    }
+    this.steps = steps;
+  }
+
   /** Ends the current step. */
   void advance() {
     steps++;

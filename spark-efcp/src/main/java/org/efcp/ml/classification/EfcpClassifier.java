@@ -27,7 +27,7 @@ import org.efcp.ml.train.TrainingResult;
 import org.efcp.ml.util.PendingUid;
 import org.efcp.optim.LearningRateSchedule;
 import org.efcp.optim.Method;
-import org.efcp.ml.train.EfcpTrainer;
+import org.efcp.optim.gpu.OptimizerDevice;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.TensorLayout;
 
@@ -401,16 +401,15 @@ public abstract class EfcpClassifier<E extends EfcpClassifier<E, M>, M extends E
 
   /**
    * Checks {@code device=gpu} before any job: the driver must have a working GPU, the optimizer's sizes must fit the
-   * GPU kernels (GGT: window ≤ 128), and checkpoints must be off (the optimizer state then lives on the GPU). Whether the executors' GPUs work is only
-   * known in their tasks (a task without one fails the fit with the reason).
+   * GPU kernels (GGT: window ≤ 128). Whether the executors' GPUs work is only known in their tasks (a task without
+   * one fails the fit with the reason).
    */
   protected void checkDevice() {
     if (!"gpu".equals(getDevice())) {
       return;
     }
     try {
-      EfcpTrainer.optimizerDevice(DevicePreference.GPU, !getCheckpointDir().isEmpty(), Method.fromName(getOptimizer()),
-          getGradientWindow(), getRank());
+      OptimizerDevice.choose(DevicePreference.GPU, Method.fromName(getOptimizer()), getGradientWindow(), getRank());
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

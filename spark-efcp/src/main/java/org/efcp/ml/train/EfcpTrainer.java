@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.efcp.cuda.CudaException;
@@ -35,9 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EfcpTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(EfcpTrainer.class);
-  /** The message that refuses device=gpu together with checkpoints. */
-  public static final String CHECKPOINT_ON_GPU = "device: gpu keeps the optimizer state on the GPU, where "
-      + "checkpointDir cannot save it; clear checkpointDir or use device=auto or cpu";
 
   private EfcpTrainer() {}
 
@@ -70,7 +68,8 @@ public final class EfcpTrainer {
     long[] offsets = summary.partitionOffsets();
     String fingerprint = fingerprint(plan, summary, model, numPartitions);
 
-    OptimizerDevice placement = optimizerDevice(plan, config);
+    OptimizerDevice placement = OptimizerDevice.choose(plan.device(), config.method(), config.window(),
+        config.rank());
     EfcpOptimizer optimizer = newOptimizer(config, placement, plan.device());
     double[] theta = initial.clone();
     List<StepRecord> records = new ArrayList<>();
@@ -83,8 +82,7 @@ public final class EfcpTrainer {
     if (plan.checkpointing()) {
       TrainingCheckpoint c = TrainingCheckpoint.latest(plan.checkpointDir(), fingerprint, jsc.hadoopConfiguration());
       if (c != null) {
-        optimizer.close();
-        optimizer = c.optimizer();
+        optimizer = resume(optimizer, c.optimizer(), plan.device());
         theta = c.theta.clone();
         records.addAll(c.records);
         for (double h : c.objectiveHistory) {
@@ -230,32 +228,6 @@ public final class EfcpTrainer {
   }
 
   /**
-   * Where the driver's optimizer runs: {@link OptimizerDevice#choose}, except that checkpoints need the state on the
-   * host (auto then picks the CPU; gpu is refused by the estimators before any job, and here again).
-   */
-  static OptimizerDevice optimizerDevice(TrainingPlan plan, OptimizerConfig config) {
-    return optimizerDevice(plan.device(), plan.checkpointing(), config.method(), config.window(), config.rank());
-  }
-
-  /**
-   * Where the driver's optimizer runs for {@code device}, whether checkpoints are written, and the optimizer's method,
-   * window (0 = the method's default) and low-rank rank; the estimators ask it for {@code device=gpu} before any job.
-   *
-   * @throws IllegalArgumentException {@link #CHECKPOINT_ON_GPU} for gpu with checkpoints
-   * @throws IllegalStateException for gpu when the driver has no working GPU or the sizes do not fit the kernels
-   */
-  public static OptimizerDevice optimizerDevice(DevicePreference device, boolean checkpointing, Method method,
-      int window, int rank) {
-    if (checkpointing) {
-      if (device == DevicePreference.GPU) {
-        throw new IllegalArgumentException(CHECKPOINT_ON_GPU);
-      }
-      return new OptimizerDevice(false, "checkpoints keep the optimizer state on the host");
-    }
-    return OptimizerDevice.choose(device, method, window, rank);
-  }
-
-  /**
    * Where tasks compute gradients: the plan's device, or the CPU for a model without a GPU gradient (refused for
    * device=gpu).
    */
@@ -280,8 +252,32 @@ public final class EfcpTrainer {
     if (!placement.gpu()) {
       return new EfcpOptimizer(config);
     }
+    return onGpuOr(config, device, () -> EfcpOptimizer.onGpu(config, GpuContext.open(0)),
+        () -> new EfcpOptimizer(config));
+  }
+
+  /**
+   * The optimizer a fit resumes with: the checkpoint's {@code restored} state (on the host) where {@code fresh} runs,
+   * so a fit checkpointed on a GPU may resume on the CPU and the other way round. {@code fresh} is closed first, to
+   * make room on the GPU.
+   */
+  private static EfcpOptimizer resume(EfcpOptimizer fresh, EfcpOptimizer restored, DevicePreference device) {
+    boolean gpu = fresh.device().equals("gpu");
+    fresh.close();
+    return gpu ? onGpuOr(restored.config(), device, () -> restored.toGpu(GpuContext.open(0)), () -> restored)
+        : restored;
+  }
+
+  /**
+   * The optimizer {@code onGpu} builds on GPU 0. When its state does not fit in the GPU's free memory, device=auto
+   * takes {@code onHost}'s instead (one warning) and device=gpu fails with the reason.
+   *
+   * @throws IllegalStateException for device=gpu when the GPU has no room for the optimizer state
+   */
+  private static EfcpOptimizer onGpuOr(OptimizerConfig config, DevicePreference device,
+      Supplier<EfcpOptimizer> onGpu, Supplier<EfcpOptimizer> onHost) {
     try {
-      return EfcpOptimizer.onGpu(config, GpuContext.open(0));
+      return onGpu.get();
     } catch (CudaException e) {
       if (!e.isOutOfMemory()) {
         throw e;
@@ -293,7 +289,7 @@ public final class EfcpTrainer {
             + "gradientWindow", e);
       }
       LOG.warn("EFCP device=auto: {}; the optimizer runs on the CPU", why);
-      return new EfcpOptimizer(config);
+      return onHost.get();
     }
   }
 

@@ -15,7 +15,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.efcp.ml.TestData;
 import org.efcp.ml.train.StepRecord;
-import org.efcp.ml.train.TrainingListener;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,22 +37,6 @@ class EfcpCheckpointResumeTest {
 
   private static EFCPLogisticRegression estimator() {
     return new EFCPLogisticRegression().setNumEpochs(4).setBatchSize(200).setMomentum(0.5).setSeed(7);
-  }
-
-  /** A crash in the driver after {@code step} steps. */
-  private static final class CrashAfter implements TrainingListener {
-    private final long step;
-
-    CrashAfter(long step) {
-      this.step = step;
-    }
-
-    @Override
-    public void onStep(StepRecord record) {
-      if (record.step() == step) {
-        throw new IllegalStateException("simulated driver crash after step " + step);
-      }
-    }
   }
 
   @Test

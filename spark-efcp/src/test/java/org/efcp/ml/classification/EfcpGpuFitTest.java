@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -26,8 +28,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * sums, in different orders, and the optimizer carries those differences over the fit's steps. A fit gives back every
  * device buffer, pinned buffer, stream and event it took ({@link GpuContext#usage()}), also when it fails. Where the
  * GPU has no room (a ballast leaves 64 MiB of it free), device=auto computes on the CPU instead, and device=gpu fails
- * saying so. On a device host this runs on the GPU; in the normal build it runs on the emulated CUDA driver (the
- * gpu-emulated Surefire run).
+ * saying so. A fit checkpointed with its optimizer on one device resumes on either. On a device host this runs on the
+ * GPU; in the normal build it runs on the emulated CUDA driver (the gpu-emulated Surefire run).
  */
 @Tag("gpu")
 class EfcpGpuFitTest {
@@ -120,6 +122,30 @@ class EfcpGpuFitTest {
       assertTrue(String.valueOf(e.getMessage()).contains("device: gpu: partition "), String.valueOf(e));
       assertEquals(before, gpu.usage(), "what the failed fit held on the GPU");
     }
+  }
+
+  @ParameterizedTest(name = "checkpointed on {0}, resumed on {1}")
+  @CsvSource({"gpu, gpu", "gpu, cpu", "cpu, gpu"})
+  void aFitCheckpointedOnOneDeviceResumesOnEitherWithTheModelOfAnUninterruptedFit(String first, String second,
+      @TempDir Path dir) {
+    EFCPLogisticRegressionModel reference = logisticRegression("sparse-mfac", "jobs").setDevice("gpu").fit(train);
+    String checkpoints = dir.toString();
+    GpuUsage before = GpuContext.open(0).usage();
+    IllegalStateException crash = assertThrows(IllegalStateException.class,
+        () -> logisticRegression("sparse-mfac", "jobs").setDevice(first).setCheckpointDir(checkpoints)
+            .setCheckpointInterval(8).addListener(new CrashAfter(10)).fit(train));
+    assertTrue(crash.getMessage().contains("simulated"), crash.getMessage());
+    assertEquals(before, GpuContext.open(0).usage(), "what the crashed fit held on the GPU");
+
+    EFCPLogisticRegressionModel resumed = logisticRegression("sparse-mfac", "jobs").setDevice(second)
+        .setCheckpointDir(checkpoints).setCheckpointInterval(8).fit(train);
+    assertEquals(before, GpuContext.open(0).usage(), "what the resumed fit held on the GPU");
+    assertEquals(8, resumed.summary().resumedFromStep());
+    assertEquals(second, resumed.summary().device());
+    assertEquals(reference.summary().totalIterations(), resumed.summary().totalIterations());
+    // The resumed optimizer rebuilds its m×m state from K, and GPU and CPU round differently: close, not equal.
+    TestData.assertCloseRelative("resumed vs uninterrupted", TestData.parameters(reference),
+        TestData.parameters(resumed), 1e-4);
   }
 
   private static EFCPLogisticRegression logisticRegression(String optimizer, String engine) {

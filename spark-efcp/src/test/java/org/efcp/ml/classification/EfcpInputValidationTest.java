@@ -254,12 +254,6 @@ class EfcpInputValidationTest {
   }
 
   @Test
-  void gpuWithCheckpointsFailsBeforeAnyJob() {
-    assertRejected(logisticRegression().setOptimizer("sparse-mfac").setDevice("gpu").setCheckpointDir("/tmp/x"),
-        data(rows -> { }), "device: gpu", "checkpointDir", true);
-  }
-
-  @Test
   void gpuWithAWindowTheGpuKernelsDoNotTakeFailsBeforeAnyJob() {
     assertRejected(perceptron().setOptimizer("dense-ggt").setGradientWindow(200).setDevice("gpu"), data(rows -> { }),
         "device: gpu cannot run DENSE_GGT: the GPU GGT eigen step takes m <= 128, got m = 200", "auto or cpu", true);
