@@ -1,7 +1,6 @@
 package org.efcp.ml.train;
 
 import java.io.Serializable;
-import org.efcp.cuda.CudaException;
 import org.efcp.cuda.DevicePreference;
 import org.efcp.cuda.GpuContext;
 import org.efcp.ml.train.gpu.DeviceGradients;
@@ -124,23 +123,18 @@ public final class PartitionGradient implements Serializable {
 
   /**
    * {loss, weight} of the batch computed on {@code context}, added into {@code gradient}; or null, with
-   * {@code gradient} untouched, when device=auto and the partition's rows do not fit in the GPU's free memory: this
-   * task then computes on the CPU ({@link DeviceGradients#outOfMemory}).
+   * {@code gradient} untouched, when device=auto and the partition's rows do not fit in the GPU's memory: this task
+   * then computes on the CPU ({@link DeviceGradients#addBatch}).
    */
   private double[] gpuBatch(GpuContext context, TrainingBlock block, int[] batchRows, double[] theta, double[] scale,
       double[] gradient) {
-    try {
-      double[] lossWeight = DeviceGradients.addBatch(context, deviceRows.fit(), block.partition(), model,
-          block.rows(), scale, batchRows, theta, gradient);
-      deviceRows.countGpuStep();
-      return lossWeight;
-    } catch (CudaException e) {
-      if (!e.isOutOfMemory()) {
-        throw e;
-      }
-      DeviceGradients.outOfMemory(device, deviceRows.fit(), block.partition(), e);
+    double[] lossWeight = DeviceGradients.addBatch(context, device, deviceRows.fit(), block.partition(), model,
+        block.rows(), scale, batchRows, theta, gradient);
+    if (lossWeight == null) {
       gpu = null;
-      return null;
+    } else {
+      deviceRows.countGpuStep();
     }
+    return lossWeight;
   }
 }

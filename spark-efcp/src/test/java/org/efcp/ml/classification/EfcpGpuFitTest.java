@@ -13,6 +13,7 @@ import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
 import org.efcp.ml.TestData;
+import org.efcp.ml.train.gpu.DeviceGradients;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -113,8 +114,11 @@ class EfcpGpuFitTest {
     GpuContext gpu = GpuContext.open(0);
     try (DeviceBuffer ballast = DeviceBallast.leaveFree(gpu, 64L << 20)) {
       GpuUsage before = gpu.usage();
+      long refused = DeviceGradients.refusedUploads();
       EFCPLogisticRegressionModel auto = lr.setDevice("auto").fit(wide);
       assertEquals("gpu", auto.summary().device());
+      // The partition that did not fit is tried once per fit, not at each of its 3 steps (a new task each under jobs).
+      assertEquals(1, DeviceGradients.refusedUploads() - refused, "uploads refused for lack of memory");
       TestData.assertCloseRelative(engine + ": auto with a partition on the CPU vs cpu", TestData.parameters(cpu),
           TestData.parameters(auto), 1e-4);
       assertEquals(before, gpu.usage(), "what the fit held on the GPU");
