@@ -10,6 +10,7 @@ import org.efcp.cuda.GpuEvent;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
+import org.efcp.optim.PipelineState;
 import org.efcp.optim.TensorLayout;
 
 /**
@@ -35,6 +36,8 @@ import org.efcp.optim.TensorLayout;
  *   {@link GpuDenseGgtPipeline}) at the paper's GGT window m = {@value #GGT_M}, ε = 1e-5, ridge 1e-6: api=device and
  *   api=device_pipelined as above, and {@code gpu_sparse_ggt_eigen} / {@code gpu_dense_ggt_eigen}, the one-block
  *   Jacobi eigen step alone (each run synchronised) with its sweep count;</li>
+ *   <li>{@code gpu_sparse_mfac_state_export} and {@code gpu_sparse_mfac_state_import}: a filled sparse M-FAC
+ *   pipeline's state copied to the host, and a fresh pipeline given it (what a GPU checkpoint and a resume cost);</li>
  *   <li>{@code cpu_sparse_ggt_step} and {@code cpu_dense_ggt_step}: the CPU {@link DirectionPipeline} at the same
  *   sizes.</li>
  * </ul>
@@ -82,6 +85,7 @@ public final class GpuStepBench {
     try (GpuDenseGgtPipeline dense = new GpuDenseGgtPipeline(ctx, D, GGT_M, GGT_EPSILON, GGT_RIDGE)) {
       benchGgt("dense_ggt", dense, ctx, device, gradients, timed);
     }
+    benchStateTransfer(ctx, device, gradients, damping);
     if (cpuTimed > 0) {
       benchCpu(gradients, damping, cpuTimed);
       benchCpuGgt(Method.SPARSE_GGT, "cpu_sparse_ggt_step", gradients, cpuTimed);
@@ -172,6 +176,37 @@ public final class GpuStepBench {
       double[] uHost = new double[D];
       double[] hostMs = millisEach(hostSteps, i -> p.direction(gradients[i % gradients.length], uHost));
       print("gpu_sparse_mfac_step", "host", device, damping, hostMs, p.refreshCount(), "");
+    }
+  }
+
+  /**
+   * gpu_sparse_mfac_state_export (a filled pipeline's state copied to the host) and gpu_sparse_mfac_state_import (a
+   * fresh pipeline built and given that state, K inverted on the host): what a GPU checkpoint and a resume on the GPU
+   * cost. Runs after the other GPU benches, and a failure only prints its error, so it cannot cost them their lines.
+   */
+  private static void benchStateTransfer(GpuContext ctx, String device, double[][] gradients, double damping) {
+    int runs = 3;
+    PipelineState[] state = new PipelineState[1];
+    try (GpuSparseMfacPipeline p = new GpuSparseMfacPipeline(ctx, D, M, K, damping);
+        DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
+      steps.queuedMillis(p, M);
+      double[] exportMs = millisEach(runs, i -> state[0] = p.exportState());
+      double[] importMs = millisEach(runs, i -> {
+        try (GpuSparseMfacPipeline q = new GpuSparseMfacPipeline(ctx, D, M, K, damping)) {
+          q.importState(state[0]);
+          q.stream().synchronize();
+        }
+      });
+      String shape = String.format(Locale.ROOT, "\"device\":\"%s\",\"d\":%d,\"m\":%d,\"k\":%d,\"runs\":%d", device,
+          D, M, K, runs);
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_sparse_mfac_state_export\",%s,\"median_ms\":%.2f,\"max_ms\":%.2f}", shape,
+          quantile(exportMs, 0.5), quantile(exportMs, 1.0)));
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"gpu_sparse_mfac_state_import\",%s,\"median_ms\":%.2f,\"max_ms\":%.2f}", shape,
+          quantile(importMs, 0.5), quantile(importMs, 1.0)));
+    } catch (RuntimeException e) {
+      System.err.println("GpuStepBench: the state transfer bench failed: " + e);
     }
   }
 
