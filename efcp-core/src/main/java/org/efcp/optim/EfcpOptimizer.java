@@ -10,6 +10,7 @@ import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.OutputStream;
+import java.io.Serial;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
@@ -293,10 +294,6 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
    * @throws IllegalStateException if this GPU optimizer was closed
    */
   public void save(OutputStream out) throws IOException {
-    if (gpuContext != null) {
-      toHost().save(out);
-      return;
-    }
     DataOutputStream header = new DataOutputStream(out);
     header.write(MAGIC);
     header.writeInt(FORMAT_VERSION);
@@ -304,6 +301,17 @@ public final class EfcpOptimizer implements Serializable, AutoCloseable {
     ObjectOutputStream oos = new ObjectOutputStream(out);
     oos.writeObject(this);
     oos.flush();
+  }
+
+  /**
+   * Java serialisation writes a GPU optimizer as its {@link #toHost()} copy (the state is in device memory), so it
+   * reads back as a CPU optimizer; a CPU optimizer writes itself.
+   *
+   * @throws IllegalStateException if this GPU optimizer was closed
+   */
+  @Serial
+  private Object writeReplace() {
+    return gpuContext != null ? toHost() : this;
   }
 
   /**

@@ -177,8 +177,8 @@ public final class EfcpTrainer {
           }
           if (plan.checkpointing() && optimizer.stepCount() % plan.checkpointInterval() == 0) {
             double[] h = history.stream().mapToDouble(Double::doubleValue).toArray();
-            new TrainingCheckpoint(fingerprint, optimizer.stepCount(), epoch, (int) s + 1, theta, optimizer,
-                epochLoss, epochWeight, h, records).write(plan.checkpointDir(), jsc.hadoopConfiguration());
+            new TrainingCheckpoint(fingerprint, optimizer.stepCount(), epoch, (int) s + 1, theta, epochLoss,
+                epochWeight, h, records).write(plan.checkpointDir(), jsc.hadoopConfiguration(), optimizer);
           }
         }
         double objective = epochLoss / epochWeight;

@@ -1,7 +1,5 @@
 package org.efcp.ml.train;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -29,13 +27,14 @@ import org.efcp.optim.EfcpOptimizer;
  * <p>Files are {@code efcp-checkpoint-<step>.bin} in the checkpoint directory (any Hadoop file system), written
  * to a temporary name and renamed, so a reader sees a whole checkpoint or none; older ones are deleted after a
  * newer one is in place. The content is a magic header, a format version and Java serialisation restricted by
- * a filter to this project's and java.* classes.
+ * a filter to this project's and java.* classes: this object, then the optimizer.
  */
 final class TrainingCheckpoint implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private static final byte[] MAGIC = {'E', 'F', 'C', 'P', 'C', 'K', 'P', '\n'};
-  private static final int FORMAT_VERSION = 1;
+  /** 2: the optimizer follows the checkpoint object in the stream (1 held it as a byte array, at most 2 GB). */
+  private static final int FORMAT_VERSION = 2;
   private static final String PREFIX = "efcp-checkpoint-";
   private static final String SUFFIX = ".bin";
   private static final ObjectInputFilter FILTER = ObjectInputFilter.Config.createFilter(
@@ -47,37 +46,37 @@ final class TrainingCheckpoint implements Serializable {
   final int epoch;
   final int nextStepInEpoch;
   final double[] theta;
-  final byte[] optimizerState;
   final double epochLoss;
   final double epochWeight;
   final double[] objectiveHistory;
   final ArrayList<StepRecord> records;
+  /** The optimizer read back with this checkpoint (on the host); null in one about to be written. */
+  private transient EfcpOptimizer optimizer;
 
   TrainingCheckpoint(String fingerprint, long nextStep, int epoch, int nextStepInEpoch, double[] theta,
-      EfcpOptimizer optimizer, double epochLoss, double epochWeight, double[] objectiveHistory,
-      List<StepRecord> records) {
+      double epochLoss, double epochWeight, double[] objectiveHistory, List<StepRecord> records) {
     this.fingerprint = fingerprint;
     this.nextStep = nextStep;
     this.epoch = epoch;
     this.nextStepInEpoch = nextStepInEpoch;
     this.theta = theta.clone();
-    this.optimizerState = optimizerBytes(optimizer);
     this.epochLoss = epochLoss;
     this.epochWeight = epochWeight;
     this.objectiveHistory = objectiveHistory.clone();
     this.records = new ArrayList<>(records);
   }
 
+  /** The optimizer state this checkpoint was read with, on the host ({@link #latest}). */
   EfcpOptimizer optimizer() {
-    try {
-      return EfcpOptimizer.load(new ByteArrayInputStream(optimizerState));
-    } catch (IOException e) {
-      throw new UncheckedIOException("checkpointDir: unreadable optimizer state", e);
-    }
+    return optimizer;
   }
 
-  /** Writes this checkpoint atomically into {@code dir} and deletes older ones. */
-  void write(String dir, Configuration conf) {
+  /**
+   * Writes this checkpoint and {@code optimizer}'s state (a GPU optimizer's host copy) atomically into {@code dir}
+   * and deletes older ones. The state is streamed into the file, so it may exceed a Java array (dense M-FAC at the
+   * linear-probe size holds 3.15 GB).
+   */
+  void write(String dir, Configuration conf, EfcpOptimizer optimizer) {
     Path root = new Path(dir);
     try {
       FileSystem fs = root.getFileSystem(conf);
@@ -88,6 +87,7 @@ final class TrainingCheckpoint implements Serializable {
         out.writeInt(FORMAT_VERSION);
         ObjectOutputStream oos = new ObjectOutputStream(out);
         oos.writeObject(this);
+        oos.writeObject(optimizer);
         oos.flush();
       }
       Path target = new Path(root, String.format("%s%015d%s", PREFIX, nextStep, SUFFIX));
@@ -148,7 +148,9 @@ final class TrainingCheckpoint implements Serializable {
         ObjectInputStream ois = new ObjectInputStream(in);
         ois.setObjectInputFilter(FILTER);
         c = (TrainingCheckpoint) ois.readObject();
-      } catch (ClassNotFoundException | ClassCastException | java.io.InvalidClassException e) {
+        c.optimizer = (EfcpOptimizer) ois.readObject();
+      } catch (ClassNotFoundException | ClassCastException | java.io.InvalidClassException
+          | java.io.EOFException e) {
         throw new IllegalArgumentException("checkpointDir '" + dir + "': unreadable checkpoint "
             + newest.getPath().getName() + ": " + e.getMessage(), e);
       }
@@ -171,13 +173,4 @@ final class TrainingCheckpoint implements Serializable {
     }
   }
 
-  private static byte[] optimizerBytes(EfcpOptimizer optimizer) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try {
-      optimizer.save(bytes);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
 }
