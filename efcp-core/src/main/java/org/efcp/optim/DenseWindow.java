@@ -51,6 +51,8 @@ public final class DenseWindow extends RingWindow {
       for (int i = 0; i < d; i++) {
         row[i] = (float) v[i];
       }
+    } else if (c instanceof Float32Vector fv) {
+      System.arraycopy(fv.values(), 0, row, 0, d);
     } else if (c instanceof SparseVector sv) {
       Arrays.fill(row, 0f);
       int[] idx = sv.indices();
@@ -68,16 +70,11 @@ public final class DenseWindow extends RingWindow {
     return advance();
   }
 
-  /** Slot {@code slot}'s float32 values, widened. */
+  /** A copy of slot {@code slot}'s float32 values. */
   @Override
-  public DenseVector stored(int slot) {
+  public Float32Vector stored(int slot) {
     checkSlot(slot);
-    float[] row = rows[slot];
-    double[] v = new double[d];
-    for (int i = 0; i < d; i++) {
-      v[i] = row[i];
-    }
-    return new DenseVector(v);
+    return new Float32Vector(rows[slot].clone());
   }
 
   @Override

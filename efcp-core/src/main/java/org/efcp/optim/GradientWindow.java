@@ -41,8 +41,8 @@ public interface GradientWindow extends Serializable {
   void addCombination(double[] coef, double[] acc);
 
   /**
-   * A copy of the vector in {@code slot} in the form {@link #insert} takes: a {@link DenseVector} (of float32
-   * values), a {@link SparseVector} or a {@link LowRankVector}; a zero vector for an empty slot.
+   * A copy of the vector in {@code slot} in the form {@link #insert} takes: a {@link Float32Vector}, a
+   * {@link SparseVector} or a {@link LowRankVector}; a zero vector for an empty slot.
    *
    * @throws IllegalArgumentException if {@code slot} is not in [0, m)
    */

@@ -11,7 +11,7 @@ package org.efcp.optim;
  * @param error the error buffer ξ (d doubles), or null for the methods without error feedback (dense M-FAC, dense
  *     GGT, SGD)
  * @param slots the window's vectors by slot, {@code min(t, m)} of them ({@link SparseVector} with k ascending
- *     indices, {@link DenseVector} of float32 values, or {@link LowRankVector}), or null without a window
+ *     indices, {@link Float32Vector}, or {@link LowRankVector}), or null without a window
  * @param gram K = (⟨x_i, x_j⟩), m×m row-major by slot (symmetric), or null without a window
  * @param sumSquares AdaGrad's running sum of squares S (d doubles), or null for the other methods
  * @param warmStart per tensor the low-rank compressor's warm-start Q (cols × rank, row-major; null for 1-D

@@ -278,7 +278,7 @@ class PipelineStateTest {
           CompressedVector[] slots = s.slots().clone();
           slots[M - 1] = slots[M - 1] instanceof SparseVector
               ? new SparseVector(D + 1, new int[] {D}, new float[] {1f})
-              : new DenseVector(new double[D + 1]);
+              : new Float32Vector(new float[D + 1]);
           return new PipelineState(s.method(), s.steps(), s.error(), slots, s.gram(), s.sumSquares(),
               s.warmStart());
         }));
@@ -406,7 +406,7 @@ class PipelineStateTest {
       for (CompressedVector slot : state.slots()) {
         assertEquals(D, slot.dimension());
         switch (method) {
-          case DENSE_MFAC, DENSE_GGT -> assertInstanceOf(DenseVector.class, slot);
+          case DENSE_MFAC, DENSE_GGT -> assertInstanceOf(Float32Vector.class, slot);
           case SPARSE_MFAC, SPARSE_GGT -> assertInstanceOf(SparseVector.class, slot);
           case LOWRANK_MFAC -> assertInstanceOf(LowRankVector.class, slot);
           default -> fail(method + " has no window");
@@ -453,8 +453,8 @@ class PipelineStateTest {
       for (CompressedVector v : state.slots()) {
         if (v instanceof SparseVector sv) {
           Arrays.fill(sv.values(), 1e9f);
-        } else if (v instanceof DenseVector dv) {
-          Arrays.fill(dv.values(), 1e9);
+        } else if (v instanceof Float32Vector fv) {
+          Arrays.fill(fv.values(), 1e9f);
         } else if (v instanceof LowRankVector lv) {
           for (int l = 0; l < LAYOUT.numTensors(); l++) {
             for (double[] x : new double[][] {lv.p(l), lv.q(l), lv.raw(l)}) {
@@ -499,8 +499,8 @@ class PipelineStateTest {
     if (expected instanceof SparseVector e && actual instanceof SparseVector a) {
       assertArrayEquals(e.indices(), a.indices(), what + ": indices");
       assertArrayEquals(e.values(), a.values(), what + ": values");
-    } else if (expected instanceof DenseVector e && actual instanceof DenseVector a) {
-      assertBitwise(what + ": values", e.values(), a.values());
+    } else if (expected instanceof Float32Vector e && actual instanceof Float32Vector a) {
+      assertArrayEquals(e.values(), a.values(), what + ": values");
     } else if (expected instanceof LowRankVector e && actual instanceof LowRankVector a) {
       assertEquals(e.rank(), a.rank(), what + ": rank");
       assertEquals(e.layout(), a.layout(), what + ": layout");

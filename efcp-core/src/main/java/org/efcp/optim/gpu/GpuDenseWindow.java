@@ -11,7 +11,7 @@ import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 import org.efcp.optim.CompressedVector;
-import org.efcp.optim.DenseVector;
+import org.efcp.optim.Float32Vector;
 
 /**
  * The float32 dense window of dense M-FAC ({@link GpuDenseMfacPipeline}) and dense GGT ({@link GpuDenseGgtPipeline})
@@ -102,35 +102,27 @@ final class GpuDenseWindow {
     return out;
   }
 
-  /** Row {@code slot} widened, as the CPU's window returns it; downloads it. */
-  DenseVector stored(int slot) {
-    float[] row = row(slot);
-    double[] v = new double[d];
-    for (int i = 0; i < d; i++) {
-      v[i] = row[i];
-    }
-    return new DenseVector(v);
+  /** Row {@code slot}, as the CPU's window returns it; downloads it. */
+  Float32Vector stored(int slot) {
+    return new Float32Vector(row(slot));
   }
 
   /**
-   * The rows of an imported window as float32: each vector a {@link DenseVector} of dimension d with finite values
-   * (stored as float32, as an insert stores them).
+   * The rows of an imported window: each vector a {@link Float32Vector} of dimension d with finite values.
    *
    * @throws IllegalArgumentException "state: slot s ..." otherwise
    */
   float[][] checkSlots(CompressedVector[] slots) {
     float[][] rows = new float[slots.length][];
     for (int s = 0; s < slots.length; s++) {
-      if (!(slots[s] instanceof DenseVector v) || v.dimension() != d) {
-        throw new IllegalArgumentException("state: slot " + s + " must be a dense vector of dimension " + d + ", got "
-            + slots[s].getClass().getSimpleName() + " of dimension " + slots[s].dimension());
+      if (!(slots[s] instanceof Float32Vector v) || v.dimension() != d) {
+        throw new IllegalArgumentException("state: slot " + s + " must be a float32 vector of dimension " + d
+            + ", got " + slots[s].getClass().getSimpleName() + " of dimension " + slots[s].dimension());
       }
-      double[] values = v.values();
-      float[] row = new float[d];
+      float[] row = v.values();
       for (int i = 0; i < d; i++) {
-        row[i] = (float) values[i];
         if (!Float.isFinite(row[i])) {
-          throw new IllegalArgumentException("state: slot " + s + " entry " + i + " is " + values[i]);
+          throw new IllegalArgumentException("state: slot " + s + " entry " + i + " is " + row[i]);
         }
       }
       rows[s] = row;

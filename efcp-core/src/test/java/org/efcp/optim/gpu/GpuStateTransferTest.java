@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
 import org.efcp.optim.CompressedVector;
-import org.efcp.optim.DenseVector;
+import org.efcp.optim.Float32Vector;
 import org.efcp.optim.DiagonalAdagradPreconditioner;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.EfcpOptimizer;
@@ -465,8 +465,8 @@ class GpuStateTransferTest {
       if (e instanceof SparseVector se && a instanceof SparseVector sa) {
         assertArrayEquals(se.indices(), sa.indices(), what + ": indices");
         assertArrayEquals(se.values(), sa.values(), what + ": values");
-      } else if (e instanceof DenseVector de && a instanceof DenseVector da) {
-        assertAgrees(what + ": values", de.values(), da.values(), 0);
+      } else if (e instanceof Float32Vector fe && a instanceof Float32Vector fa) {
+        assertArrayEquals(fe.values(), fa.values(), what + ": values");
       } else if (e instanceof LowRankVector le && a instanceof LowRankVector la) {
         for (int l = 0; l < LAYOUT.numTensors(); l++) {
           assertAgrees(what + ": P of tensor " + l, le.p(l), la.p(l), lowRank);
