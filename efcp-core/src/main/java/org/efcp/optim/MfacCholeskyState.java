@@ -393,6 +393,12 @@ public final class MfacCholeskyState implements Serializable {
    * @throws IllegalStateException if no shifted factorisation succeeds (K not finite)
    */
   public void refactorFromScratch() {
+    factorDots();
+    refreshCount++;
+  }
+
+  /** R from K and the head, from scratch ({@link #factorFromScratch}); not counted. */
+  private void factorDots() {
     double[] flat = new double[m * m];
     for (int j = 0; j < m; j++) {
       System.arraycopy(dots[j], 0, flat, j * m, m);
@@ -401,7 +407,6 @@ public final class MfacCholeskyState implements Serializable {
     for (int j = 0; j < m; j++) {
       System.arraycopy(flat, j * m, factor[j], 0, m);
     }
-    refreshCount++;
   }
 
   /**
@@ -531,7 +536,7 @@ public final class MfacCholeskyState implements Serializable {
       System.arraycopy(gram, j * m, dots[j], 0, m);
     }
     this.head = head;
-    refactorFromScratch();
+    factorDots();
     refreshCount = 0;
     lastCheckError = 0.0;
   }

@@ -6,9 +6,7 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
-import org.efcp.optim.PipelineState;
 
 /**
  * Dense GGT on one GPU (round g to float32, no error feedback, then GGT over a dense float32 window, learning rate
@@ -75,19 +73,8 @@ public final class GpuDenseGgtPipeline extends GpuGgtPipeline {
   }
 
   @Override
-  CompressedVector storedSlot(int slot) {
-    return window.stored(slot);
-  }
-
-  /** None: dense GGT has no error feedback. */
-  @Override
-  double[] exportError() {
-    return null;
-  }
-
-  @Override
-  void importWindow(PipelineState imported, CompressedVector[] slots) {
-    window.upload(window.checkSlots(slots));
+  DeviceWindowState windowState() {
+    return window;
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */

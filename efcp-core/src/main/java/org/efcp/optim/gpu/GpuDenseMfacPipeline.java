@@ -3,9 +3,7 @@ package org.efcp.optim.gpu;
 import java.util.Objects;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
-import org.efcp.optim.PipelineState;
 
 /**
  * The dense M-FAC direction step (round g to float32, no error feedback, then M-FAC over a dense float32 window,
@@ -104,13 +102,8 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   }
 
   @Override
-  CompressedVector storedSlot(int slot) {
-    return window.stored(slot);
-  }
-
-  @Override
-  void importWindow(PipelineState imported, CompressedVector[] slots) {
-    window.upload(window.checkSlots(slots));
+  DeviceWindowState windowState() {
+    return window;
   }
 
   /** The float32 window row written by the last step (x = (float) g, length d); downloads it (waits for the step). */

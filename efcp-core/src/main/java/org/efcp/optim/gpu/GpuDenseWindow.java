@@ -12,6 +12,7 @@ import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Float32Vector;
+import org.efcp.optim.PipelineState;
 
 /**
  * The float32 dense window of dense M-FAC ({@link GpuDenseMfacPipeline}) and dense GGT ({@link GpuDenseGgtPipeline})
@@ -21,7 +22,7 @@ import org.efcp.optim.Float32Vector;
  * {@code dmfac_dots}, {@code dmfac_dots_finish}), and u = x_slot·s − Σ_j M_j x_j in float64 in one more pass (each
  * thread owns four coordinates and walks the rows, no atomics: {@code dmfac_combine}). Deterministic.
  */
-final class GpuDenseWindow {
+final class GpuDenseWindow implements DeviceWindowState {
   /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
   private static final int TILE_ROWS = 8;
   /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
@@ -103,7 +104,8 @@ final class GpuDenseWindow {
   }
 
   /** Row {@code slot}, as the CPU's window returns it; downloads it. */
-  Float32Vector stored(int slot) {
+  @Override
+  public Float32Vector stored(int slot) {
     return new Float32Vector(row(slot));
   }
 
@@ -128,6 +130,18 @@ final class GpuDenseWindow {
       rows[s] = row;
     }
     return rows;
+  }
+
+  /** None: the dense methods have no error feedback. */
+  @Override
+  public double[] exportError() {
+    return null;
+  }
+
+  /** The float32 slots. */
+  @Override
+  public void importWindow(PipelineState imported, CompressedVector[] slots) {
+    upload(checkSlots(slots));
   }
 
   /** Uploads rows 0 … rows.length − 1 (checked by {@link #checkSlots}); the padding stays zero. */

@@ -10,6 +10,7 @@ import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
 import org.efcp.optim.CompressedVector;
+import org.efcp.optim.PipelineState;
 import org.efcp.optim.SparseVector;
 
 /**
@@ -20,7 +21,7 @@ import org.efcp.optim.SparseVector;
  * bitwise the CPU's {@code ErrorFeedback} ∘ {@code TopKCompressor}. Also sets the selection's support bits and
  * float64 values (the dots kernels read them; the combination kernels clear them).
  */
-final class GpuErrorFeedbackTopK {
+final class GpuErrorFeedbackTopK implements DeviceWindowState {
   /** Keys per block of the Top-k kernels (TOPK_CHUNK in topk.cu). */
   private static final int TOPK_CHUNK = 4096;
   private static final int HISTOGRAM_BINS = 2048;
@@ -139,7 +140,8 @@ final class GpuErrorFeedbackTopK {
   }
 
   /** Window slot {@code slot} as the CPU's window stores it; downloads it (waits for the step). */
-  SparseVector stored(int slot) {
+  @Override
+  public SparseVector stored(int slot) {
     return new SparseVector(d, indices(slot), values(slot));
   }
 
@@ -164,6 +166,18 @@ final class GpuErrorFeedbackTopK {
   private static String describe(CompressedVector v) {
     return v instanceof SparseVector sv ? "dimension " + sv.dimension() + " with " + sv.nnz() + " entries"
         : v.getClass().getSimpleName() + " of dimension " + v.dimension();
+  }
+
+  @Override
+  public double[] exportError() {
+    return error();
+  }
+
+  /** ξ and the Top-k slots. */
+  @Override
+  public void importWindow(PipelineState imported, CompressedVector[] slots) {
+    double[] xi = GpuPipelineBase.statePart(imported.error(), "error", d);
+    upload(xi, checkSlots(slots));
   }
 
   /** Uploads ξ (d doubles) and the window's first {@code slots.length} slots (checked by {@link #checkSlots}). */

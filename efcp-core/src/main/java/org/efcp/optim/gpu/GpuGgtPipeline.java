@@ -5,7 +5,6 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
 import org.efcp.optim.PipelineState;
 
@@ -132,20 +131,15 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
     stream.synchronize();
     double[] k = new double[m * m];
     gram.copyTo(k, 0, m * m, 0);
-    CompressedVector[] slots = new CompressedVector[ring.stored()];
-    for (int s = 0; s < slots.length; s++) {
-      slots[s] = storedSlot(s);
-    }
-    return new PipelineState(method(), ring.steps(), exportError(), slots, k, null, null);
+    return windowedState(method(), ring.steps(), m, k, windowState());
   }
 
-  /** Checks {@code imported} whole, then uploads the window ({@link #importWindow}) and K. */
+  /** Checks {@code imported} whole, then uploads the window ({@link DeviceWindowState#importWindow}) and K. */
   @Override
   public final void importState(PipelineState imported) {
     checkImport(imported, method());
     double[] k = statePart(imported.gram(), "gram", (long) m * m);
-    CompressedVector[] slots = stateSlots(imported, m);
-    importWindow(imported, slots);
+    windowState().importWindow(imported, stateSlots(imported, m));
     gram.copyFrom(k, 0, m * m, 0);
     ring.restore(imported.steps());
   }
@@ -153,17 +147,8 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
   /** The method this pipeline runs. */
   abstract Method method();
 
-  /** A host copy of window slot {@code slot}, in the CPU window's form (the stream is idle when this runs). */
-  abstract CompressedVector storedSlot(int slot);
-
-  /** A host copy of ξ, or null without error feedback (the stream is idle when this runs). */
-  abstract double[] exportError();
-
-  /**
-   * Checks ξ (where there is one) and the vectors in {@code slots}, throwing IllegalArgumentException "state: ..."
-   * before the device is touched, then uploads them.
-   */
-  abstract void importWindow(PipelineState imported, CompressedVector[] slots);
+  /** The window (and ξ) whose state {@link #exportState} and {@link #importState} move. */
+  abstract DeviceWindowState windowState();
 
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
   int lastSweeps() {

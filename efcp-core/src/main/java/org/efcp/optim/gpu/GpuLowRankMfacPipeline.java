@@ -45,7 +45,8 @@ import org.efcp.optim.TensorLayout;
  * {@code Serializable} (its state lives in device memory); not thread-safe. Requires the {@code lowrank},
  * {@code dense_mfac} and {@code mfac_cholesky} fatbins (sm_80/sm_90, CUDA 13 driver).
  */
-public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
+public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState>
+    implements DeviceWindowState {
   /** The largest rank the kernels support (LR_MAX_RANK in lowrank.cu); the paper uses 1 to 8. */
   public static final int MAX_RANK = 8;
 
@@ -262,8 +263,14 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     return Method.LOWRANK_MFAC;
   }
 
+  /** This pipeline: its factors, ξ and warm starts are inline. */
   @Override
-  CompressedVector storedSlot(int slot) {
+  DeviceWindowState windowState() {
+    return this;
+  }
+
+  @Override
+  public CompressedVector stored(int slot) {
     double[][] p = new double[tensors][];
     double[][] q = new double[tensors][];
     double[][] raw = new double[tensors][];
@@ -278,21 +285,24 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
     return new LowRankVector(layout, rank, p, q, raw);
   }
 
-  /** With ξ and the warm-start Qs. */
   @Override
-  PipelineState exportExtras(PipelineState base) {
+  public double[] exportError() {
+    return download(error, d, 0);
+  }
+
+  @Override
+  public double[][] exportWarmStart() {
     double[][] warmStart = new double[tensors][];
     for (int l = 0; l < tensors; l++) {
       if (layout.isMatrix(l)) {
         warmStart[l] = download(warmQ[l], layout.cols(l) * rank, 0);
       }
     }
-    return new PipelineState(base.method(), base.steps(), download(error, d, 0), base.slots(), base.gram(), null,
-        warmStart);
+    return warmStart;
   }
 
   @Override
-  void importWindow(PipelineState imported, CompressedVector[] slots) {
+  public void importWindow(PipelineState imported, CompressedVector[] slots) {
     double[] xi = statePart(imported.error(), "error", d);
     double[][] warmStart = imported.warmStart();
     if (warmStart == null || warmStart.length != tensors) {

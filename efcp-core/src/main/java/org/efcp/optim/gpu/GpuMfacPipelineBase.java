@@ -2,7 +2,6 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
 import org.efcp.optim.PipelineState;
 
@@ -100,48 +99,31 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
    */
   abstract void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled);
 
-  /** ξ, the window's slots and K (and a subclass's extras, {@link #exportExtras}); waits for queued work. */
+  /** ξ, the window's slots and K (and the warm starts of low-rank); waits for queued work. */
   @Override
   public final PipelineState exportState() {
     checkOpen();
     double[] gram = state.downloadGram();
-    int stored = state.ring.stored();
-    CompressedVector[] slots = new CompressedVector[stored];
-    for (int s = 0; s < stored; s++) {
-      slots[s] = storedSlot(s);
-    }
-    return exportExtras(new PipelineState(method(), state.ring.steps(), null, slots, gram, null, null));
+    return windowedState(method(), state.ring.steps(), m, gram, windowState());
   }
 
   /**
-   * Checks {@code imported} whole, then uploads the subclass's parts ({@link #importWindow}) and K, from which the
-   * m×m state is rebuilt on the host.
+   * Checks {@code imported} whole, then uploads the window's parts ({@link DeviceWindowState#importWindow}) and K,
+   * from which the m×m state is rebuilt on the host.
    */
   @Override
   public final void importState(PipelineState imported) {
     checkImport(imported, method());
     double[] gram = statePart(imported.gram(), "gram", (long) m * m);
-    CompressedVector[] slots = stateSlots(imported, m);
-    importWindow(imported, slots);
+    windowState().importWindow(imported, stateSlots(imported, m));
     state.restore(gram, imported.steps());
   }
 
   /** The method this pipeline runs. */
   abstract Method method();
 
-  /** A host copy of window slot {@code slot}, in the CPU window's form (the stream is idle when this runs). */
-  abstract CompressedVector storedSlot(int slot);
-
-  /** {@code base} with the subclass's other parts filled in (ξ, warm starts; none here); the stream is idle. */
-  PipelineState exportExtras(PipelineState base) {
-    return base;
-  }
-
-  /**
-   * Checks the subclass's parts of {@code imported} (ξ, the vectors in {@code slots}, warm starts), throwing
-   * IllegalArgumentException "state: ..." before the device is touched, then uploads them.
-   */
-  abstract void importWindow(PipelineState imported, CompressedVector[] slots);
+  /** The window (and ξ) whose state {@link #exportState} and {@link #importState} move. */
+  abstract DeviceWindowState windowState();
 
   /** Device bytes this pipeline holds: the m×m state, the window, scratch and the host-API staging once allocated. */
   @Override

@@ -87,15 +87,13 @@ abstract class GpuMfacStateBase implements AutoCloseable {
 
   /**
    * Makes an unused state stand after {@code steps} steps with Gram matrix {@code gram} (m×m row-major by slot,
-   * checked by the caller): uploads K and rebuilds the rest exactly on the host; the counters start at zero.
+   * checked by the caller): uploads K and rebuilds the rest exactly on the host (not counted as a refresh).
    */
   void restore(double[] gram, long steps) {
     stream.synchronize();
     gram().copyFrom(gram, 0, m * m, 0);
     ring.restore(steps);
-    refresh();
-    refreshes = 0;
-    lastDrift = 0;
+    rebuild();
   }
 
   /** The running drift maximum the kernels fold into (8 bytes). */
@@ -151,13 +149,18 @@ abstract class GpuMfacStateBase implements AutoCloseable {
 
   /** Rebuilds the state exactly on the host ({@link #rebuildOnHost()}) and resets the drift maximum; waits. */
   void refresh() {
+    rebuild();
+    refreshes++;
+  }
+
+  /** {@link #rebuildOnHost()} after queued work, then the drift maximum and its read-back start over. */
+  private void rebuild() {
     stream.synchronize();
     rebuildOnHost();
     driftMax.copyFrom(new long[1], 0, 1, 0);
     // The pending read-back (if any) has arrived and describes the state just replaced.
     driftPending = false;
     uncheckedSteps = 0;
-    refreshes++;
   }
 
   /** Returns the device buffers to the pool, frees the pinned memory and destroys the event (no waiting). */

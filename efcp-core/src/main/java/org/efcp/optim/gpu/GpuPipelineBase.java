@@ -229,6 +229,18 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
   }
 
   /**
+   * The exported state of a windowed pipeline after {@code steps} steps: {@code window}'s min(steps, m) slots, ξ and
+   * warm starts, with K ({@code gram}); the stream is idle.
+   */
+  static PipelineState windowedState(Method method, long steps, int m, double[] gram, DeviceWindowState window) {
+    CompressedVector[] slots = new CompressedVector[(int) Math.min(steps, m)];
+    for (int s = 0; s < slots.length; s++) {
+      slots[s] = window.stored(s);
+    }
+    return new PipelineState(method, steps, window.exportError(), slots, gram, null, window.exportWarmStart());
+  }
+
+  /**
    * The window slots of an imported state: min(steps, m) of them.
    *
    * @throws IllegalArgumentException "state: ..." when they are missing or their number is wrong

@@ -5,9 +5,7 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
-import org.efcp.optim.PipelineState;
 
 /**
  * Sparse GGT on one GPU (error feedback ∘ Top-k, then GGT over a sparse window, learning rate 1): the same contract
@@ -90,19 +88,8 @@ public final class GpuSparseGgtPipeline extends GpuGgtPipeline {
   }
 
   @Override
-  CompressedVector storedSlot(int slot) {
-    return topK.stored(slot);
-  }
-
-  @Override
-  double[] exportError() {
-    return topK.error();
-  }
-
-  @Override
-  void importWindow(PipelineState imported, CompressedVector[] slots) {
-    double[] xi = statePart(imported.error(), "error", d);
-    topK.upload(xi, topK.checkSlots(slots));
+  DeviceWindowState windowState() {
+    return topK;
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */

@@ -7,9 +7,7 @@ import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuEvent;
 import org.efcp.cuda.Kernel;
 import org.efcp.cuda.KernelModule;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
-import org.efcp.optim.PipelineState;
 
 /**
  * The sparse M-FAC direction step (error feedback ∘ Top-k, then M-FAC over a sparse window, learning rate 1)
@@ -120,20 +118,8 @@ public final class GpuSparseMfacPipeline extends GpuMfacPipelineBase<GpuMfacStat
   }
 
   @Override
-  CompressedVector storedSlot(int slot) {
-    return topK.stored(slot);
-  }
-
-  /** With ξ. */
-  @Override
-  PipelineState exportExtras(PipelineState base) {
-    return new PipelineState(base.method(), base.steps(), topK.error(), base.slots(), base.gram(), null, null);
-  }
-
-  @Override
-  void importWindow(PipelineState imported, CompressedVector[] slots) {
-    double[] xi = statePart(imported.error(), "error", d);
-    topK.upload(xi, topK.checkSlots(slots));
+  DeviceWindowState windowState() {
+    return topK;
   }
 
   /** The indices of the last step's Top-k selection (k, ascending); downloads them (waits for the step). */
