@@ -54,9 +54,9 @@ public final class DeviceGradients {
   /**
    * Adds the loss gradient of rows {@code batchRows} of a partition's rows at θ into {@code gradient} on
    * {@code context} (the task's GPU), uploading the partition first if this executor has not kept it for {@code fit}.
-   * When the rows do not fit in the GPU's memory (at the upload, or at a later batch) this executor remembers it for
-   * the rest of the fit: device=auto then computes the partition on the CPU (logged once per executor), device=gpu
-   * fails.
+   * When the rows do not fit in the GPU's memory (at the upload, or at a later batch), device=auto computes the
+   * partition on the CPU (logged once per executor) and this executor remembers the refusal for the rest of the fit;
+   * device=gpu fails.
    *
    * @param device the fit's device preference: auto or gpu
    * @param raw the partition's rows (unstandardized); {@code scale} multiplies their features (null = none)
@@ -75,6 +75,11 @@ public final class DeviceGradients {
     })) {
       double[] lossWeight = lease.value().addBatch(batchRows, theta, gradient);
       if (lossWeight == null) {
+        if (device == DevicePreference.GPU) {
+          // The fit fails here. Keeping the refusal would make a retried stream stage fail at once, before its other
+          // tasks, whose "driver closed the connection" then becomes the failure Spark reports instead of this one.
+          CACHE.release(fit, partition);
+        }
         refused(device, partition, lease.value().refusal());
       }
       return lossWeight;

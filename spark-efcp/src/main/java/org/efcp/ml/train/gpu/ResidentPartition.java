@@ -7,9 +7,9 @@ import org.efcp.model.DifferentiableModel;
 
 /**
  * One partition's place on an executor's GPU for a fit: its rows kept there ({@link GpuPartitionState}), or the
- * out-of-memory error that kept them off it. The refusal is kept for the rest of the fit, so that under the jobs
- * engine (a new task every step) the partition's later steps go to the CPU at once instead of trying the upload
- * again. Thread-safe.
+ * out-of-memory error that kept them off it. Under device=auto the refusal is kept for the rest of the fit, so that
+ * under the jobs engine (a new task every step) the partition's later steps go to the CPU at once instead of trying
+ * the upload again. Thread-safe.
  */
 final class ResidentPartition implements AutoCloseable {
   private GpuPartitionState rows;
