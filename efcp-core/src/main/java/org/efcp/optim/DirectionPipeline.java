@@ -152,17 +152,7 @@ public final class DirectionPipeline implements Serializable {
    *     semidefinite; this pipeline is then empty again)
    */
   public void importState(PipelineState state) {
-    if (steps != 0) {
-      throw new IllegalStateException("pipeline: can only import into a pipeline that has taken no step, this one "
-          + "took " + steps);
-    }
-    if (state.method() != method) {
-      throw new IllegalArgumentException("state: belongs to method " + state.method() + ", this pipeline runs "
-          + method);
-    }
-    if (state.steps() < 0) {
-      throw new IllegalArgumentException("state: steps must be >= 0, got " + state.steps());
-    }
+    state.checkImportInto(method, steps);
     try {
       if (compressor instanceof ErrorFeedback ef) {
         ef.restoreError(require(state.error(), "error"));

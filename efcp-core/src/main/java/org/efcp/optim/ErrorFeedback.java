@@ -49,11 +49,7 @@ public final class ErrorFeedback implements Compressor {
     if (xi.length != error.length) {
       throw new IllegalArgumentException("error: length must be d = " + error.length + ", got " + xi.length);
     }
-    for (int i = 0; i < xi.length; i++) {
-      if (!Double.isFinite(xi[i])) {
-        throw new IllegalArgumentException("error: entry " + i + " is " + xi[i]);
-      }
-    }
+    PipelineState.requireFinite(xi, "error:");
     System.arraycopy(xi, 0, error, 0, xi.length);
   }
 

@@ -167,14 +167,7 @@ public final class GgtPreconditioner implements Preconditioner {
    * @throws IllegalArgumentException on a mismatch (the preconditioner is then empty again)
    */
   public void restore(CompressedVector[] slots, long steps, double[] gram) {
-    if (gram.length != m * m) {
-      throw new IllegalArgumentException("gram: length must be m*m = " + m * m + ", got " + gram.length);
-    }
-    for (int i = 0; i < gram.length; i++) {
-      if (!Double.isFinite(gram[i])) {
-        throw new IllegalArgumentException("gram: entry " + i + " is " + gram[i]);
-      }
-    }
+    PipelineState.checkGram(gram, m);
     window.restore(slots, steps);
     System.arraycopy(gram, 0, this.gram, 0, gram.length);
   }

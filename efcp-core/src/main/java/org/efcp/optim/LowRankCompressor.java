@@ -101,11 +101,7 @@ public final class LowRankCompressor implements Compressor {
       throw new IllegalArgumentException("warmStart: tensor " + l + " takes cols*rank = " + cols * rank
           + " values, got " + rowMajor.length);
     }
-    for (int i = 0; i < rowMajor.length; i++) {
-      if (!Double.isFinite(rowMajor[i])) {
-        throw new IllegalArgumentException("warmStart: tensor " + l + " entry " + i + " is " + rowMajor[i]);
-      }
-    }
+    PipelineState.requireFinite(rowMajor, "warmStart: tensor " + l);
     double[] ql = q[l];
     for (int r = 0; r < cols; r++) {
       for (int j = 0; j < rank; j++) {

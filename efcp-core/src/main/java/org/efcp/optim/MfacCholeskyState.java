@@ -521,16 +521,9 @@ public final class MfacCholeskyState implements Serializable {
    * @throws IllegalArgumentException if a length or head is out of range, or an entry is not finite
    */
   public void restore(double[] gram, int head) {
-    if (gram.length != m * m) {
-      throw new IllegalArgumentException("gram: length must be m*m = " + m * m + ", got " + gram.length);
-    }
+    PipelineState.checkGram(gram, m);
     if (head < 0 || head >= m) {
       throw new IllegalArgumentException("head: must be in [0, " + m + "), got " + head);
-    }
-    for (int i = 0; i < gram.length; i++) {
-      if (!Double.isFinite(gram[i])) {
-        throw new IllegalArgumentException("gram: entry " + i + " is " + gram[i]);
-      }
     }
     for (int j = 0; j < m; j++) {
       System.arraycopy(gram, j * m, dots[j], 0, m);

@@ -19,4 +19,46 @@ package org.efcp.optim;
  */
 public record PipelineState(Method method, long steps, double[] error, CompressedVector[] slots, double[] gram,
     double[] sumSquares, double[][] warmStart) {
+
+  /**
+   * What every import checks first, on the CPU and on a GPU: the importing pipeline, which runs {@code method}, has
+   * taken no step ({@code stepsTaken}), and this state belongs to {@code method} with steps ≥ 0.
+   *
+   * @throws IllegalStateException if the pipeline has taken a step
+   * @throws IllegalArgumentException "state: ..." if this state belongs to another method or its steps are negative
+   */
+  public void checkImportInto(Method method, long stepsTaken) {
+    if (stepsTaken != 0) {
+      throw new IllegalStateException("pipeline: can only import into a pipeline that has taken no step, this one "
+          + "took " + stepsTaken);
+    }
+    if (this.method != method) {
+      throw new IllegalArgumentException("state: belongs to method " + this.method + ", this pipeline runs "
+          + method);
+    }
+    if (steps < 0) {
+      throw new IllegalArgumentException("state: steps must be >= 0, got " + steps);
+    }
+  }
+
+  /** Checks a restored K of an m-slot window: m·m entries, all finite ("gram: ..."). */
+  static void checkGram(double[] gram, int m) {
+    if (gram.length != m * m) {
+      throw new IllegalArgumentException("gram: length must be m*m = " + m * m + ", got " + gram.length);
+    }
+    requireFinite(gram, "gram:");
+  }
+
+  /**
+   * Checks a part of an imported state (CPU and GPU pipelines alike).
+   *
+   * @throws IllegalArgumentException "LABEL entry i is v" at the first entry of {@code values} that is not finite
+   */
+  public static void requireFinite(double[] values, String label) {
+    for (int i = 0; i < values.length; i++) {
+      if (!Double.isFinite(values[i])) {
+        throw new IllegalArgumentException(label + " entry " + i + " is " + values[i]);
+      }
+    }
+  }
 }

@@ -195,17 +195,7 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
    */
   final void checkImport(PipelineState state, Method method) {
     checkOpen();
-    if (stepCount() != 0) {
-      throw new IllegalStateException("pipeline: can only import into a pipeline that has taken no step, this one "
-          + "took " + stepCount());
-    }
-    if (state.method() != method) {
-      throw new IllegalArgumentException("state: belongs to method " + state.method() + ", this pipeline runs "
-          + method);
-    }
-    if (state.steps() < 0) {
-      throw new IllegalArgumentException("state: steps must be >= 0, got " + state.steps());
-    }
+    state.checkImportInto(method, stepCount());
   }
 
   /**
@@ -220,11 +210,7 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
     if (part.length != length) {
       throw new IllegalArgumentException("state: " + name + " must hold " + length + " values, got " + part.length);
     }
-    for (int i = 0; i < part.length; i++) {
-      if (!Double.isFinite(part[i])) {
-        throw new IllegalArgumentException("state: " + name + " entry " + i + " is " + part[i]);
-      }
-    }
+    PipelineState.requireFinite(part, "state: " + name);
     return part;
   }
 
