@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.StateAssertions.assertBitwise;
+import static org.efcp.optim.StateAssertions.assertSameState;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameError;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameIndices;
@@ -115,7 +117,7 @@ class GpuStateTransferTest {
       assertEquals(steps, gpu.stepCount());
       assertBitwise("momentum buffer", cpu.momentumBuffer(), gpu.momentumBuffer());
       assertEquals(cpu.config(), gpu.config());
-      assertStateAgrees("the CPU optimizer after toGpu", cpuState, cpu.pipeline().exportState(), 0);
+      assertSameState("the CPU optimizer after toGpu", cpuState, cpu.pipeline().exportState());
       for (int t = steps; t < steps + 2 * M + 1; t++) {
         StepResult a = cpu.step(thetaCpu, gradient(t));
         StepResult b = gpu.step(thetaGpu, gradient(t));
@@ -146,7 +148,7 @@ class GpuStateTransferTest {
       gpu.importState(imported);
       assertEquals(steps, gpu.stepCount());
       // The device holds what it was given: its export is bitwise the import, K included.
-      assertStateAgrees("exported after the import", imported, gpu.exportState(), 0);
+      assertSameState("exported after the import", imported, gpu.exportState());
       for (int t = steps; t < steps + 2 * M + 1; t++) {
         cpu.direction(gradient(t), uCpu);
         gpu.direction(gradient(t), uGpu);
@@ -428,18 +430,6 @@ class GpuStateTransferTest {
     assertSlotsAgree(cpu, gpu, lowRank);
   }
 
-  /** Every part of the two states agrees to {@code tolerance} (0: bitwise), K included. */
-  private static void assertStateAgrees(String what, PipelineState expected, PipelineState actual,
-      double tolerance) {
-    assertEquals(expected.method(), actual.method(), what);
-    assertEquals(expected.steps(), actual.steps(), what);
-    assertAgrees(what + ": error", expected.error(), actual.error(), tolerance);
-    assertAgrees(what + ": gram", expected.gram(), actual.gram(), tolerance);
-    assertAgrees(what + ": sumSquares", expected.sumSquares(), actual.sumSquares(), tolerance);
-    assertWarmStartsAgree(expected, actual, tolerance);
-    assertSlotsAgree(expected, actual, tolerance);
-  }
-
   private static void assertWarmStartsAgree(PipelineState expected, PipelineState actual, double tolerance) {
     if (expected.warmStart() == null || actual.warmStart() == null) {
       assertEquals(expected.warmStart() == null, actual.warmStart() == null, "warmStart present");
@@ -499,18 +489,5 @@ class GpuStateTransferTest {
   private static void assertRelative(String what, double[] expected, double[] actual, double tolerance) {
     GpuPipelineTesting.assertRelative(0, what, expected, actual, tolerance, Math.max(maxAbs(expected),
         Double.MIN_NORMAL));
-  }
-
-  private static void assertBitwise(String what, double[] expected, double[] actual) {
-    if (expected == null || actual == null) {
-      assertEquals(expected == null, actual == null, what + ": present");
-      return;
-    }
-    assertEquals(expected.length, actual.length, what + ": length");
-    for (int i = 0; i < expected.length; i++) {
-      if (Double.doubleToRawLongBits(expected[i]) != Double.doubleToRawLongBits(actual[i])) {
-        fail(what + ": entry " + i + " is " + actual[i] + ", expected bitwise " + expected[i]);
-      }
-    }
   }
 }
