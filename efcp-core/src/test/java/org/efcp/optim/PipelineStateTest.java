@@ -1,5 +1,6 @@
 package org.efcp.optim;
 
+import static org.efcp.optim.StateAssertions.assertAgrees;
 import static org.efcp.optim.StateAssertions.assertBitwise;
 import static org.efcp.optim.StateAssertions.assertSameState;
 import static org.junit.jupiter.api.Assertions.assertAll;
@@ -115,7 +116,7 @@ class PipelineStateTest {
       original.direction(g, uOriginal);
       copy.direction(g, uCopy);
       if (method.isMfac()) {
-        assertRelativelyClose("step " + t + ": u", uOriginal, uCopy, MFAC_TOLERANCE);
+        assertAgrees("step " + t + ": u", uOriginal, uCopy, MFAC_TOLERANCE);
       } else {
         assertBitwise("step " + t + ": u", uOriginal, uCopy);
       }
@@ -208,7 +209,7 @@ class PipelineStateTest {
       assertEquals(a.learningRate(), b.learningRate(), 0.0);
       assertEquals(a.clipped(), b.clipped());
       if (method.isMfac()) {
-        assertRelativelyClose("step " + t + ": θ", theta, thetaCopy, MFAC_TOLERANCE);
+        assertAgrees("step " + t + ": θ", theta, thetaCopy, MFAC_TOLERANCE);
       } else {
         assertBitwise("step " + t + ": θ", theta, thetaCopy);
       }
@@ -471,25 +472,5 @@ class PipelineStateTest {
 
   private static void assertMomentumEquals(double[] expected, double[] actual) {
     assertBitwise("momentum buffer", expected, actual);
-  }
-
-  /** Fails unless max_i |actual_i − expected_i| ≤ tolerance · max_i |expected_i| (NaN fails). */
-  static void assertRelativelyClose(String what, double[] expected, double[] actual, double tolerance) {
-    assertEquals(expected.length, actual.length, what + ": length");
-    double scale = 0;
-    double diff = 0;
-    int worst = 0;
-    for (int i = 0; i < expected.length; i++) {
-      scale = Math.max(scale, Math.abs(expected[i]));
-      double e = Math.abs(expected[i] - actual[i]);
-      if (!(e <= diff)) {
-        diff = Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
-        worst = i;
-      }
-    }
-    if (!(diff <= tolerance * scale)) {
-      fail(what + ": max |difference| " + diff + " at " + worst + " (" + actual[worst] + " vs " + expected[worst]
-          + "), relative " + diff / scale + " > " + tolerance);
-    }
   }
 }

@@ -1,14 +1,14 @@
 package org.efcp.optim.gpu;
 
+import static org.efcp.optim.StateAssertions.assertAgrees;
 import static org.efcp.optim.StateAssertions.assertBitwise;
 import static org.efcp.optim.StateAssertions.assertSameState;
+import static org.efcp.optim.StateAssertions.assertStateAgrees;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertClose;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameError;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameIndices;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertSameValues;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
-import static org.efcp.optim.gpu.GpuPipelineTesting.maxAbs;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,18 +23,16 @@ import java.util.stream.Stream;
 
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
-import org.efcp.optim.CompressedVector;
-import org.efcp.optim.Float32Vector;
 import org.efcp.optim.DiagonalAdagradPreconditioner;
 import org.efcp.optim.DirectionPipeline;
 import org.efcp.optim.EfcpOptimizer;
 import org.efcp.optim.ErrorFeedback;
 import org.efcp.optim.LearningRateSchedule;
-import org.efcp.optim.LowRankVector;
 import org.efcp.optim.Method;
 import org.efcp.optim.OptimizerConfig;
 import org.efcp.optim.PipelineState;
 import org.efcp.optim.SparseVector;
+import org.efcp.optim.StateAssertions.Tolerance;
 import org.efcp.optim.StepResult;
 import org.efcp.optim.TensorLayout;
 import org.junit.jupiter.api.Tag;
@@ -421,73 +419,6 @@ class GpuStateTransferTest {
    */
   private static void assertHoldsTheCpuState(Method method, PipelineState cpu, PipelineState gpu) {
     double lowRank = method == Method.LOWRANK_MFAC ? LOW_RANK : 0;
-    assertEquals(cpu.method(), gpu.method());
-    assertEquals(cpu.steps(), gpu.steps());
-    assertAgrees("error", cpu.error(), gpu.error(), lowRank);
-    assertAgrees("gram", cpu.gram(), gpu.gram(), GRAM);
-    assertAgrees("sumSquares", cpu.sumSquares(), gpu.sumSquares(), 0);
-    assertWarmStartsAgree(cpu, gpu, lowRank);
-    assertSlotsAgree(cpu, gpu, lowRank);
-  }
-
-  private static void assertWarmStartsAgree(PipelineState expected, PipelineState actual, double tolerance) {
-    if (expected.warmStart() == null || actual.warmStart() == null) {
-      assertEquals(expected.warmStart() == null, actual.warmStart() == null, "warmStart present");
-      return;
-    }
-    assertEquals(expected.warmStart().length, actual.warmStart().length, "warmStart tensors");
-    for (int l = 0; l < expected.warmStart().length; l++) {
-      assertAgrees("warmStart " + l, expected.warmStart()[l], actual.warmStart()[l], tolerance);
-    }
-  }
-
-  private static void assertSlotsAgree(PipelineState expected, PipelineState actual, double lowRank) {
-    if (expected.slots() == null || actual.slots() == null) {
-      assertEquals(expected.slots() == null, actual.slots() == null, "slots present");
-      return;
-    }
-    assertEquals(expected.slots().length, actual.slots().length, "slots");
-    for (int s = 0; s < expected.slots().length; s++) {
-      CompressedVector e = expected.slots()[s];
-      CompressedVector a = actual.slots()[s];
-      String what = "slot " + s;
-      assertEquals(e.getClass(), a.getClass(), what);
-      if (e instanceof SparseVector se && a instanceof SparseVector sa) {
-        assertArrayEquals(se.indices(), sa.indices(), what + ": indices");
-        assertArrayEquals(se.values(), sa.values(), what + ": values");
-      } else if (e instanceof Float32Vector fe && a instanceof Float32Vector fa) {
-        assertArrayEquals(fe.values(), fa.values(), what + ": values");
-      } else if (e instanceof LowRankVector le && a instanceof LowRankVector la) {
-        for (int l = 0; l < LAYOUT.numTensors(); l++) {
-          assertAgrees(what + ": P of tensor " + l, le.p(l), la.p(l), lowRank);
-          assertAgrees(what + ": Q of tensor " + l, le.q(l), la.q(l), lowRank);
-          assertAgrees(what + ": raw tensor " + l, le.raw(l), la.raw(l), 0);
-        }
-      } else {
-        fail(what + ": unexpected vector " + e.getClass());
-      }
-    }
-  }
-
-  /**
-   * Fails unless both are null, or {@code actual} is bitwise {@code expected} (tolerance 0) or within
-   * {@code tolerance} of it relative to max |expected|.
-   */
-  private static void assertAgrees(String what, double[] expected, double[] actual, double tolerance) {
-    if (expected == null || actual == null) {
-      assertEquals(expected == null, actual == null, what + ": present");
-      return;
-    }
-    assertEquals(expected.length, actual.length, what + ": length");
-    if (tolerance == 0) {
-      assertBitwise(what, expected, actual);
-    } else {
-      assertRelative(what, expected, actual, tolerance);
-    }
-  }
-
-  private static void assertRelative(String what, double[] expected, double[] actual, double tolerance) {
-    GpuPipelineTesting.assertRelative(0, what, expected, actual, tolerance, Math.max(maxAbs(expected),
-        Double.MIN_NORMAL));
+    assertStateAgrees("the GPU state", cpu, gpu, new Tolerance(lowRank, GRAM, lowRank));
   }
 }
