@@ -5,8 +5,6 @@ import static org.efcp.optim.gpu.KernelGrid.THREADS;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.Kernel;
-import org.efcp.optim.Method;
-import org.efcp.optim.PipelineState;
 
 /**
  * The GGT direction step (algorithms doc §4, §13 "GGT ridge"; the CPU {@code GgtPreconditioner}) resident on one
@@ -35,14 +33,13 @@ import org.efcp.optim.PipelineState;
  * {@link GpuPipelineBase}'s protocol, calling {@link #startState()} last. Not {@code Serializable} (the state is in device memory); not
  * thread-safe. Requires the {@code ggt} fatbin (sm_80/sm_90, CUDA 13 driver).
  */
-public abstract class GpuGgtPipeline extends GpuPipelineBase {
+public abstract class GpuGgtPipeline extends GpuWindowedPipeline {
   /** The largest window the one-block Jacobi eigen step handles (GGT_MAX_M in ggt.cu). */
   public static final int MAX_WINDOW = 128;
   /** The most Jacobi sweeps per step (GGT_MAX_SWEEPS in ggt.cu). */
   public static final int MAX_SWEEPS = 20;
 
 
-  final int m;
   final double epsilon;
   final double ridge;
   /** K, m×m row-major by slot; set by {@link #startState()}, like the buffers below. */
@@ -60,8 +57,7 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
 
   /** Stores validated arguments; touches no device. */
   GpuGgtPipeline(GpuContext context, int d, int m, double epsilon, double ridge) {
-    super(context, d);
-    this.m = m;
+    super(context, d, m);
     this.ring = new RingPosition(m);
     this.epsilon = epsilon;
     this.ridge = ridge;
@@ -82,11 +78,6 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
     if (!(ridge >= 0) || !Double.isFinite(ridge)) {
       throw new IllegalArgumentException("ridge: must be >= 0 and finite, got " + ridge);
     }
-  }
-
-  /** m, the window size. */
-  public int window() {
-    return m;
   }
 
   /** The GGT dampening ε. */
@@ -124,31 +115,20 @@ public abstract class GpuGgtPipeline extends GpuPipelineBase {
   /** Queues u = x_slot/ε − Σ_{j < filled} coefficients_j x_j into {@code u} (exactly d doubles). */
   abstract void combine(DeviceBuffer u, int slot, int filled);
 
-  /** ξ (sparse), the window's slots and K; waits for queued work. */
   @Override
-  public final PipelineState exportState() {
-    checkOpen();
+  final double[] downloadGram() {
     stream.synchronize();
     double[] k = new double[m * m];
     gram.copyTo(k, 0, m * m, 0);
-    return windowedState(method(), ring.steps(), m, k, windowState());
+    return k;
   }
 
-  /** Checks {@code imported} whole, then uploads the window ({@link DeviceWindowState#importWindow}) and K. */
+  /** Uploads K; the eigen step derives everything else from it at the next step. */
   @Override
-  public final void importState(PipelineState imported) {
-    checkImport(imported, method());
-    double[] k = statePart(imported.gram(), "gram", (long) m * m);
-    windowState().importWindow(imported, stateSlots(imported, m));
+  final void restoreGram(double[] k, long steps) {
     gram.copyFrom(k, 0, m * m, 0);
-    ring.restore(imported.steps());
+    ring.restore(steps);
   }
-
-  /** The method this pipeline runs. */
-  abstract Method method();
-
-  /** The window (and ξ) whose state {@link #exportState} and {@link #importState} move. */
-  abstract DeviceWindowState windowState();
 
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */
   int lastSweeps() {

@@ -2,18 +2,15 @@ package org.efcp.optim.gpu;
 
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
-import org.efcp.optim.Method;
-import org.efcp.optim.PipelineState;
 
 /**
- * What the GPU M-FAC pipelines share beyond {@link GpuPipelineBase}: the window size and damping, and the device m×m
+ * What the GPU M-FAC pipelines share beyond {@link GpuWindowedPipeline}: the damping, and the device m×m
  * state (of type S: the explicit inverse {@link GpuMfacState} for sparse M-FAC, the Cholesky factor
  * {@link GpuMfacCholeskyState} for dense and low-rank) with its drift check and host refresh. A subclass constructor
  * follows {@link GpuPipelineBase}'s protocol and finally calls {@link #startState()}, which creates the state with
  * {@link #newState()}.
  */
-abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipelineBase {
-  final int m;
+abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuWindowedPipeline {
   final double damping;
   final double invDamping;
   /** The m×m state, its update and the drift check; set once by {@link #startState()}. */
@@ -21,8 +18,7 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
 
   /** Stores validated arguments; touches no device. */
   GpuMfacPipelineBase(GpuContext context, int d, int m, double damping) {
-    super(context, d);
-    this.m = m;
+    super(context, d, m);
     this.damping = damping;
     this.invDamping = 1.0 / damping;
   }
@@ -47,11 +43,6 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
     if (!(damping > 0) || !Double.isFinite(damping)) {
       throw new IllegalArgumentException("damping: must be > 0 and finite, got " + damping);
     }
-  }
-
-  /** m, the window size. */
-  public int window() {
-    return m;
   }
 
   /** The damping λ. */
@@ -99,31 +90,16 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuPipeli
    */
   abstract void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled);
 
-  /** ξ, the window's slots and K (and the warm starts of low-rank); waits for queued work. */
   @Override
-  public final PipelineState exportState() {
-    checkOpen();
-    double[] gram = state.downloadGram();
-    return windowedState(method(), state.ring.steps(), m, gram, windowState());
+  final double[] downloadGram() {
+    return state.downloadGram();
   }
 
-  /**
-   * Checks {@code imported} whole, then uploads the window's parts ({@link DeviceWindowState#importWindow}) and K,
-   * from which the m×m state is rebuilt on the host.
-   */
+  /** Uploads K and rebuilds the m×m state from it on the host. */
   @Override
-  public final void importState(PipelineState imported) {
-    checkImport(imported, method());
-    double[] gram = statePart(imported.gram(), "gram", (long) m * m);
-    windowState().importWindow(imported, stateSlots(imported, m));
-    state.restore(gram, imported.steps());
+  final void restoreGram(double[] gram, long steps) {
+    state.restore(gram, steps);
   }
-
-  /** The method this pipeline runs. */
-  abstract Method method();
-
-  /** The window (and ξ) whose state {@link #exportState} and {@link #importState} move. */
-  abstract DeviceWindowState windowState();
 
   /** Device bytes this pipeline holds: the m×m state, the window, scratch and the host-API staging once allocated. */
   @Override

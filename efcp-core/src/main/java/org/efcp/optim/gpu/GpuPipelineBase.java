@@ -5,12 +5,11 @@ import java.util.Objects;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuStream;
-import org.efcp.optim.CompressedVector;
 import org.efcp.optim.Method;
 import org.efcp.optim.PipelineState;
 
 /**
- * What every GPU direction pipeline (M-FAC: {@link GpuMfacPipelineBase}, GGT: {@link GpuGgtPipeline}) shares: the
+ * What every GPU direction pipeline (the windowed ones, {@link GpuWindowedPipeline}, and AdaGrad and SGD) shares: the
  * device, d, the stream, the device buffers it owns, the host-API wrapper around {@link #directionDevice} and the
  * close protocol. A subclass constructor validates its arguments before calling {@code super} (the base touches no
  * device), loads its kernels, then calls {@link #openStream()} and allocates its buffers with {@link #allocate}; if
@@ -212,41 +211,6 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
     }
     PipelineState.requireFinite(part, "state: " + name);
     return part;
-  }
-
-  /**
-   * The exported state of a windowed pipeline after {@code steps} steps: {@code window}'s min(steps, m) slots, ξ and
-   * warm starts, with K ({@code gram}); the stream is idle.
-   */
-  static PipelineState windowedState(Method method, long steps, int m, double[] gram, DeviceWindowState window) {
-    CompressedVector[] slots = new CompressedVector[(int) Math.min(steps, m)];
-    for (int s = 0; s < slots.length; s++) {
-      slots[s] = window.stored(s);
-    }
-    return new PipelineState(method, steps, window.exportError(), slots, gram, null, window.exportWarmStart());
-  }
-
-  /**
-   * The window slots of an imported state: min(steps, m) of them.
-   *
-   * @throws IllegalArgumentException "state: ..." when they are missing or their number is wrong
-   */
-  static CompressedVector[] stateSlots(PipelineState state, int m) {
-    CompressedVector[] slots = state.slots();
-    if (slots == null) {
-      throw new IllegalArgumentException("state: has no slots");
-    }
-    long expected = Math.min(state.steps(), m);
-    if (slots.length != expected) {
-      throw new IllegalArgumentException("state: " + state.steps() + " steps fill " + expected + " slots, got "
-          + slots.length + " vectors");
-    }
-    for (int s = 0; s < slots.length; s++) {
-      if (slots[s] == null) {
-        throw new IllegalArgumentException("state: slot " + s + " is null");
-      }
-    }
-    return slots;
   }
 
   /** Throws IllegalStateException once the pipeline is closed. */
