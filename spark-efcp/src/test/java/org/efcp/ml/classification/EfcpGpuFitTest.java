@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -12,6 +13,7 @@ import org.efcp.cuda.DeviceBallast;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuUsage;
+import org.efcp.ml.Eventually;
 import org.efcp.ml.TestData;
 import org.efcp.ml.train.gpu.DeviceGradients;
 import org.junit.jupiter.api.AfterAll;
@@ -106,7 +108,8 @@ class EfcpGpuFitTest {
 
   @ParameterizedTest
   @CsvSource({"jobs", "stream"})
-  void rowsTooLargeForTheGpuAreComputedOnTheCpuUnderAutoAndFailTheFitUnderGpu(String engine) {
+  void rowsTooLargeForTheGpuAreComputedOnTheCpuUnderAutoAndFailTheFitUnderGpu(String engine)
+      throws InterruptedException {
     // Each partition's rows take 4,500 × 2,000 float32 = 36 MB on the GPU: only one of the two fits at a time.
     Dataset<Row> wide = TestData.gaussianClasses(spark, 9_000, 2_000, 2, 3.0, 3, 4, 2);
     EFCPLogisticRegression lr = logisticRegression("sparse-mfac", engine).setNumEpochs(1).setBatchSize(3_000);
@@ -125,24 +128,9 @@ class EfcpGpuFitTest {
       Exception e = assertThrows(Exception.class, () -> lr.setDevice("gpu").fit(wide));
       assertTrue(String.valueOf(e.getMessage()).contains("device: gpu: partition "), String.valueOf(e));
       // Spark kills the aborted stage's other tasks asynchronously; the rows go when such a task ends.
-      assertEquals(before, usageOnceSettled(gpu, before), "what the failed fit held on the GPU");
+      Eventually.waitUntil(Duration.ofSeconds(10), () -> gpu.usage().equals(before));
+      assertEquals(before, gpu.usage(), "what the failed fit held on the GPU");
     }
-  }
-
-  /** {@code gpu}'s usage once it equals {@code expected}, or as it is after 10 s. */
-  private static GpuUsage usageOnceSettled(GpuContext gpu, GpuUsage expected) {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    GpuUsage now = gpu.usage();
-    while (!now.equals(expected) && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      now = gpu.usage();
-    }
-    return now;
   }
 
   @ParameterizedTest(name = "checkpointed on {0}, resumed on {1}")

@@ -18,6 +18,7 @@ import java.nio.ByteOrder;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.efcp.ml.Eventually;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -192,7 +193,7 @@ class StreamEndpointTest {
     assertClosedByEndpoint(open);
     open.close();
     assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
-    StreamLeaks.waitUntil(() -> StreamLeaks.endpointThreads() == 0);
+    Eventually.waitUntil(StreamLeaks.SETTLE, () -> StreamLeaks.endpointThreads() == 0);
     assertEquals(0, StreamLeaks.endpointThreads());
     endpoint = StreamEndpoint.open("127.0.0.1", 0, token, PARTITIONS, D, AUTH_MILLIS, events);
   }

@@ -7,13 +7,17 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.SparkContext;
+import org.efcp.ml.Eventually;
 
 /** What a stream fit must leave behind: nothing. */
 final class StreamLeaks {
+  /** How long an endpoint thread or a job may take to end after the fit returns. */
+  static final Duration SETTLE = Duration.ofSeconds(5);
   private static final Pattern LISTENING = Pattern.compile("listening on ([^:]+):(\\d+)");
 
   private StreamLeaks() {}
@@ -27,22 +31,14 @@ final class StreamLeaks {
   /** No endpoint thread, no listening port among {@code ports}, no running job. */
   static void assertNothingLeft(SparkContext sc, List<Integer> ports) throws InterruptedException {
     // the I/O thread's termination is signalled just before the thread itself ends
-    waitUntil(() -> endpointThreads() == 0);
+    Eventually.waitUntil(SETTLE, () -> endpointThreads() == 0);
     assertEquals(0, endpointThreads(), "endpoint threads left");
     for (int port : ports) {
       assertThrows(ConnectException.class, () -> connect(port), "port " + port + " still accepts connections");
     }
     // the status tracker learns of a job's end through the listener bus, a moment after the job's future
-    waitUntil(() -> sc.statusTracker().getActiveJobIds().length == 0);
+    Eventually.waitUntil(SETTLE, () -> sc.statusTracker().getActiveJobIds().length == 0);
     assertEquals(0, sc.statusTracker().getActiveJobIds().length, "jobs still running");
-  }
-
-  /** Waits up to 5 s for {@code condition}. */
-  static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + 5_000_000_000L;
-    while (!condition.getAsBoolean() && System.nanoTime() < end) {
-      Thread.sleep(20);
-    }
   }
 
   static long endpointThreads() {
