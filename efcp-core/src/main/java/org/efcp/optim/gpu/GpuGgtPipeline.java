@@ -90,11 +90,6 @@ public abstract class GpuGgtPipeline extends GpuWindowedPipeline {
     return ridge;
   }
 
-  @Override
-  public long stepCount() {
-    return ring.steps();
-  }
-
   /** The whole step on {@link #stream()}, without waiting. */
   @Override
   final void queueDirection(DeviceBuffer g, DeviceBuffer u) {
@@ -116,18 +111,18 @@ public abstract class GpuGgtPipeline extends GpuWindowedPipeline {
   abstract void combine(DeviceBuffer u, int slot, int filled);
 
   @Override
-  final double[] downloadGram() {
-    stream.synchronize();
-    double[] k = new double[m * m];
-    gram.copyTo(k, 0, m * m, 0);
-    return k;
+  final DeviceBuffer gram() {
+    return gram;
   }
 
-  /** Uploads K; the eigen step derives everything else from it at the next step. */
   @Override
-  final void restoreGram(double[] k, long steps) {
-    gram.copyFrom(k, 0, m * m, 0);
-    ring.restore(steps);
+  final RingPosition ring() {
+    return ring;
+  }
+
+  /** Nothing: the eigen step derives everything else from K at the next step. */
+  @Override
+  final void rebuildFromGram() {
   }
 
   /** The Jacobi sweeps of the last step's eigen step (downloads it; waits for the step). */

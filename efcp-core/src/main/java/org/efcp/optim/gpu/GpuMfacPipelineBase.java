@@ -50,11 +50,6 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuWindow
     return damping;
   }
 
-  @Override
-  public long stepCount() {
-    return state.ring.steps();
-  }
-
   /**
    * How many times the m×m state was rebuilt exactly on the host because its drift exceeded
    * {@link #driftTolerance()} (or was forced).
@@ -91,14 +86,19 @@ abstract class GpuMfacPipelineBase<S extends GpuMfacStateBase> extends GpuWindow
   abstract void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled);
 
   @Override
-  final double[] downloadGram() {
-    return state.downloadGram();
+  final DeviceBuffer gram() {
+    return state.gram();
   }
 
-  /** Uploads K and rebuilds the m×m state from it on the host. */
   @Override
-  final void restoreGram(double[] gram, long steps) {
-    state.restore(gram, steps);
+  final RingPosition ring() {
+    return state.ring;
+  }
+
+  /** Rebuilds the m×m state from the imported K exactly on the host (not counted as a refresh). */
+  @Override
+  final void rebuildFromGram() {
+    state.rebuild();
   }
 
   /** Device bytes this pipeline holds: the m×m state, the window, scratch and the host-API staging once allocated. */

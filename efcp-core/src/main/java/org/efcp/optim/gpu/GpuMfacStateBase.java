@@ -77,25 +77,6 @@ abstract class GpuMfacStateBase implements AutoCloseable {
   /** K, m×m row-major by slot. */
   abstract DeviceBuffer gram();
 
-  /** A host copy of K; waits for queued work. */
-  double[] downloadGram() {
-    stream.synchronize();
-    double[] out = new double[m * m];
-    gram().copyTo(out, 0, m * m, 0);
-    return out;
-  }
-
-  /**
-   * Makes an unused state stand after {@code steps} steps with Gram matrix {@code gram} (m×m row-major by slot,
-   * checked by the caller): uploads K and rebuilds the rest exactly on the host (not counted as a refresh).
-   */
-  void restore(double[] gram, long steps) {
-    stream.synchronize();
-    gram().copyFrom(gram, 0, m * m, 0);
-    ring.restore(steps);
-    rebuild();
-  }
-
   /** The running drift maximum the kernels fold into (8 bytes). */
   DeviceBuffer driftMax() {
     return driftMax;
@@ -153,8 +134,11 @@ abstract class GpuMfacStateBase implements AutoCloseable {
     refreshes++;
   }
 
-  /** {@link #rebuildOnHost()} after queued work, then the drift maximum and its read-back start over. */
-  private void rebuild() {
+  /**
+   * {@link #rebuildOnHost()} after queued work, then the drift maximum and its read-back start over; not counted as
+   * a refresh (an import calls it after uploading K).
+   */
+  void rebuild() {
     stream.synchronize();
     rebuildOnHost();
     driftMax.copyFrom(new long[1], 0, 1, 0);
