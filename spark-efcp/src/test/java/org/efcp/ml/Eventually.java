@@ -7,11 +7,18 @@ import java.util.function.BooleanSupplier;
 public final class Eventually {
   private Eventually() {}
 
-  /** Returns once {@code condition} holds, or after {@code timeout}; the caller then asserts what it waited for. */
-  public static void waitUntil(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+  /**
+   * Returns once {@code condition} holds (true), or after {@code timeout} (false); the caller then asserts what it
+   * waited for, or reports why it did not come.
+   */
+  public static boolean waitUntil(Duration timeout, BooleanSupplier condition) throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean() && System.nanoTime() < end) {
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() >= end) {
+        return false;
+      }
       Thread.sleep(20);
     }
+    return true;
   }
 }

@@ -21,12 +21,14 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.launcher.JavaModuleOptions;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.Eventually;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1 for tests: one Master JVM and one Worker JVM (separate
@@ -181,16 +183,12 @@ public final class LocalStandaloneCluster implements AutoCloseable {
    * @throws IllegalStateException on timeout, with the tails of the master, worker and executor logs
    */
   public void awaitExecutors(SparkContext sc, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
     // The scheduler backend's own list (private[spark], public in bytecode), not the status tracker's: that one
     // is fed by the listener bus and may still show an executor the backend has already dropped.
-    while (sc.getExecutorIds().size() != executors || executorPids().size() != executors) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(sc.getExecutorIds().size() + " of " + executors
-            + " executors registered (" + executorPids().size() + " executor processes) after "
-            + timeout.toSeconds() + " s\n" + diagnostics());
-      }
-      sleep(100);
+    if (!await(timeout, () -> sc.getExecutorIds().size() == executors && executorPids().size() == executors)) {
+      throw new IllegalStateException(sc.getExecutorIds().size() + " of " + executors
+          + " executors registered (" + executorPids().size() + " executor processes) after "
+          + timeout.toSeconds() + " s\n" + diagnostics());
     }
   }
 
@@ -309,18 +307,16 @@ public final class LocalStandaloneCluster implements AutoCloseable {
   }
 
   private void awaitLogLine(String name, Process process, Path log, String line) {
-    long deadline = System.nanoTime() + DAEMON_START_TIMEOUT.toNanos();
-    while (!readOrEmpty(log).contains(line)) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(name + " (pid " + process.pid() + ") exited with status "
-            + process.exitValue() + " before logging \"" + line + "\"\n" + tail(log));
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(name + " (pid " + process.pid() + ") did not log \"" + line + "\" within "
-            + DAEMON_START_TIMEOUT.toSeconds() + " s\n" + tail(log));
-      }
-      sleep(50);
+    await(DAEMON_START_TIMEOUT, () -> readOrEmpty(log).contains(line) || !process.isAlive());
+    if (readOrEmpty(log).contains(line)) {
+      return;
     }
+    if (!process.isAlive()) {
+      throw new IllegalStateException(name + " (pid " + process.pid() + ") exited with status "
+          + process.exitValue() + " before logging \"" + line + "\"\n" + tail(log));
+    }
+    throw new IllegalStateException(name + " (pid " + process.pid() + ") did not log \"" + line + "\" within "
+        + DAEMON_START_TIMEOUT.toSeconds() + " s\n" + tail(log));
   }
 
   private synchronized void stopProcesses() {
@@ -475,9 +471,10 @@ public final class LocalStandaloneCluster implements AutoCloseable {
     }
   }
 
-  private static void sleep(long millis) {
+  /** {@link Eventually#waitUntil} for callers that do not declare {@link InterruptedException}. */
+  private static boolean await(Duration timeout, BooleanSupplier condition) {
     try {
-      Thread.sleep(millis);
+      return Eventually.waitUntil(timeout, condition);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -30,6 +31,7 @@ import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.SparkSession;
+import org.efcp.ml.Eventually;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.MultinomialLogisticRegression;
 import org.junit.jupiter.api.AfterAll;
@@ -166,7 +168,7 @@ class LocalStandaloneClusterTest {
         }
       });
       assertTrue(tracker.firstSuccess.await(60, TimeUnit.SECONDS), "no task of the job succeeded in 60 s");
-      String victim = tracker.anExecutorRunningATask(10_000);
+      String victim = tracker.anExecutorRunningATask(Duration.ofSeconds(10));
       victimPid = pidByExecutorId.get(victim);
       cluster.killExecutor(victimPid);
 
@@ -178,20 +180,19 @@ class LocalStandaloneClusterTest {
       spark.sparkContext().removeSparkListener(tracker);
     }
 
-    assertWorkerReplaces(victimPid, 30_000);
+    assertWorkerReplaces(victimPid, Duration.ofSeconds(30));
   }
 
   /** Fails unless the Worker runs {@link #EXECUTORS} executor processes, none {@code killedPid}, within the time. */
-  private static void assertWorkerReplaces(long killedPid, long timeoutMillis) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
+  private static void assertWorkerReplaces(long killedPid, Duration timeout) throws InterruptedException {
+    Eventually.waitUntil(timeout, () -> replaced(cluster.executorPids(), killedPid));
     List<Long> pids = cluster.executorPids();
-    while (pids.size() != EXECUTORS || pids.contains(killedPid)) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("no replacement for executor " + killedPid + " after " + timeoutMillis + " ms: " + pids);
-      }
-      Thread.sleep(50);
-      pids = cluster.executorPids();
-    }
+    assertTrue(replaced(pids, killedPid),
+        () -> "no replacement for executor " + killedPid + " after " + timeout.toSeconds() + " s: " + pids);
+  }
+
+  private static boolean replaced(List<Long> executorPids, long killedPid) {
+    return executorPids.size() == EXECUTORS && !executorPids.contains(killedPid);
   }
 
   /** Tracks the tasks of the jobs in one job group: which are running where, and which were lost. */
@@ -236,15 +237,10 @@ class LocalStandaloneClusterTest {
       }
     }
 
-    /** An executor that is running a task of the group, waiting up to {@code timeoutMillis} for one. */
-    String anExecutorRunningATask(long timeoutMillis) throws InterruptedException {
-      long deadline = System.currentTimeMillis() + timeoutMillis;
-      while (runningTaskExecutors.isEmpty()) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new AssertionError("no task of the job running after " + timeoutMillis + " ms");
-        }
-        Thread.sleep(10);
-      }
+    /** An executor that is running a task of the group, waiting up to {@code timeout} for one. */
+    String anExecutorRunningATask(Duration timeout) throws InterruptedException {
+      assertTrue(Eventually.waitUntil(timeout, () -> !runningTaskExecutors.isEmpty()),
+          () -> "no task of the job running after " + timeout.toSeconds() + " s");
       return runningTaskExecutors.values().iterator().next();
     }
   }
