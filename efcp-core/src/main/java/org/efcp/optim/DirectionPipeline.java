@@ -170,9 +170,9 @@ public final class DirectionPipeline implements Serializable {
         }
       }
       if (preconditioner instanceof MfacPreconditioner mfac) {
-        mfac.restore(require(state.slots(), "slots"), state.steps(), require(state.gram(), "gram"));
+        mfac.restore(state.windowSlots(mfac.window().capacity()), state.steps(), require(state.gram(), "gram"));
       } else if (preconditioner instanceof GgtPreconditioner ggt) {
-        ggt.restore(require(state.slots(), "slots"), state.steps(), require(state.gram(), "gram"));
+        ggt.restore(state.windowSlots(ggt.window().capacity()), state.steps(), require(state.gram(), "gram"));
       } else if (preconditioner instanceof DiagonalAdagradPreconditioner adagrad) {
         adagrad.restore(require(state.sumSquares(), "sumSquares"));
       }

@@ -41,6 +41,29 @@ public record PipelineState(Method method, long steps, double[] error, Compresse
     }
   }
 
+  /**
+   * The window slots this state holds for an m-slot window, checked on import (CPU and GPU pipelines alike): present,
+   * min(steps, m) of them, none null.
+   *
+   * @throws IllegalArgumentException "state: ..." when they are missing, their number is wrong or one is null
+   */
+  public CompressedVector[] windowSlots(int m) {
+    if (slots == null) {
+      throw new IllegalArgumentException("state: has no slots");
+    }
+    long expected = Math.min(steps, m);
+    if (slots.length != expected) {
+      throw new IllegalArgumentException("state: " + steps + " steps fill " + expected + " slots, got "
+          + slots.length + " vectors");
+    }
+    for (int s = 0; s < slots.length; s++) {
+      if (slots[s] == null) {
+        throw new IllegalArgumentException("state: slot " + s + " is null");
+      }
+    }
+    return slots;
+  }
+
   /** Checks a restored K of an m-slot window: m·m entries, all finite ("gram: ..."). */
   static void checkGram(double[] gram, int m) {
     if (gram.length != m * m) {

@@ -262,6 +262,11 @@ class PipelineStateTest {
       list.add(new Spoiler("one slot too few", s -> new PipelineState(s.method(), s.steps(), s.error(),
           Arrays.copyOf(s.slots(), M - 1), s.gram(), s.sumSquares(), s.warmStart())));
       list.add(new Spoiler("fewer steps than slots", s -> with(s, s.method(), M - 2)));
+      list.add(new Spoiler("a null slot", s -> {
+        CompressedVector[] slots = s.slots().clone();
+        slots[2] = null;
+        return new PipelineState(s.method(), s.steps(), s.error(), slots, s.gram(), s.sumSquares(), s.warmStart());
+      }));
       list.add(new Spoiler("no slots", s -> new PipelineState(s.method(), s.steps(), s.error(), null, s.gram(),
           s.sumSquares(), s.warmStart())));
       list.add(new Spoiler("a gram one short", s -> new PipelineState(s.method(), s.steps(), s.error(),

@@ -71,33 +71,10 @@ abstract class GpuWindowedPipeline extends GpuPipelineBase {
   public final void importState(PipelineState imported) {
     checkImport(imported, method());
     double[] gram = statePart(imported.gram(), "gram", (long) m * m);
-    windowState().importWindow(imported, stateSlots(imported));
+    windowState().importWindow(imported, imported.windowSlots(m));
     stream.synchronize();
     gram().copyFrom(gram, 0, m * m, 0);
     ring().restore(imported.steps());
     rebuildFromGram();
-  }
-
-  /**
-   * The window slots of an imported state: min(steps, m) of them.
-   *
-   * @throws IllegalArgumentException "state: ..." when they are missing or their number is wrong
-   */
-  private CompressedVector[] stateSlots(PipelineState state) {
-    CompressedVector[] slots = state.slots();
-    if (slots == null) {
-      throw new IllegalArgumentException("state: has no slots");
-    }
-    long expected = Math.min(state.steps(), m);
-    if (slots.length != expected) {
-      throw new IllegalArgumentException("state: " + state.steps() + " steps fill " + expected + " slots, got "
-          + slots.length + " vectors");
-    }
-    for (int s = 0; s < slots.length; s++) {
-      if (slots[s] == null) {
-        throw new IllegalArgumentException("state: slot " + s + " is null");
-      }
-    }
-    return slots;
   }
 }
