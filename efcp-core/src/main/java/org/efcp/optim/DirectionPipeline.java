@@ -1,5 +1,7 @@
 package org.efcp.optim;
 
+import static org.efcp.optim.PipelineState.present;
+
 import java.io.Serializable;
 
 /**
@@ -155,26 +157,26 @@ public final class DirectionPipeline implements Serializable {
     state.checkImportInto(method, steps);
     try {
       if (compressor instanceof ErrorFeedback ef) {
-        ef.restoreError(require(state.error(), "error"));
+        ef.restoreError(present(state.error(), "error"));
         if (ef.inner() instanceof LowRankCompressor lr) {
-          double[][] warmStart = require(state.warmStart(), "warmStart");
+          double[][] warmStart = present(state.warmStart(), "warmStart");
           if (warmStart.length != lr.layout().numTensors()) {
             throw new IllegalArgumentException("warmStart: " + warmStart.length + " tensors, the layout has "
                 + lr.layout().numTensors());
           }
           for (int l = 0; l < warmStart.length; l++) {
             if (lr.layout().isMatrix(l)) {
-              lr.restoreWarmStart(l, require(warmStart[l], "warmStart of tensor " + l));
+              lr.restoreWarmStart(l, present(warmStart[l], "warmStart of tensor " + l));
             }
           }
         }
       }
       if (preconditioner instanceof MfacPreconditioner mfac) {
-        mfac.restore(state.windowSlots(mfac.window().capacity()), state.steps(), require(state.gram(), "gram"));
+        mfac.restore(state.windowSlots(mfac.window().capacity()), state.steps(), present(state.gram(), "gram"));
       } else if (preconditioner instanceof GgtPreconditioner ggt) {
-        ggt.restore(state.windowSlots(ggt.window().capacity()), state.steps(), require(state.gram(), "gram"));
+        ggt.restore(state.windowSlots(ggt.window().capacity()), state.steps(), present(state.gram(), "gram"));
       } else if (preconditioner instanceof DiagonalAdagradPreconditioner adagrad) {
-        adagrad.restore(require(state.sumSquares(), "sumSquares"));
+        adagrad.restore(present(state.sumSquares(), "sumSquares"));
       }
     } catch (RuntimeException e) {
       reset();
@@ -185,13 +187,6 @@ public final class DirectionPipeline implements Serializable {
       throw e;
     }
     steps = state.steps();
-  }
-
-  private static <T> T require(T part, String name) {
-    if (part == null) {
-      throw new IllegalArgumentException("state: has no " + name);
-    }
-    return part;
   }
 
   /**

@@ -48,9 +48,7 @@ public record PipelineState(Method method, long steps, double[] error, Compresse
    * @throws IllegalArgumentException "state: ..." when they are missing, their number is wrong or one is null
    */
   public CompressedVector[] windowSlots(int m) {
-    if (slots == null) {
-      throw new IllegalArgumentException("state: has no slots");
-    }
+    present(slots, "slots");
     long expected = Math.min(steps, m);
     if (slots.length != expected) {
       throw new IllegalArgumentException("state: " + steps + " steps fill " + expected + " slots, got "
@@ -62,6 +60,18 @@ public record PipelineState(Method method, long steps, double[] error, Compresse
       }
     }
     return slots;
+  }
+
+  /**
+   * {@code part} of an imported state, which the importing pipeline needs (CPU and GPU pipelines alike).
+   *
+   * @throws IllegalArgumentException "state: has no NAME" when it is null
+   */
+  public static <T> T present(T part, String name) {
+    if (part == null) {
+      throw new IllegalArgumentException("state: has no " + name);
+    }
+    return part;
   }
 
   /** Checks a restored K of an m-slot window: m·m entries, all finite ("gram: ..."). */

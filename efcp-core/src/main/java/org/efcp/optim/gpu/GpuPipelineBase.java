@@ -203,10 +203,7 @@ abstract class GpuPipelineBase implements GpuDirectionPipeline {
    * @throws IllegalArgumentException "state: has no NAME" or "state: NAME must hold LENGTH values, got ..."
    */
   static double[] statePart(double[] part, String name, long length) {
-    if (part == null) {
-      throw new IllegalArgumentException("state: has no " + name);
-    }
-    if (part.length != length) {
+    if (PipelineState.present(part, name).length != length) {
       throw new IllegalArgumentException("state: " + name + " must hold " + length + " values, got " + part.length);
     }
     PipelineState.requireFinite(part, "state: " + name);

@@ -185,14 +185,11 @@ class LocalStandaloneClusterTest {
 
   /** Fails unless the Worker runs {@link #EXECUTORS} executor processes, none {@code killedPid}, within the time. */
   private static void assertWorkerReplaces(long killedPid, Duration timeout) throws InterruptedException {
-    Eventually.waitUntil(timeout, () -> replaced(cluster.executorPids(), killedPid));
-    List<Long> pids = cluster.executorPids();
-    assertTrue(replaced(pids, killedPid),
-        () -> "no replacement for executor " + killedPid + " after " + timeout.toSeconds() + " s: " + pids);
-  }
-
-  private static boolean replaced(List<Long> executorPids, long killedPid) {
-    return executorPids.size() == EXECUTORS && !executorPids.contains(killedPid);
+    assertTrue(Eventually.waitUntil(timeout, () -> {
+      List<Long> pids = cluster.executorPids();
+      return pids.size() == EXECUTORS && !pids.contains(killedPid);
+    }), () -> "no replacement for executor " + killedPid + " after " + timeout.toSeconds() + " s: "
+        + cluster.executorPids());
   }
 
   /** Tracks the tasks of the jobs in one job group: which are running where, and which were lost. */
