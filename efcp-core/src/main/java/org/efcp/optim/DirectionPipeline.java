@@ -159,11 +159,7 @@ public final class DirectionPipeline implements Serializable {
       if (compressor instanceof ErrorFeedback ef) {
         ef.restoreError(present(state.error(), "error"));
         if (ef.inner() instanceof LowRankCompressor lr) {
-          double[][] warmStart = present(state.warmStart(), "warmStart");
-          if (warmStart.length != lr.layout().numTensors()) {
-            throw new IllegalArgumentException("warmStart: " + warmStart.length + " tensors, the layout has "
-                + lr.layout().numTensors());
-          }
+          double[][] warmStart = state.warmStarts(lr.layout().numTensors());
           for (int l = 0; l < warmStart.length; l++) {
             if (lr.layout().isMatrix(l)) {
               lr.restoreWarmStart(l, present(warmStart[l], "warmStart of tensor " + l));

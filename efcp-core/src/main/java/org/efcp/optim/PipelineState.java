@@ -63,6 +63,21 @@ public record PipelineState(Method method, long steps, double[] error, Compresse
   }
 
   /**
+   * The low-rank warm starts this state holds for a layout of {@code tensors} tensors, checked on import (CPU and GPU
+   * pipelines alike): present, one entry per tensor.
+   *
+   * @throws IllegalArgumentException "state: ..." when they are missing or their number is wrong
+   */
+  public double[][] warmStarts(int tensors) {
+    present(warmStart, "warmStart");
+    if (warmStart.length != tensors) {
+      throw new IllegalArgumentException("state: warmStart holds " + warmStart.length + " tensors, the layout has "
+          + tensors);
+    }
+    return warmStart;
+  }
+
+  /**
    * {@code part} of an imported state, which the importing pipeline needs (CPU and GPU pipelines alike).
    *
    * @throws IllegalArgumentException "state: has no NAME" when it is null

@@ -304,10 +304,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   @Override
   public void importWindow(PipelineState imported, CompressedVector[] slots) {
     double[] xi = statePart(imported.error(), "error", d);
-    double[][] warmStart = imported.warmStart();
-    if (warmStart == null || warmStart.length != tensors) {
-      throw new IllegalArgumentException("state: warmStart must hold one entry per tensor (" + tensors + ")");
-    }
+    double[][] warmStart = imported.warmStarts(tensors);
     for (int l = 0; l < tensors; l++) {
       if (layout.isMatrix(l)) {
         statePart(warmStart[l], "warmStart of tensor " + l, (long) layout.cols(l) * rank);
