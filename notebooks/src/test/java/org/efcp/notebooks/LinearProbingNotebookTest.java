@@ -53,7 +53,8 @@ class LinearProbingNotebookTest {
       if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
         fail("the notebook did not finish in " + TIMEOUT_MINUTES + " minutes; log " + log + ":\n" + tail(log));
       }
-      assertEquals(0, process.exitValue(), "nbclient failed (a failing cell, or no python3-nbclient); log " + log + ":\n" + tail(log));
+      assertEquals(0, process.exitValue(), "nbclient failed (a failing cell, a kernel that did not answer, or no "
+          + "python3-nbclient); log " + log + ":\n" + tail(log));
     } finally {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
