@@ -29,7 +29,6 @@ import org.junit.jupiter.api.Test;
 class LoopThreadTest {
 
   private static final Path KERNEL_DIR = Path.of("target", "jupyter", "kernels", "efcp-java").toAbsolutePath();
-  private static final String NAME = "org.rapaio.jupyter.kernel.channels.LoopThread";
 
   /** With 3.0.1's start(), 22 to 43 of these 500 threads ended before their first run (measured on two cores). */
   @Test
@@ -93,12 +92,12 @@ class LoopThreadTest {
   void theKernelSpecsClasspathResolvesTheChannelsToThisClass() throws Exception {
     try (URLClassLoader kernel = loader(kernelClasspath());
          URLClassLoader jar = loader(List.of(KERNEL_DIR.resolve("rapaio-jupyter-kernel.jar")))) {
-      Class<?> shell = Class.forName("org.rapaio.jupyter.kernel.channels.ShellChannel", false, kernel);
+      Class<?> shell = Class.forName(LoopThread.class.getPackageName() + ".ShellChannel", false, kernel);
       Class<?> linked = shell.getDeclaredField("loopThread").getType();
-      assertEquals(NAME, linked.getName());
+      assertEquals(LoopThread.class.getName(), linked.getName());
       assertEquals(location(LoopThread.class), location(linked), "where the kernel's LoopThread comes from");
 
-      Class<?> original = Class.forName(NAME, false, jar);
+      Class<?> original = Class.forName(LoopThread.class.getName(), false, jar);
       assertEquals(members(original), members(linked), "this class must have the replaced class's members");
       assertEquals(original.getSuperclass(), linked.getSuperclass());
     }
