@@ -53,8 +53,8 @@ public interface GradientWindow extends Serializable {
    * {@code insertCount} inserts, so that the next one writes slot {@code insertCount mod m}.
    *
    * @param slots min(insertCount, m) vectors, by slot
-   * @throws IllegalArgumentException if the window is not empty, the number of vectors is not min(insertCount, m),
-   *     or a vector does not fit the window
+   * @throws IllegalArgumentException if the window is not empty, {@code slots} or one of its vectors is null, the
+   *     number of vectors is not min(insertCount, m), or a vector does not fit the window; the window stays empty
    */
   void restore(CompressedVector[] slots, long insertCount);
 

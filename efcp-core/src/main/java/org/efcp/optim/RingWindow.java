@@ -51,9 +51,18 @@ abstract class RingWindow implements GradientWindow {
     if (inserted != 0) {
       throw new IllegalArgumentException("window: must be empty to restore, holds " + inserted + " inserts");
     }
+    if (slots == null) {
+      throw new IllegalArgumentException("slots: null");
+    }
     if (insertCount < 0 || slots.length != Math.min(insertCount, m)) {
       throw new IllegalArgumentException("slots: " + insertCount + " inserts fill min(" + insertCount + ", " + m
           + ") slots, got " + slots.length + " vectors");
+    }
+    // Checked before the first insert, so a missing vector leaves the window empty and names its slot.
+    for (int s = 0; s < slots.length; s++) {
+      if (slots[s] == null) {
+        throw new IllegalArgumentException("slots: slot " + s + " is null");
+      }
     }
     try {
       for (CompressedVector v : slots) {
