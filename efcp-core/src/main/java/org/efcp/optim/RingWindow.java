@@ -58,15 +58,12 @@ abstract class RingWindow implements GradientWindow {
       throw new IllegalArgumentException("slots: " + insertCount + " inserts fill min(" + insertCount + ", " + m
           + ") slots, got " + slots.length + " vectors");
     }
-    // Checked before the first insert, so a missing vector leaves the window empty and names its slot.
-    for (int s = 0; s < slots.length; s++) {
-      if (slots[s] == null) {
-        throw new IllegalArgumentException("slots: slot " + s + " is null");
-      }
-    }
     try {
-      for (CompressedVector v : slots) {
-        insert(v);
+      for (int s = 0; s < slots.length; s++) {
+        if (slots[s] == null) {
+          throw new IllegalArgumentException("slots: slot " + s + " is null");
+        }
+        insert(slots[s]);
       }
     } catch (RuntimeException e) {
       reset();

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +44,8 @@ class LinearProbingNotebookTest {
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
-    env.put("JUPYTER_PATH", Path.of("target", "jupyter").toAbsolutePath().toString());
+    env.put("JUPYTER_PATH", Objects.requireNonNull(System.getProperty("jupyter.dir"), "jupyter.dir: set by the "
+        + "notebooks pom"));
     env.put("JUPYTER_CONFIG_DIR", work.resolve("config").toString());
     env.put("JUPYTER_RUNTIME_DIR", work.resolve("runtime").toString());
     // The kernel JVM's (and so Spark's) temporary files stay under target/.
