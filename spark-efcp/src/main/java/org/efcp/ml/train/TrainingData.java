@@ -161,7 +161,10 @@ public final class TrainingData implements AutoCloseable {
         throw new IllegalArgumentException(yName + ": value " + label + " in row " + n + " of partition "
             + partition + " is not a class index (labels must be integers 0, 1, 2, ...)");
       }
-      double weight = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
+      if (row.isNullAt(2)) {
+        throw new IllegalArgumentException(wName + ": null in row " + n + " of partition " + partition);
+      }
+      double weight = row.getDouble(2);
       if (!(weight >= 0 && weight < Double.POSITIVE_INFINITY)) {
         throw new IllegalArgumentException(wName + ": value " + weight + " in row " + n + " of partition "
             + partition + " (weights must be finite and >= 0)");

@@ -19,6 +19,7 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.efcp.cuda.CudaProbe;
 import org.efcp.ml.SparkJobRecorder;
@@ -159,6 +160,24 @@ class EfcpInputValidationTest {
       }
     });
     assertRejected(logisticRegression(), df, "featuresCol 'features':", "different sizes");
+  }
+
+  @Test
+  void nullFeaturesAreRejectedByRowAndPartition() {
+    Dataset<Row> df = data(rows -> rows.set(450, RowFactory.create(null, 1.0, 1.0)));
+    assertRejected(logisticRegression(), df, "featuresCol 'features':", "null in row 150 of partition 1");
+  }
+
+  @Test
+  void nullLabelIsRejectedByRowAndPartition() {
+    Dataset<Row> df = data(rows -> rows.set(7, RowFactory.create(rows.get(7).get(0), null, 1.0)));
+    assertRejected(perceptron(), df, "labelCol 'label':", "null in row 7 of partition 0");
+  }
+
+  @Test
+  void nullWeightIsRejectedByRowAndPartition() {
+    Dataset<Row> df = data(rows -> rows.set(301, RowFactory.create(rows.get(301).get(0), 2.0, null)));
+    assertRejected(logisticRegression().setWeightCol("w"), df, "weightCol 'w':", "null in row 1 of partition 1");
   }
 
   @Test
