@@ -121,6 +121,13 @@ public final class TrainingData implements AutoCloseable {
     }
   }
 
+  /** Refuses a null in field {@code i} of row {@code n}, naming the column ({@code name}) and partition. */
+  private static void requireValue(Row row, int i, String name, int n, int partition) {
+    if (row.isNullAt(i)) {
+      throw new IllegalArgumentException(name + ": null in row " + n + " of partition " + partition);
+    }
+  }
+
   /** Validates and stacks one partition's rows. */
   private static TrainingBlock stack(int partition, Iterator<Row> it, String fName, String yName, String wName) {
     PartitionStats stats = new PartitionStats(partition);
@@ -131,11 +138,8 @@ public final class TrainingData implements AutoCloseable {
     int n = 0;
     while (it.hasNext()) {
       Row row = it.next();
-      Object fv = row.get(0);
-      if (fv == null) {
-        throw new IllegalArgumentException(fName + ": null in row " + n + " of partition " + partition);
-      }
-      double[] values = ((Vector) fv).toArray();
+      requireValue(row, 0, fName, n, partition);
+      double[] values = ((Vector) row.get(0)).toArray();
       if (f < 0) {
         f = values.length;
         if (f == 0) {
@@ -153,17 +157,13 @@ public final class TrainingData implements AutoCloseable {
               + " in partition " + partition + " (features must be finite)");
         }
       }
-      if (row.isNullAt(1)) {
-        throw new IllegalArgumentException(yName + ": null in row " + n + " of partition " + partition);
-      }
+      requireValue(row, 1, yName, n, partition);
       double label = row.getDouble(1);
       if (!(label >= 0 && label == Math.rint(label) && label < Integer.MAX_VALUE)) {
         throw new IllegalArgumentException(yName + ": value " + label + " in row " + n + " of partition "
             + partition + " is not a class index (labels must be integers 0, 1, 2, ...)");
       }
-      if (row.isNullAt(2)) {
-        throw new IllegalArgumentException(wName + ": null in row " + n + " of partition " + partition);
-      }
+      requireValue(row, 2, wName, n, partition);
       double weight = row.getDouble(2);
       if (!(weight >= 0 && weight < Double.POSITIVE_INFINITY)) {
         throw new IllegalArgumentException(wName + ": value " + weight + " in row " + n + " of partition "
