@@ -100,10 +100,15 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
   /**
    * Raw scores of one row through the efcp-core model (the same code that trained it).
    *
-   * @throws IllegalArgumentException "featuresCol ...: ..." for a vector of another size
+   * @throws IllegalArgumentException "featuresCol ...: ..." for a null row (Spark's transform passes the column's
+   *     nulls in) or a vector of another size
    */
   @Override
   public Vector predictRaw(Vector features) {
+    if (features == null) {
+      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol()
+          + "': null in a row (every row to score needs a vector)");
+    }
     if (features.size() != numFeatures()) {
       throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
           + features.size() + ", the model expects " + numFeatures());
