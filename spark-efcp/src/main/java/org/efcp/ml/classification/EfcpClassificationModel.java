@@ -106,12 +106,10 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
   @Override
   public Vector predictRaw(Vector features) {
     if (features == null) {
-      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol()
-          + "': null in a row (every row to score needs a vector)");
+      throw featuresError("null in a row (every row to score needs a vector)");
     }
     if (features.size() != numFeatures()) {
-      throw new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': vector of size "
-          + features.size() + ", the model expects " + numFeatures());
+      throw featuresError("vector of size " + features.size() + ", the model expects " + numFeatures());
     }
     if (scorer == null) {
       synchronized (this) {
@@ -124,6 +122,11 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
     scorer.get().predictRaw(new DenseBlock(1, numFeatures(), features.toArray(), new double[1]),
         scorerParameters(), out);
     return Vectors.dense(out);
+  }
+
+  /** The error for a row {@link #predictRaw} cannot score, named by the features column. */
+  private IllegalArgumentException featuresError(String problem) {
+    return new IllegalArgumentException("featuresCol '" + getFeaturesCol() + "': " + problem);
   }
 
   /** Replaces the logits in a dense {@code raw} vector by their softmax (shifted by the maximum: no overflow). */

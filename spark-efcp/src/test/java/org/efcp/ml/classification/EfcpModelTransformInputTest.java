@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class EfcpModelTransformInputTest {
   private static final int FEATURES = 4;
+  private static final String NULL_ROW = "featuresCol 'features': null in a row (every row to score needs a vector)";
 
   private static SparkSession spark;
   private static EFCPLogisticRegressionModel logisticRegression;
@@ -65,7 +66,7 @@ class EfcpModelTransformInputTest {
   void nullFeaturesRowIsNamedAsNullInTheFeaturesColumn() {
     IllegalArgumentException e = transformFailure(logisticRegression, frameWith(RowFactory.create(null, 0.0, 1.0)));
 
-    assertEquals("featuresCol 'features': null in a row (every row to score needs a vector)", e.getMessage());
+    assertEquals(NULL_ROW, e.getMessage());
   }
 
   @Test
@@ -75,7 +76,7 @@ class EfcpModelTransformInputTest {
 
     IllegalArgumentException e = transformFailure(predictionOnly, frameWith(RowFactory.create(null, 0.0, 1.0)));
 
-    assertEquals("featuresCol 'features': null in a row (every row to score needs a vector)", e.getMessage());
+    assertEquals(NULL_ROW, e.getMessage());
   }
 
   @Test
