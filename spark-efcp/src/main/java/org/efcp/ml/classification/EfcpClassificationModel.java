@@ -101,7 +101,7 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
    * Raw scores of one row through the efcp-core model (the same code that trained it).
    *
    * @throws IllegalArgumentException "featuresCol ...: ..." for a null row (Spark's transform passes the column's
-   *     nulls in) or a vector of another size
+   *     nulls in), a vector of another size or a value that is not finite (NaN would score as class 0 silently)
    */
   @Override
   public Vector predictRaw(Vector features) {
@@ -118,8 +118,14 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
         }
       }
     }
+    double[] values = features.toArray();
+    for (int j = 0; j < values.length; j++) {
+      if (!Double.isFinite(values[j])) {
+        throw featuresError("value " + values[j] + " at index " + j + " (features must be finite)");
+      }
+    }
     double[] out = new double[numClasses()];
-    scorer.get().predictRaw(new DenseBlock(1, numFeatures(), features.toArray(), new double[1]),
+    scorer.get().predictRaw(new DenseBlock(1, numFeatures(), values, new double[1]),
         scorerParameters(), out);
     return Vectors.dense(out);
   }

@@ -80,6 +80,25 @@ class EfcpModelTransformInputTest {
   }
 
   @Test
+  void nonFiniteValueIsNamedWithItsIndex() {
+    IllegalArgumentException e = transformFailure(logisticRegression,
+        frameWith(GaussianClasses.row(new double[] {0.5, 1, Double.NaN, 2}, 0.0, 1.0)));
+
+    assertEquals("featuresCol 'features': value NaN at index 2 (features must be finite)", e.getMessage());
+  }
+
+  @Test
+  void infiniteValueIsNamedWhenOnlyThePredictionIsComputed() {
+    EFCPMultilayerPerceptronClassificationModel predictionOnly = perceptron.copy(ParamMap.empty())
+        .setRawPredictionCol("").setProbabilityCol("");
+
+    IllegalArgumentException e = transformFailure(predictionOnly,
+        frameWith(GaussianClasses.row(new double[] {Double.NEGATIVE_INFINITY, 0, 0, 0}, 0.0, 1.0)));
+
+    assertEquals("featuresCol 'features': value -Infinity at index 0 (features must be finite)", e.getMessage());
+  }
+
+  @Test
   void vectorOfAnotherSizeIsNamedWithBothSizes() {
     IllegalArgumentException e =
         transformFailure(perceptron, frameWith(GaussianClasses.row(new double[] {1, 2, 3}, 0.0, 1.0)));
