@@ -4,15 +4,24 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import java.io.Serializable;
+import java.util.Iterator;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.mllib.evaluation.MulticlassMetrics;
+import org.apache.spark.mllib.linalg.Matrix;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.efcp.ml.train.RowValues;
+import org.efcp.ml.train.SparkErrors;
 import scala.Tuple3;
 
 /**
  * Classification quality of an EFCP model on a dataset, computed by Spark's {@link MulticlassMetrics} (the code
  * behind MLlib's summaries and {@code MulticlassClassificationEvaluator}) from the prediction, label and weight
  * columns. Metrics are computed by one Spark job on first use.
+ *
+ * <p>That job checks the rows as a fit does; the first metric asked for then throws an
+ * {@link IllegalArgumentException} that names the column: a null label or one that is not a class index, a weight
+ * that is null, negative or not finite, no rows at all, or weights that are all 0 (every metric would be NaN).
  */
 public class EFCPClassificationSummary implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -55,11 +64,52 @@ public class EFCPClassificationSummary implements Serializable {
       }
       Dataset<Row> t = predictions.select(col(predictionCol).cast("double"), col(labelCol).cast("double"),
           weightCol.isEmpty() ? lit(1.0) : col(weightCol).cast("double"));
-      metrics = new MulticlassMetrics(
-          t.toJavaRDD().map(r -> new Tuple3<Object, Object, Object>(r.getDouble(0), r.getDouble(1), r.getDouble(2)))
-              .rdd());
+      String yName = "labelCol '" + labelCol + "'";
+      String wName = "weightCol '" + weightCol + "'";
+      JavaRDD<Tuple3<Object, Object, Object>> rows =
+          t.toJavaRDD().mapPartitionsWithIndex((p, it) -> checked(p, it, yName, wName), true);
+      MulticlassMetrics computed = new MulticlassMetrics(rows.rdd());
+      Matrix confusion;
+      try {
+        confusion = computed.confusionMatrix(); // the one job; every metric derives from it on the driver
+      } catch (Exception e) {
+        throw SparkErrors.inputError(e);
+      }
+      if (confusion.numRows() == 0) {
+        throw new IllegalArgumentException("dataset: no rows to evaluate");
+      }
+      double weightSum = 0;
+      for (double v : confusion.toArray()) {
+        weightSum += v;
+      }
+      if (!(weightSum > 0)) {
+        throw new IllegalArgumentException(wName + ": every weight is 0");
+      }
+      metrics = computed;
     }
     return metrics;
+  }
+
+  /** (prediction, label, weight) of one partition's rows, each label and weight checked as a fit checks them. */
+  private static Iterator<Tuple3<Object, Object, Object>> checked(int partition, Iterator<Row> rows, String yName,
+      String wName) {
+    return new Iterator<>() {
+      private int n;
+
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Tuple3<Object, Object, Object> next() {
+        Row r = rows.next();
+        Tuple3<Object, Object, Object> out = new Tuple3<>(r.getDouble(0), RowValues.label(r, 1, yName, n, partition),
+            RowValues.weight(r, 2, wName, n, partition));
+        n++;
+        return out;
+      }
+    };
   }
 
   /** Fraction of (weighted) rows predicted correctly, in [0, 1]. */

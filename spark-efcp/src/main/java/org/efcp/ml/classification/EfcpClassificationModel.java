@@ -6,6 +6,7 @@ import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.efcp.ml.train.TrainingData;
 import org.efcp.ml.util.PendingUid;
 import org.efcp.model.DenseBlock;
 import org.efcp.model.DifferentiableModel;
@@ -80,8 +81,16 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
     this.trainingSummary = summary;
   }
 
-  /** Classification metrics of this model on {@code dataset} (which needs the label column). */
+  /**
+   * Classification metrics of this model on {@code dataset} (which needs the label column, and the weight column
+   * when {@code weightCol} is set). The metrics are computed on first use; see {@link EFCPClassificationSummary}
+   * for the rows they refuse.
+   *
+   * @throws IllegalArgumentException before any job, naming the param and column, when the features column is
+   *     missing or not a vector, or the label or weight column is missing or not numeric
+   */
   public EFCPClassificationSummary evaluate(Dataset<?> dataset) {
+    TrainingData.checkSchema(dataset.schema(), getFeaturesCol(), getLabelCol(), getWeightCol());
     M copy = copy(org.apache.spark.ml.param.ParamMap.empty());
     // Only the prediction, under a fresh name: the dataset may already hold columns of a transform.
     copy.setPredictionCol("prediction_" + java.util.UUID.randomUUID().toString().replace('-', '_'));

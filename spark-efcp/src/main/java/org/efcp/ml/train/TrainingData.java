@@ -121,13 +121,6 @@ public final class TrainingData implements AutoCloseable {
     }
   }
 
-  /** Refuses a null in field {@code i} of row {@code n}, naming the column ({@code name}) and partition. */
-  private static void requireValue(Row row, int i, String name, int n, int partition) {
-    if (row.isNullAt(i)) {
-      throw new IllegalArgumentException(name + ": null in row " + n + " of partition " + partition);
-    }
-  }
-
   /** Validates and stacks one partition's rows. */
   private static TrainingBlock stack(int partition, Iterator<Row> it, String fName, String yName, String wName) {
     PartitionStats stats = new PartitionStats(partition);
@@ -138,7 +131,7 @@ public final class TrainingData implements AutoCloseable {
     int n = 0;
     while (it.hasNext()) {
       Row row = it.next();
-      requireValue(row, 0, fName, n, partition);
+      RowValues.requireValue(row, 0, fName, n, partition);
       double[] values = ((Vector) row.get(0)).toArray();
       if (f < 0) {
         f = values.length;
@@ -157,18 +150,8 @@ public final class TrainingData implements AutoCloseable {
               + " in partition " + partition + " (features must be finite)");
         }
       }
-      requireValue(row, 1, yName, n, partition);
-      double label = row.getDouble(1);
-      if (!(label >= 0 && label == Math.rint(label) && label < Integer.MAX_VALUE)) {
-        throw new IllegalArgumentException(yName + ": value " + label + " in row " + n + " of partition "
-            + partition + " is not a class index (labels must be integers 0, 1, 2, ...)");
-      }
-      requireValue(row, 2, wName, n, partition);
-      double weight = row.getDouble(2);
-      if (!(weight >= 0 && weight < Double.POSITIVE_INFINITY)) {
-        throw new IllegalArgumentException(wName + ": value " + weight + " in row " + n + " of partition "
-            + partition + " (weights must be finite and >= 0)");
-      }
+      double label = RowValues.label(row, 1, yName, n, partition);
+      double weight = RowValues.weight(row, 2, wName, n, partition);
       if (n == y.length) {
         y = Arrays.copyOf(y, 2 * n);
         w = Arrays.copyOf(w, 2 * n);

@@ -54,15 +54,6 @@ class EfcpInputValidationTest {
     spark.stop();
   }
 
-  private static EFCPLogisticRegression logisticRegression() {
-    return new EFCPLogisticRegression().setOptimizer("sgd").setNumEpochs(1).setBatchSize(200).setStepEngine("jobs");
-  }
-
-  private static EFCPMultilayerPerceptronClassifier perceptron() {
-    return new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {FEATURES, 5, 3}).setOptimizer("sgd")
-        .setNumEpochs(1).setBatchSize(200).setStepEngine("jobs");
-  }
-
   /** Valid rows (3 classes, 2 partitions of 300) with {@code edit} applied to the row list. */
   private static Dataset<Row> data(Consumer<List<Row>> edit) {
     List<Row> rows = new ArrayList<>(GaussianClasses.rows(ROWS, FEATURES, 3, 3.0, 11));
@@ -119,8 +110,8 @@ class EfcpInputValidationTest {
   void validDataWithLabelsBelowThreeTrainsThreeClassModelsWithoutLeavingCachedRdds() {
     Set<Integer> cachedBefore = new HashSet<>(jsc.getPersistentRDDs().keySet());
     try (SparkJobRecorder recorder = SparkJobRecorder.attach(spark.sparkContext())) {
-      assertEquals(3, logisticRegression().fit(data(rows -> { })).numClasses());
-      assertEquals(3, perceptron().fit(data(rows -> { })).numClasses());
+      assertEquals(3, QuickFits.logisticRegression().fit(data(rows -> { })).numClasses());
+      assertEquals(3, QuickFits.perceptron(FEATURES).fit(data(rows -> { })).numClasses());
       assertEquals(2 * 3, recorder.trainingJobs(), "one training job per step: ⌈600/200⌉ steps per fit");
     }
     assertEquals(cachedBefore, new HashSet<>(jsc.getPersistentRDDs().keySet()));
@@ -133,7 +124,7 @@ class EfcpInputValidationTest {
       x[2] = Double.NaN;
       rows.set(450, withFeatures(rows.get(450), x));
     });
-    assertRejected(logisticRegression(), df, "featuresCol 'features':", "NaN");
+    assertRejected(QuickFits.logisticRegression(), df, "featuresCol 'features':", "NaN");
   }
 
   @Test
@@ -143,13 +134,13 @@ class EfcpInputValidationTest {
       x[0] = Double.POSITIVE_INFINITY;
       rows.set(10, withFeatures(rows.get(10), x));
     });
-    assertRejected(perceptron(), df, "featuresCol 'features':", "Infinity");
+    assertRejected(QuickFits.perceptron(FEATURES), df, "featuresCol 'features':", "Infinity");
   }
 
   @Test
   void vectorsOfDifferentSizesInOnePartitionAreRejected() {
     Dataset<Row> df = data(rows -> rows.set(5, withFeatures(rows.get(5), new double[FEATURES + 1])));
-    assertRejected(logisticRegression(), df, "featuresCol 'features':", "different sizes");
+    assertRejected(QuickFits.logisticRegression(), df, "featuresCol 'features':", "different sizes");
   }
 
   @Test
@@ -159,42 +150,42 @@ class EfcpInputValidationTest {
         rows.set(i, withFeatures(rows.get(i), new double[FEATURES + 1]));
       }
     });
-    assertRejected(logisticRegression(), df, "featuresCol 'features':", "different sizes");
+    assertRejected(QuickFits.logisticRegression(), df, "featuresCol 'features':", "different sizes");
   }
 
   @Test
   void nullFeaturesAreRejectedByRowAndPartition() {
     Dataset<Row> df = data(rows -> rows.set(450, RowFactory.create(null, 1.0, 1.0)));
-    assertRejected(logisticRegression(), df, "featuresCol 'features':", "null in row 150 of partition 1");
+    assertRejected(QuickFits.logisticRegression(), df, "featuresCol 'features':", "null in row 150 of partition 1");
   }
 
   @Test
   void nullLabelIsRejectedByRowAndPartition() {
     Dataset<Row> df = data(rows -> rows.set(7, RowFactory.create(rows.get(7).get(0), null, 1.0)));
-    assertRejected(perceptron(), df, "labelCol 'label':", "null in row 7 of partition 0");
+    assertRejected(QuickFits.perceptron(FEATURES), df, "labelCol 'label':", "null in row 7 of partition 0");
   }
 
   @Test
   void nullWeightIsRejectedByRowAndPartition() {
     Dataset<Row> df = data(rows -> rows.set(301, RowFactory.create(rows.get(301).get(0), 2.0, null)));
-    assertRejected(logisticRegression().setWeightCol("w"), df, "weightCol 'w':", "null in row 1 of partition 1");
+    assertRejected(QuickFits.logisticRegression().setWeightCol("w"), df, "weightCol 'w':", "null in row 1 of partition 1");
   }
 
   @Test
   void negativeLabelIsRejected() {
-    assertRejected(logisticRegression(), data(rows -> rows.set(7, withLabel(rows.get(7), -1))),
+    assertRejected(QuickFits.logisticRegression(), data(rows -> rows.set(7, withLabel(rows.get(7), -1))),
         "labelCol 'label':", "-1.0");
   }
 
   @Test
   void nonIntegerLabelIsRejected() {
-    assertRejected(logisticRegression(), data(rows -> rows.set(400, withLabel(rows.get(400), 1.5))),
+    assertRejected(QuickFits.logisticRegression(), data(rows -> rows.set(400, withLabel(rows.get(400), 1.5))),
         "labelCol 'label':", "1.5");
   }
 
   @Test
   void nanLabelIsRejected() {
-    assertRejected(perceptron(), data(rows -> rows.set(0, withLabel(rows.get(0), Double.NaN))),
+    assertRejected(QuickFits.perceptron(FEATURES), data(rows -> rows.set(0, withLabel(rows.get(0), Double.NaN))),
         "labelCol 'label':", "NaN");
   }
 
@@ -204,90 +195,90 @@ class EfcpInputValidationTest {
     Dataset<Row> declared = df.select(col("features"),
         col("label").as("label", NominalAttribute.defaultAttr().withName("label").withNumValues(3).toMetadata()),
         col("w"));
-    assertRejected(logisticRegression(), declared, "labelCol 'label':", "3");
+    assertRejected(QuickFits.logisticRegression(), declared, "labelCol 'label':", "3");
   }
 
   @Test
   void perceptronLabelAtOrAboveTheOutputSizeIsRejected() {
-    assertRejected(perceptron(), data(rows -> rows.set(599, withLabel(rows.get(599), 3))),
+    assertRejected(QuickFits.perceptron(FEATURES), data(rows -> rows.set(599, withLabel(rows.get(599), 3))),
         "labelCol 'label':", "3");
   }
 
   @Test
   void negativeWeightIsRejected() {
-    assertRejected(logisticRegression().setWeightCol("w"),
+    assertRejected(QuickFits.logisticRegression().setWeightCol("w"),
         data(rows -> rows.set(123, withWeight(rows.get(123), -0.5))), "weightCol 'w':", "-0.5");
   }
 
   @Test
   void nanWeightIsRejected() {
-    assertRejected(perceptron().setWeightCol("w"),
+    assertRejected(QuickFits.perceptron(FEATURES).setWeightCol("w"),
         data(rows -> rows.set(500, withWeight(rows.get(500), Double.NaN))), "weightCol 'w':", "NaN");
   }
 
   @Test
   void allZeroWeightsAreRejected() {
-    assertRejected(logisticRegression().setWeightCol("w"),
+    assertRejected(QuickFits.logisticRegression().setWeightCol("w"),
         data(rows -> rows.replaceAll(r -> withWeight(r, 0))), "weightCol 'w':", "0");
   }
 
   @Test
   void emptyDatasetIsRejected() {
-    assertRejected(logisticRegression(), GaussianClasses.frame(spark, List.of(), 2), "dataset:", "no rows");
+    assertRejected(QuickFits.logisticRegression(), GaussianClasses.frame(spark, List.of(), 2), "dataset:", "no rows");
   }
 
   @Test
   void missingFeaturesColumnFailsBeforeAnyJob() {
-    assertRejected(logisticRegression().setFeaturesCol("x"), data(rows -> { }), "featuresCol 'x':",
+    assertRejected(QuickFits.logisticRegression().setFeaturesCol("x"), data(rows -> { }), "featuresCol 'x':",
         "no such column", true);
   }
 
   @Test
   void missingLabelColumnFailsBeforeAnyJob() {
-    assertRejected(perceptron().setLabelCol("y"), data(rows -> { }), "labelCol 'y':", "no such column", true);
+    assertRejected(QuickFits.perceptron(FEATURES).setLabelCol("y"), data(rows -> { }), "labelCol 'y':", "no such column", true);
   }
 
   @Test
   void missingWeightColumnFailsBeforeAnyJob() {
-    assertRejected(logisticRegression().setWeightCol("weight"), data(rows -> { }), "weightCol 'weight':",
+    assertRejected(QuickFits.logisticRegression().setWeightCol("weight"), data(rows -> { }), "weightCol 'weight':",
         "no such column", true);
   }
 
   @Test
   void featuresColumnThatIsNotAVectorFailsBeforeAnyJob() {
     Dataset<Row> df = data(rows -> { }).select(col("w").as("features"), col("label"));
-    assertRejected(logisticRegression(), df, "featuresCol 'features':", "vector", true);
+    assertRejected(QuickFits.logisticRegression(), df, "featuresCol 'features':", "vector", true);
   }
 
   @Test
   void perceptronInputLayerThatDoesNotMatchTheFeaturesIsRejected() {
-    assertRejected(perceptron().setLayers(new int[] {FEATURES + 1, 5, 3}), data(rows -> { }), "layers:",
+    assertRejected(QuickFits.perceptron(FEATURES).setLayers(new int[] {FEATURES + 1, 5, 3}), data(rows -> { }), "layers:",
         String.valueOf(FEATURES + 1));
   }
 
   @Test
   void perceptronInitialWeightsOfTheWrongLengthAreRejected() {
     int expected = (FEATURES * 5 + 5) + (5 * 3 + 3);
-    assertRejected(perceptron().setInitialWeights(Vectors.dense(new double[expected - 1])), data(rows -> { }),
+    assertRejected(QuickFits.perceptron(FEATURES).setInitialWeights(Vectors.dense(new double[expected - 1])), data(rows -> { }),
         "initialWeights:", String.valueOf(expected));
   }
 
   @Test
   void gpuWithAWindowTheGpuKernelsDoNotTakeFailsBeforeAnyJob() {
-    assertRejected(perceptron().setOptimizer("dense-ggt").setGradientWindow(200).setDevice("gpu"), data(rows -> { }),
+    assertRejected(QuickFits.perceptron(FEATURES).setOptimizer("dense-ggt").setGradientWindow(200).setDevice("gpu"), data(rows -> { }),
         "device: gpu cannot run DENSE_GGT: the GPU GGT eigen step takes m <= 128, got m = 200", "auto or cpu", true);
   }
 
   @Test
   void gpuOnADriverWithoutCudaFailsBeforeAnyJob() {
     assumeFalse(CudaProbe.availability().available(), "this machine has CUDA");
-    assertRejected(logisticRegression().setOptimizer("sparse-mfac").setDevice("gpu"), data(rows -> { }),
+    assertRejected(QuickFits.logisticRegression().setOptimizer("sparse-mfac").setDevice("gpu"), data(rows -> { }),
         "device: gpu requested but CUDA is not available", "", true);
   }
 
   @Test
   void binomialFamilyWithThreeClassesIsRejected() {
-    assertRejected(logisticRegression().setFamily("binomial"), data(rows -> { }), "family:", "3");
+    assertRejected(QuickFits.logisticRegression().setFamily("binomial"), data(rows -> { }), "family:", "3");
   }
 
   static Stream<Arguments> outOfRangeParams() {

@@ -33,10 +33,8 @@ class EfcpModelTransformInputTest {
   static void fitModels() {
     spark = TestData.session("local[2]", "EfcpModelTransformInputTest");
     Dataset<Row> train = GaussianClasses.frame(spark, GaussianClasses.rows(400, FEATURES, 3, 3.0, 5), 2);
-    logisticRegression = new EFCPLogisticRegression().setOptimizer("sgd").setNumEpochs(1).setBatchSize(200)
-        .setStepEngine("jobs").fit(train);
-    perceptron = new EFCPMultilayerPerceptronClassifier().setLayers(new int[] {FEATURES, 5, 3}).setOptimizer("sgd")
-        .setNumEpochs(1).setBatchSize(200).setStepEngine("jobs").fit(train);
+    logisticRegression = QuickFits.logisticRegression().fit(train);
+    perceptron = QuickFits.perceptron(FEATURES).fit(train);
   }
 
   @AfterAll
