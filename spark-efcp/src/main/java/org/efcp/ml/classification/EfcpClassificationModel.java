@@ -82,22 +82,25 @@ public abstract class EfcpClassificationModel<M extends EfcpClassificationModel<
   }
 
   /**
-   * Classification metrics of this model on {@code dataset} (which needs the label column, and the weight column
-   * when {@code weightCol} is set). The metrics are computed on first use; see {@link EFCPClassificationSummary}
-   * for the rows they refuse.
+   * Classification metrics of this model on {@code dataset}, which needs the label column. Rows are weighted by
+   * {@code weightCol} when it is set and {@code dataset} has that column; otherwise every row weighs 1 and the
+   * summary's {@code weightCol()} is "" (as MLlib's summaries: a model fitted with weights scores a test set
+   * without them). The metrics are computed on first use; see {@link EFCPClassificationSummary} for the rows they
+   * refuse.
    *
    * @throws IllegalArgumentException before any job, naming the param and column, when the features column is
-   *     missing or not a vector, or the label or weight column is missing or not numeric
+   *     missing or not a vector, the label column is missing or not numeric, or the weight column is not numeric
    */
   public EFCPClassificationSummary evaluate(Dataset<?> dataset) {
-    TrainingData.checkSchema(dataset.schema(), getFeaturesCol(), getLabelCol(), getWeightCol());
+    String weights = java.util.Arrays.asList(dataset.columns()).contains(getWeightCol()) ? getWeightCol() : "";
+    TrainingData.checkSchema(dataset.schema(), getFeaturesCol(), getLabelCol(), weights);
     M copy = copy(org.apache.spark.ml.param.ParamMap.empty());
     // Only the prediction, under a fresh name: the dataset may already hold columns of a transform.
     copy.setPredictionCol("prediction_" + java.util.UUID.randomUUID().toString().replace('-', '_'));
     copy.setRawPredictionCol("");
     copy.setProbabilityCol("");
     Dataset<Row> predictions = copy.transform(dataset);
-    return new EFCPClassificationSummary(predictions, copy.getPredictionCol(), getLabelCol(), getWeightCol());
+    return new EFCPClassificationSummary(predictions, copy.getPredictionCol(), getLabelCol(), weights);
   }
 
   /** A fresh efcp-core model with this model's architecture (its parameters are {@link #scorerParameters()}). */

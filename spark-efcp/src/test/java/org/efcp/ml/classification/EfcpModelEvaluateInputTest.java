@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code evaluate} refuses a dataset it cannot score as a fit would: missing or mistyped columns at once, before any
- * job; bad labels and weights, no rows or no weight when the metrics job runs, each with one
+ * job (but a missing weight column means unweighted, as in MLlib); bad labels and weights, no rows or no weight when
+ * the metrics job runs, each with one
  * {@link IllegalArgumentException} that names the column (and the row: row 1 of partition 1 is the fourth of the
  * four rows below).
  */
@@ -91,9 +92,24 @@ class EfcpModelEvaluateInputTest {
   }
 
   @Test
-  void missingWeightColumnIsRefusedBeforeAnyJob() {
-    assertEquals("weightCol 'weight': no such column (columns: features, label, w)",
-        refusedBeforeAnyJob(weighted("weight"), frame(r -> r)));
+  void weightColumnOfTextIsRefusedBeforeAnyJob() {
+    assertEquals("weightCol 'w': must be numeric, got string",
+        refusedBeforeAnyJob(weighted("w"), frame(r -> r).withColumn("w", lit("heavy"))));
+  }
+
+  /** As MLlib's summaries: a model fitted with weights evaluates a dataset without that column unweighted. */
+  @Test
+  void missingWeightColumnMeansEveryRowWeighsOne() {
+    Dataset<Row> df = frame(r -> r).drop("w");
+    long hits = 0;
+    for (Row r : model.transform(df).select("prediction", "label").collectAsList()) {
+      hits += r.getDouble(0) == r.getDouble(1) ? 1 : 0;
+    }
+
+    EFCPClassificationSummary summary = weighted("weight").evaluate(df);
+
+    assertEquals("", summary.weightCol());
+    assertEquals(hits / 4.0, summary.accuracy(), 1e-12);
   }
 
   @Test
