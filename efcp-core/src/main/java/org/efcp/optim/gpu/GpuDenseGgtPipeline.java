@@ -15,7 +15,7 @@ import org.efcp.optim.Method;
  * x = (float) g into window slot {@code t mod m} ({@code dmfac_insert}); w = (⟨x_j, x⟩)_j ({@code dmfac_dots},
  * {@code dmfac_dots_finish}) and K's new row and column ({@code ggt_gram_row}); the eigen step
  * ({@link GpuGgtPipeline}); u = x/ε − Σ_j M_j x_j (M = −β) in float64 ({@code dmfac_combine} with 1/ε for 1/λ: each
- * thread owns four coordinates and walks the rows, no atomics, so u is deterministic).
+ * thread owns eight coordinates, two float4s, and walks the rows, no atomics, so u is deterministic).
  *
  * <p>The window is m rows of ld float32 values (ld = d rounded up to a multiple of 4): 4·m·ld bytes, 308 MB at
  * d = 769,000, m = 100. Requires the {@code dense_mfac} and {@code ggt} fatbins.

@@ -1,6 +1,5 @@
 package org.efcp.optim.gpu;
 
-import java.util.Objects;
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.optim.Method;
@@ -19,8 +18,8 @@ import org.efcp.optim.Method;
  *   check of the leaving vector's column of RᵀR against A = K/λ + m I, the O(m²) update of the chronological upper
  *   Cholesky factor R (Givens rotations deleting the oldest vector, fused with the forward substitution of the new
  *   last column), row/column {@code slot} of K, and the coefficients M = (1/λ)² A⁻¹ w by one back substitution;</li>
- *   <li>u = x/λ − Σ_j M_j x_j in float64, one more pass over the window (each thread owns four coordinates and
- *   walks the rows; no atomics).</li>
+ *   <li>u = x/λ − Σ_j M_j x_j in float64, one more pass over the window (each thread owns eight coordinates, two
+ *   float4s, and walks the rows; no atomics).</li>
  * </ol>
  * The drift (scaled residual max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of a rotating column j) is read back
  * asynchronously; when it exceeds {@link #driftTolerance()} = {@code MfacCholeskyState.driftTolerance(m)} = 32 (m+1) ε
@@ -38,7 +37,6 @@ import org.efcp.optim.Method;
  */
 public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
   private final GpuDenseWindow window;
-  private final MfacCholeskyKernel mxmKernel;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0, R = sqrt(m) I) on its own stream of {@code context}.
@@ -51,18 +49,7 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
    *     touched)
    */
   public GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping) {
-    this(context, d, m, damping, MfacCholeskyKernel.ROWS);
-  }
-
-  /**
-   * As {@link #GpuDenseMfacPipeline(GpuContext, int, int, double)}, with the m×m step taken by {@code mxmKernel}
-   * (the same results; for the A/B measurement of {@link MfacCholeskyKernel}).
-   *
-   * @throws NullPointerException if {@code mxmKernel} is null (before the device is touched)
-   */
-  GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping, MfacCholeskyKernel mxmKernel) {
-    super(checkArguments(context, d, m, damping, mxmKernel), d, m, damping);
-    this.mxmKernel = mxmKernel;
+    super(checkArguments(context, d, m, damping), d, m, damping);
     try {
       openStream();
       this.window = new GpuDenseWindow(context, d, m, this::allocate);
@@ -74,18 +61,16 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
-  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping,
-      MfacCholeskyKernel mxmKernel) {
+  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping) {
     checkWindow(m, GpuMfacCholeskyState.MAX_WINDOW);
     GpuDenseWindow.checkShape(d, m);
     checkDamping(damping);
-    Objects.requireNonNull(mxmKernel, "mxmKernel");
     return context;
   }
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
+    return new GpuMfacCholeskyState(context, stream, m, damping);
   }
 
   @Override

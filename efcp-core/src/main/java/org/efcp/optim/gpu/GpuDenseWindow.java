@@ -20,7 +20,7 @@ import org.efcp.optim.PipelineState;
  * m rows of ld = d rounded up to a multiple of 4 floats, padding zero), w = (⟨x_j, x⟩)_j in one pass over the window
  * (tiles of 8 rows × 4096 coordinates, float4 loads, float64 sums, a fixed-order reduction of the chunk partials:
  * {@code dmfac_dots}, {@code dmfac_dots_finish}), and u = x_slot·s − Σ_j M_j x_j in float64 in one more pass (each
- * thread owns four coordinates and walks the rows, no atomics: {@code dmfac_combine}). Deterministic.
+ * thread owns eight coordinates, two float4s, and walks the rows, no atomics: {@code dmfac_combine}). Deterministic.
  */
 final class GpuDenseWindow implements DeviceWindowState {
   /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
@@ -29,6 +29,11 @@ final class GpuDenseWindow implements DeviceWindowState {
   private static final int CHUNK4 = 1024;
   /** Rows per block of dmfac_dots_finish, one warp each (DM_ROWS_PER_BLOCK in dense_mfac.cu). */
   private static final int ROWS_PER_BLOCK = 8;
+  /**
+   * float4 columns per block of dmfac_combine: each of its {@link KernelGrid#THREADS} threads owns two, q and
+   * q + {@link KernelGrid#THREADS}.
+   */
+  private static final int COMBINE_FLOAT4_PER_BLOCK = 2 * THREADS;
 
   private final int d;
   /** The row stride in floats: d rounded up to a multiple of 4. */
@@ -93,7 +98,9 @@ final class GpuDenseWindow implements DeviceWindowState {
 
   /** Queues u = x_slot·{@code scale} − Σ_{j < filled} M_j x_j into the first d doubles of {@code u}. */
   void combine(GpuStream stream, int filled, DeviceBuffer coefficients, int slot, double scale, DeviceBuffer u) {
-    combine.launch(stream, blocks(ld / 4), 1, THREADS, 1, 0, window, ld / 4, d, filled, coefficients, slot, scale, u);
+    int ld4 = ld / 4;
+    int grid = (ld4 + COMBINE_FLOAT4_PER_BLOCK - 1) / COMBINE_FLOAT4_PER_BLOCK;  // two float4s per thread
+    combine.launch(stream, grid, 1, THREADS, 1, 0, window, ld4, d, filled, coefficients, slot, scale, u);
   }
 
   /** Row {@code slot} (d floats); downloads it (waits for queued work on the legacy stream's terms). */

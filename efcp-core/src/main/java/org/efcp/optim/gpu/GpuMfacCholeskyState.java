@@ -1,34 +1,37 @@
 package org.efcp.optim.gpu;
 
-import static org.efcp.optim.gpu.KernelGrid.THREADS;
-
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuEvent;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
-import org.efcp.cuda.KernelModule;
 import org.efcp.optim.MfacCholeskyState;
 
 /**
  * The device-resident m×m state of dense M-FAC in the CPU's well-conditioned form ({@link MfacCholeskyState},
  * algorithms doc §2.4): K (m×m row-major by slot) and the upper Cholesky factor R of A = K/λ + m I (RᵀR = A) in
- * chronological order with a rotating head (the oldest slot, the ring's current slot at the start of a step), stored by slot
- * like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, or its blocked variant
- * {@code mchol_blocked_step_C}: see {@link MfacCholeskyKernel}; one block) replaces the oldest vector: the drift check of its column of RᵀR against A, the Givens rank-1 update of the trailing factor
- * fused with the forward substitution of the new last column, row/column {@code slot} of K, and the coefficients
- * M = (1/λ)² A⁻¹ w of the vector just inserted by a back substitution. The drift (the scaled residual
- * max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of the checked column, or the relative Schur-complement shortfall of an
- * append) is read back as {@link GpuMfacStateBase} describes; above {@link MfacCholeskyState#driftTolerance(int)}
- * (or NaN) R is rebuilt on the host from K with LAPACK {@code dpotrf}
+ * chronological order with a rotating head (the oldest slot, the ring's current slot at the start of a step), stored
+ * by slot like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, one block of
+ * {@value #STEP_THREADS} threads) replaces the oldest vector: the drift check of its column of RᵀR against A, the
+ * Givens rank-1 update of the trailing factor fused with the forward substitution of the new last column,
+ * row/column {@code slot} of K, and the coefficients M = (1/λ)² A⁻¹ w of the vector just inserted by a back
+ * substitution. The drift (the scaled residual max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of the checked column, or the
+ * relative Schur-complement shortfall of an append) is read back as {@link GpuMfacStateBase} describes; above
+ * {@link MfacCholeskyState#driftTolerance(int)} (or NaN) R is rebuilt on the host from K with LAPACK {@code dpotrf}
  * ({@link MfacCholeskyState#factorFromScratch}) before the next step. Every m×m quantity is float64.
  *
- * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the current the ring's current slot before
+ * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the ring's current slot before
  * {@link #update()} and reads {@link #coefficients()} after it. Not thread-safe.
  */
 final class GpuMfacCholeskyState extends GpuMfacStateBase {
-  /** The largest m, 4096: 256 threads × 16 register-resident columns each (mchol_step_16). */
-  static final int MAX_WINDOW = 16 * THREADS;
+  /**
+   * Threads of the step kernel's one block (MCHOL_THREADS in mfac_cholesky.cu), not {@link KernelGrid#THREADS}: the
+   * step is a single block, and 512 threads owning half the columns each take it faster than 256 (0.68 vs 1.10 ms on
+   * an H200).
+   */
+  static final int STEP_THREADS = 512;
+  /** The largest m, 4096: {@value #STEP_THREADS} threads × 8 register-resident columns each (mchol_step_8). */
+  static final int MAX_WINDOW = 8 * STEP_THREADS;
 
   private final double damping;
   private final double invDamping;
@@ -54,21 +57,13 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
    * @param stream the owning pipeline's stream
    * @param m the window size, 1 ≤ m ≤ {@value #MAX_WINDOW} (checked by the caller)
    * @param damping λ, finite and &gt; 0 (checked by the caller)
-   * @param kernel the step kernel (the same results either way; {@link MfacCholeskyKernel#ROWS} is the pipelines'
-   *     default)
    */
-  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping, MfacCholeskyKernel kernel) {
+  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping) {
     super(context, stream, m, MfacCholeskyState.driftTolerance(m));
     this.damping = damping;
     this.invDamping = 1.0 / damping;
     try {
-      KernelModule module = context.module("mfac_cholesky");
-      if (kernel == MfacCholeskyKernel.BLOCKED) {
-        this.step = module.kernel("mchol_blocked_step_" + columnsPerThread(m));
-      } else {
-        this.step = module.kernel("mchol_step_" + columnsPerThread(m));
-      }
-
+      this.step = context.module("mfac_cholesky").kernel("mchol_step_" + columnsPerThread(m));
       long mm = (long) m * m;
       this.gram = allocate(8L * mm);
       this.factor = allocate(8L * mm);
@@ -87,12 +82,12 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   }
 
   /**
-   * The columns of R each of the kernel's 256 threads owns: the smallest power of two C with 256 C ≥ m (the kernel
-   * mchol_step_C or mchol_blocked_step_C).
+   * The columns of R each of the step kernel's {@value #STEP_THREADS} threads owns: the smallest power of two C with
+   * {@value #STEP_THREADS}·C ≥ m, so 1, 2, 4 or 8 for 1 ≤ m ≤ {@value #MAX_WINDOW} (the kernel mchol_step_C).
    */
   static int columnsPerThread(int m) {
     int c = 1;
-    while (THREADS * c < m) {
+    while (STEP_THREADS * c < m) {
       c *= 2;
     }
     return c;
@@ -115,8 +110,8 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
 
   /** Queues the step for the ring's current slot: drift check, factor update, K, M (one block). */
   void update() {
-    step.launch(stream, 1, 1, THREADS, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping, (double) m,
-        driftTolerance(), driftMax(), coefficients);
+    step.launch(stream, 1, 1, STEP_THREADS, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping,
+        (double) m, driftTolerance(), driftMax(), coefficients);
   }
 
   /**

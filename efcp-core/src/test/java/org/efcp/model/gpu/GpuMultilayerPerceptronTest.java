@@ -29,12 +29,15 @@ import org.junit.jupiter.api.Test;
  * <p>Tolerance at FP32 1e-4 (relative; each tensor of the gradient compared in the Euclidean norm): the GPU rounds
  * features, weights, parameters and every activation to float32 and accumulates each product over its k
  * (≤ 8192) in float32, errors near 1e-6; any wrong index, layout, derivative or missing term gives differences of
- * order 1. At TF32 every product's operands are rounded to 10 mantissa bits (about 3e-4 of a product's norm) and
- * three products feed each weight gradient: expected differences near 1e-3, tolerance 1e-2.
+ * order 1. At TF32 every product's operands are rounded to 10 mantissa bits (about 5e-4 of each term). The first
+ * layer's gradient sums one term per row (n = 8192) and the terms partly cancel: its norm is well below the sum of
+ * the terms' norms, so its relative error is larger than a term's, 1.2e-2 measured at n = 8192, [784, 512, 10],
+ * RELU on an H200. Tolerance 5e-2: still far below the differences of order 1 that a wrong index, layout or
+ * derivative gives.
  */
 class GpuMultilayerPerceptronTest {
   private static final double FP32_TOLERANCE = 1e-4;
-  private static final double TF32_TOLERANCE = 1e-2;
+  private static final double TF32_TOLERANCE = 5e-2;
 
   @Test
   @Tag("gpu")

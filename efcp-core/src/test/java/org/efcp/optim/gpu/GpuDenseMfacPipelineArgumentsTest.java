@@ -20,27 +20,19 @@ class GpuDenseMfacPipelineArgumentsTest {
     assertRejects("damping", () -> new GpuDenseMfacPipeline(null, 10, 4, Double.POSITIVE_INFINITY));
   }
 
-  /** mchol_step_C and mchol_blocked_step_C own C columns per thread: the smallest power of two with 256 C ≥ m, at most 16. */
+  /** mchol_step_C keeps C columns per thread: the smallest power of two with 512 C ≥ m, at most 8. */
   @Test
   void theCholeskyKernelIsChosenByColumnsPerThread() {
-    int[][] cases = {{1, 1}, {256, 1}, {257, 2}, {512, 2}, {513, 4}, {1024, 4}, {2048, 8}, {2049, 16}, {4096, 16}};
+    int[][] cases = {{1, 1}, {512, 1}, {513, 2}, {1024, 2}, {1025, 4}, {2048, 4}, {2049, 8}, {4096, 8}};
     for (int[] c : cases) {
       assertEquals(c[1], GpuMfacCholeskyState.columnsPerThread(c[0]), "m = " + c[0]);
     }
+    assertEquals(512, GpuMfacCholeskyState.STEP_THREADS);
     assertEquals(4096, GpuMfacCholeskyState.MAX_WINDOW);
   }
 
   @Test
   void aMissingContextIsRejectedAfterTheArguments() {
     assertThrows(NullPointerException.class, () -> new GpuDenseMfacPipeline(null, 10, 4, 1e-3));
-  }
-
-  @Test
-  void aMissingMxmKernelIsRejectedBeforeTheDeviceIsTouched() {
-    NullPointerException e = assertThrows(NullPointerException.class,
-        () -> new GpuDenseMfacPipeline(null, 10, 4, 1e-3, null));
-    assertEquals("mxmKernel", e.getMessage());
-    // The arguments come first, as for the public constructor.
-    assertRejects("m", () -> new GpuDenseMfacPipeline(null, 10, 0, 1e-3, MfacCholeskyKernel.BLOCKED));
   }
 }

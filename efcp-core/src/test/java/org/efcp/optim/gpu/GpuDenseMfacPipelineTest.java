@@ -7,7 +7,6 @@ import static org.efcp.optim.gpu.GpuPipelineTesting.assertMemoryBetween;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertRejectsBadArguments;
 import static org.efcp.optim.gpu.GpuPipelineTesting.assertWindowRowIsFloatOf;
 import static org.efcp.optim.gpu.GpuPipelineTesting.checkedContext;
-import static org.efcp.optim.gpu.GpuPipelineTesting.maxAbs;
 import static org.efcp.optim.gpu.GpuPipelineTesting.refreshIfDue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -21,94 +20,40 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The device pipeline against the CPU {@link DirectionPipeline} for dense M-FAC on the same gradients (ties, zeros
  * and heavy tails, see {@link GradientSequence}): every step the window row is bitwise (float) g and u agrees to a
  * max-norm relative 1e-5; two device runs give bitwise the same u (no atomics); the Cholesky factor needs no host
- * refresh (at most a stray one) even where A is badly conditioned, as at the benchmark's size. The cheap comparisons
- * run with both of {@link MfacCholeskyKernel}'s m×m kernels, and at the benchmark's size the blocked kernel gives the
- * rows kernel's directions to a max-norm relative 1e-10 (bitwise on the CPU emulation; nvcc may contract the two
- * kernels to FMAs differently).
+ * refresh (at most a stray one) even where A is badly conditioned, as at the benchmark's size.
  */
 @Tag("gpu")
 class GpuDenseMfacPipelineTest {
   private static final double TOLERANCE = 1e-5;
   private static final double SCALE = 0.125;
 
-  @ParameterizedTest(name = "damping {0}, {1}")
-  @CsvSource({"1e-5, ROWS", "1e-3, ROWS", "1e-2, ROWS", "1e-5, BLOCKED", "1e-3, BLOCKED", "1e-2, BLOCKED"})
-  void matchesTheCpuPipelineOverThreePassesOfTheRing(double damping, MfacCholeskyKernel kernel) {
-    compareWithCpu(20_011, 64, damping, 0, 3 * 64, 0, kernel);
+  @ParameterizedTest(name = "damping {0}")
+  @CsvSource({"1e-5", "1e-3", "1e-2"})
+  void matchesTheCpuPipelineOverThreePassesOfTheRing(double damping) {
+    compareWithCpu(20_011, 64, damping, 0, 3 * 64, 0);
   }
 
-  @ParameterizedTest(name = "{0}")
-  @EnumSource(MfacCholeskyKernel.class)
-  void forcedHostRefreshesKeepMatchingTheCpuPipeline(MfacCholeskyKernel kernel) {
-    compareWithCpu(20_011, 64, 1e-5, 0, 2 * 64, 37, kernel);
+  @Test
+  void forcedHostRefreshesKeepMatchingTheCpuPipeline() {
+    compareWithCpu(20_011, 64, 1e-5, 0, 2 * 64, 37);
   }
 
-  /** The blocked kernel also with a partial last block of 32 rows (m = 33) and two columns per thread (m = 257). */
-  @ParameterizedTest(name = "d={0}, m={1}, {2}")
-  @CsvSource({"1, 1, ROWS", "2, 2, ROWS", "5, 3, ROWS", "4096, 9, ROWS", "4099, 17, ROWS", "8192, 5, ROWS",
-      "1, 1, BLOCKED", "2, 2, BLOCKED", "5, 3, BLOCKED", "4096, 9, BLOCKED", "4099, 17, BLOCKED", "8192, 5, BLOCKED",
-      "4099, 33, BLOCKED", "1000, 257, BLOCKED"})
-  void edgeShapesMatchTheCpuPipeline(int d, int m, MfacCholeskyKernel kernel) {
-    compareWithCpu(d, m, 1e-3, 0, 3 * m + 4, 0, kernel);
+  @ParameterizedTest(name = "d={0}, m={1}")
+  @CsvSource({"1, 1", "2, 2", "5, 3", "4096, 9", "4099, 17", "8192, 5"})
+  void edgeShapesMatchTheCpuPipeline(int d, int m) {
+    compareWithCpu(d, m, 1e-3, 0, 3 * m + 4, 0);
   }
 
   /** The benchmark's size: 3.15 GB of window on the device (and on the CPU heap); a short fill, then 30 steps. */
   @Test
   @Tag("device-only")
   void matchesTheCpuPipelineAtLogisticRegressionSize() {
-    compareWithCpu(769_000, 1024, 1e-4, 64, 30, 0, MfacCholeskyKernel.ROWS);
-  }
-
-  /**
-   * The benchmark's shape and gradients (as {@link #theBenchmarkShapeNeedsNoRefreshes}) in two pipelines, one per
-   * m×m kernel, from the same device gradients: over a full ring and 40 more steps u agrees to a max-norm relative
-   * 1e-10 (checked every 64th step of the fill and every step after it; the worst difference is printed).
-   */
-  @Test
-  @Tag("device-only")
-  void blockedKernelGivesTheRowsKernelsDirectionsAtBenchmarkSize() {
-    int d = 769_000;
-    int m = 1024;
-    GpuContext ctx = checkedContext();
-    double[] uRows = new double[d];
-    double[] uBlocked = new double[d];
-    try (BenchmarkGradients g = BenchmarkGradients.upload(ctx, d);
-        GpuDenseMfacPipeline rows = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
-        GpuDenseMfacPipeline blocked = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.BLOCKED);
-        DeviceBuffer a = ctx.allocate(8L * d);
-        DeviceBuffer b = ctx.allocate(8L * d)) {
-      double worst = 0.0;
-      for (int t = 0; t < m + 40; t++) {
-        rows.directionDevice(g.at(t), a);
-        blocked.directionDevice(g.at(t), b);
-        if (t % 64 != 63 && t < m) {
-          continue;
-        }
-        rows.stream().synchronize();
-        blocked.stream().synchronize();
-        a.copyTo(uRows, 0, d, 0);
-        b.copyTo(uBlocked, 0, d, 0);
-        double diff = 0.0;
-        for (int i = 0; i < d; i++) {
-          diff = Math.max(diff, Math.abs(uRows[i] - uBlocked[i]));
-        }
-        double relative = diff / maxAbs(uRows);
-        worst = Math.max(worst, relative);
-        if (!(relative <= 1e-10)) {
-          fail("step " + t + ": max |u_blocked − u_rows| / max |u_rows| = " + relative);
-        }
-      }
-      System.out.println("blocked vs rows m×m kernel at d = " + d + ", m = " + m + ": worst relative difference of u "
-          + worst);
-      assertFewRefreshes(rows, 0, m + 40);
-      assertFewRefreshes(blocked, 0, m + 40);
-    }
+    compareWithCpu(769_000, 1024, 1e-4, 64, 30, 0);
   }
 
   /**
@@ -141,14 +86,13 @@ class GpuDenseMfacPipelineTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @EnumSource(MfacCholeskyKernel.class)
-  void deviceApiGivesBitwiseTheHostApiResult(MfacCholeskyKernel kernel) {
+  @Test
+  void deviceApiGivesBitwiseTheHostApiResult() {
     int d = 5003;
     int m = 16;
     GpuContext ctx = checkedContext();
-    try (GpuDenseMfacPipeline host = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel);
-        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel)) {
+    try (GpuDenseMfacPipeline host = new GpuDenseMfacPipeline(ctx, d, m, 1e-3);
+        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3)) {
       assertDeviceApiMatchesHostApi(ctx, host, device, new GradientSequence(d, SCALE, 5), 2 * m + 3,
           GpuPipelineTesting::assertSameBits);
     }
@@ -166,15 +110,14 @@ class GpuDenseMfacPipelineTest {
    * Runs both pipelines for {@code fill} steps without comparing, then {@code steps} compared steps;
    * {@code refreshEvery} > 0 forces a host refresh that often.
    */
-  private static void compareWithCpu(int d, int m, double damping, int fill, int steps, int refreshEvery,
-      MfacCholeskyKernel kernel) {
+  private static void compareWithCpu(int d, int m, double damping, int fill, int steps, int refreshEvery) {
     GpuContext ctx = checkedContext();
     DirectionPipeline cpu = DirectionPipeline.create(
         OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
     GradientSequence gradients = new GradientSequence(d, SCALE, 17);
     double[] uCpu = new double[d];
     double[] uGpu = new double[d];
-    try (GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, damping, kernel)) {
+    try (GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, damping)) {
       long window = 4L * m * ((d + 3) / 4 * 4);
       long matrices = 2L * 8 * m * m;
       long scratch = 8L * m * (((d + 3) / 4 + 1023) / 1024 + 16) + 2 * 8L * d;

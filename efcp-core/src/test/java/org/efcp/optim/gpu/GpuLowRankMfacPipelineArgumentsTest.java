@@ -47,11 +47,4 @@ class GpuLowRankMfacPipelineArgumentsTest {
     assertThrows(NullPointerException.class, () -> new GpuLowRankMfacPipeline(null, null, 4, 4, 0, 1e-3));
     assertThrows(NullPointerException.class, () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 4, 0, 1e-3));
   }
-
-  @Test
-  void aMissingMxmKernelIsRejectedBeforeTheDeviceIsTouched() {
-    NullPointerException e = assertThrows(NullPointerException.class,
-        () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 4, 0, 1e-3, null));
-    assertEquals("mxmKernel", e.getMessage());
-  }
 }

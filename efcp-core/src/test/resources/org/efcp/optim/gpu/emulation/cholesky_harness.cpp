@@ -1,9 +1,8 @@
 // mfac_cholesky.cu's step kernel alone on the CPU emulation, from a given state, as GpuMfacCholeskyState launches it
-// (kernel mchol_step_C, or mchol_blocked_step_C when `kernel` is "blocked", with C = mchol_columns_per_thread(m),
-// grid 1, block 256; keep the two in step). Reads from inFile K and R (m×m little-endian doubles each, row-major by
-// slot, R in logical order from `head`), then per step w (m doubles); step i writes slot (head + i) mod m. Writes
-// per step M (m doubles) and the drift maximum (1 double) to outFile, and K and R after the last step (m×m doubles
-// each).
+// (kernel mchol_step_C with C = mchol_columns_per_thread(m), grid 1, block MCHOL_THREADS; keep the two in step).
+// Reads from inFile K and R (m×m little-endian doubles each, row-major by slot, R in logical order from `head`), then
+// per step w (m doubles); step i writes slot (head + i) mod m. Writes per step M (m doubles) and the drift maximum
+// (1 double) to outFile, and K and R after the last step (m×m doubles each).
 #include "harness.h"
 #include "mfac_cholesky.cu"
 #include <cstdio>
@@ -12,18 +11,16 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 8) { std::fprintf(stderr, "usage: m damping steps head inFile outFile rows|blocked\n"); return 2; }
+  if (argc < 7) { std::fprintf(stderr, "usage: m damping steps head inFile outFile\n"); return 2; }
   int m = atoi(argv[1]);
   double damping = atof(argv[2]);
   int steps = atoi(argv[3]), head = atoi(argv[4]);
   FILE* in = open_file(argv[5], "rb");
   FILE* out = open_file(argv[6], "wb");
-  bool blocked = std::strcmp(argv[7], "blocked") == 0;
-  if (!blocked && std::strcmp(argv[7], "rows") != 0) die("kernel must be rows or blocked");
   double invDamping = 1.0 / damping;
   double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
   int columns = mchol_columns_per_thread(m);
-  if (columns > 16) die("m too large for mchol_step");
+  if (columns > 8) die("m too large for mchol_step");
   size_t mm = (size_t)m * m;
   std::vector<double> K(mm), R(mm), w(m), M(m);
   std::vector<sm_u64> driftMax(1);
@@ -33,16 +30,9 @@ int main(int argc, char** argv) {
     int slot = (head + i) % m;
     std::fill(M.begin(), M.end(), std::nan(""));  // every entry must be written
     switch (columns) {
-#define MCHOL(C) case C:                                                                                  \
-  if (blocked) {                                                                                         \
-    LAUNCH(1, mchol_blocked_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping,        \
-           (double)m, tolerance, driftMax.data(), M.data());                                             \
-  } else {                                                                                               \
-    LAUNCH(1, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, (double)m,     \
-           tolerance, driftMax.data(), M.data());                                                        \
-  }                                                                                                      \
-  break;
-      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8) MCHOL(16)
+#define MCHOL(C) case C: LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, \
+                                  invDamping, (double)m, tolerance, driftMax.data(), M.data()); break;
+      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8)
 #undef MCHOL
     }
     double drift;

@@ -10,6 +10,8 @@
 
 // One kernel call over a grid of 256-thread blocks (gx × gy for LAUNCH2), as the Java launch code configures it.
 #define LAUNCH(grid, kernel, ...) emu_launch((grid), 256, [&] { kernel(__VA_ARGS__); })
+// As LAUNCH, with blocks of `threads` threads (mfac_cholesky.cu's step: MCHOL_THREADS).
+#define LAUNCH_T(grid, threads, kernel, ...) emu_launch((grid), (threads), [&] { kernel(__VA_ARGS__); })
 #define LAUNCH2(gx, gy, kernel, ...) emu_launch((gx), (gy), 256, [&] { kernel(__VA_ARGS__); })
 
 // Ends the harness with rc. _Exit: the emulation's worker threads never return, so the process must not join them.
