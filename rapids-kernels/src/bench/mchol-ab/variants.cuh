@@ -747,3 +747,205 @@ __global__ void __launch_bounds__(1 << LT, 1) vstep2(double* R, double* K, const
 #pragma unroll
   for (int c = 0; c < C; c++) if (t + c * T < m) M[t + c * T] = z[c] * scale;
 }
+
+// Wavefront: no block barrier per row. Each warp walks the rows in order and applies them to its own columns; the
+// owner lane of row p publishes the row's record (c, s, y and the running Σ y², Σ y (λ y)) to shared memory and
+// raises `produced`; the other warps spin only on rows they do not produce. A warp stops after its last column's
+// row. The back solve is the same, mirrored (records M_p, `solved` counts down). m ≤ VW_MAX_M (records in shared).
+#ifndef MCHOL_SPIN_YIELD
+#define MCHOL_SPIN_YIELD()
+#endif
+#define VW_MAX_M 1024
+template <int C, int D>
+__global__ void __launch_bounds__(512, 1) vwave(double* R, double* K, const double* __restrict__ w, int m, int old,
+                                                double damping, double invDamping, double n, double tolerance,
+                                                sm_u64* __restrict__ driftMax, double* __restrict__ M) {
+  constexpr int T = 512;
+  __shared__ double rec[VW_MAX_M][5];  // row p: c, s, y, Σ_{1..p} y², Σ_{1..p} y (λ y); back solve: M_p in [0]
+  __shared__ int produced;             // rows 1..produced have records (update); rows ≥ solved (back solve)
+  __shared__ sm_u64 warpMax[T / 32];
+  __shared__ sm_u64 shortfallBits;
+  const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
+  const double* kOld = K + (long long)old * m;
+  double* rOld = R + (long long)old * m;
+  int q[C], lq[C];
+  double x[C], a[C], dg[C], ring[D][C];
+  const double r00 = rOld[old];
+  const double a00 = invDamping * kOld[old] + n;
+  sm_u64 worst = 0;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    q[c] = t + c * T; lq[c] = m; x[c] = 0.0; a[c] = 0.0; dg[c] = 0.0;
+    if (q[c] < m) {
+      const int s = q[c];
+      lq[c] = s >= old ? s - old : s - old + m;
+      const double r0 = rOld[s];
+      const double aq0 = invDamping * kOld[s] + (s == old ? n : 0.0);
+      const double aqq = invDamping * K[(long long)s * m + s] + n;
+      const double e = fabs(r00 * r0 - aq0) / sqrt(aqq * a00);
+      const sm_u64 bits = (sm_u64)__double_as_longlong(e);
+      worst = bits > worst ? bits : worst;
+      if (s != old) { x[c] = r0; rOld[s] = 0.0; dg[c] = R[(long long)s * m + s]; }
+      a[c] = invDamping * w[s];
+    }
+  }
+  // The last row this warp needs: its largest logical position (its columns' pivot rows come last).
+  int last = 0;
+#pragma unroll
+  for (int c = 0; c < C; c++) last = lq[c] < m && lq[c] > last ? lq[c] : last;
+  for (int off = 16; off > 0; off >>= 1) {
+    const int o = __shfl_xor_sync(0xffffffffu, last, off);
+    last = o > last ? o : last;
+  }
+  if (t == 0) produced = 0;
+  __syncthreads();
+#pragma unroll
+  for (int j = 0; j < D; j++) {
+    const int p = 1 + j;
+    const double* row = R + (long long)mchol_slot(old, p < m ? p : 0, m) * m;
+#pragma unroll
+    for (int c = 0; c < C; c++) ring[j][c] = p < m && lq[c] > p && lq[c] < m ? row[q[c]] : 0.0;
+  }
+  for (int p0 = 1; p0 <= last; p0 += D) {
+#pragma unroll
+    for (int j = 0; j < D; j++) {
+      const int p = p0 + j;
+      if (p > last) break;  // warp-uniform
+      const int sp = mchol_slot(old, p, m);
+      double* row = R + (long long)sp * m;
+      if (((sp & (T - 1)) >> 5) == warp) {
+#pragma unroll
+        for (int c = 0; c < C; c++) {
+          if (q[c] == sp) {
+            const double h = fma(dg[c], dg[c], x[c] * x[c]);
+            const double ir = rsqrt(h);
+            const double y = a[c] * ir;
+            const double yyPrev = p > 1 ? rec[p - 1][3] : 0.0;
+            const double yzPrev = p > 1 ? rec[p - 1][4] : 0.0;
+            rec[p][0] = dg[c] * ir;
+            rec[p][1] = x[c] * ir;
+            rec[p][2] = y;
+            rec[p][3] = yyPrev + y * y;
+            rec[p][4] = yzPrev + y * (damping * y);
+            dg[c] = h * ir;
+            a[c] = y;
+            row[sp] = dg[c];
+            row[old] = y;
+            __threadfence_block();
+            *(volatile int*)&produced = p;
+          }
+        }
+      } else if (lane == 0) {
+        while (*(volatile int*)&produced < p) {
+          MCHOL_SPIN_YIELD();
+        }
+        __threadfence_block();
+      }
+      __syncwarp();
+      const double cs = *(volatile double*)&rec[p][0];
+      const double sn = *(volatile double*)&rec[p][1];
+      const double y = *(volatile double*)&rec[p][2];
+#pragma unroll
+      for (int c = 0; c < C; c++) {
+        if (lq[c] > p && lq[c] < m) {
+          const double rq = ring[j][c];
+          const double nr = cs * rq + sn * x[c];
+          row[q[c]] = nr;
+          x[c] = cs * x[c] - sn * rq;
+          a[c] -= nr * y;
+        }
+      }
+      const int pn = p + D;
+      if (pn < m) {
+        const double* next = R + (long long)mchol_slot(old, pn, m) * m;
+#pragma unroll
+        for (int c = 0; c < C; c++) ring[j][c] = lq[c] > pn && lq[c] < m ? next[q[c]] : 0.0;
+      }
+    }
+  }
+  __syncthreads();  // every row produced and applied
+  const double yy = m > 1 ? rec[m - 1][3] : 0.0;
+  const double yz = m > 1 ? rec[m - 1][4] : 0.0;
+  double zOld = 0.0;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    if (q[c] == old) {
+      const double rss = mchol_schur_diagonal(a[c] + n, yy, n, tolerance, &shortfallBits);
+      dg[c] = rss;
+      zOld = (w[old] - yz) / rss;
+    }
+  }
+  v_fold_drift<T>(worst, &shortfallBits, warpMax, driftMax);  // a barrier: the record reads above are done
+  double invDg[C];
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    if (q[c] < m) {
+      K[(long long)old * m + q[c]] = w[q[c]];
+      K[(long long)q[c] * m + old] = w[q[c]];
+    }
+    if (q[c] == old) rOld[old] = dg[c];
+    invDg[c] = q[c] < m ? 1.0 / dg[c] : 0.0;
+  }
+  // Back solve R M = z: positions from `head`; column p's owner produces M_p once rows > p were applied to it.
+  double* z = x;
+  const int head = old + 1 < m ? old + 1 : 0;
+  int first = m;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    z[c] = q[c] == old ? zOld : damping * a[c];
+    if (q[c] < m) {
+      lq[c] = lq[c] == 0 ? m - 1 : lq[c] - 1;
+      first = lq[c] < first ? lq[c] : first;
+    }
+  }
+  for (int off = 16; off > 0; off >>= 1) {
+    const int o = __shfl_xor_sync(0xffffffffu, first, off);
+    first = o < first ? o : first;
+  }
+  if (t == 0) produced = m;
+  __syncthreads();
+#pragma unroll
+  for (int j = 0; j < D; j++) {
+    const int p = m - 1 - j;
+    const int sp = mchol_slot(head, p > 0 ? p : 0, m);
+#pragma unroll
+    for (int c = 0; c < C; c++) ring[j][c] = p > 0 && lq[c] < p ? R[(long long)q[c] * m + sp] : 0.0;
+  }
+  for (int p0 = m - 1; p0 >= first; p0 -= D) {
+#pragma unroll
+    for (int j = 0; j < D; j++) {
+      const int p = p0 - j;
+      if (p < first) break;  // warp-uniform
+      const int sp = mchol_slot(head, p, m);
+      if (((sp & (T - 1)) >> 5) == warp) {
+#pragma unroll
+        for (int c = 0; c < C; c++) {
+          if (q[c] == sp) {
+            z[c] *= invDg[c];
+            rec[p][0] = z[c];
+            __threadfence_block();
+            *(volatile int*)&produced = p;
+          }
+        }
+      } else if (lane == 0) {
+        while (*(volatile int*)&produced > p) {
+          MCHOL_SPIN_YIELD();
+        }
+        __threadfence_block();
+      }
+      __syncwarp();
+      const double mp = *(volatile double*)&rec[p][0];
+#pragma unroll
+      for (int c = 0; c < C; c++) if (lq[c] < p) z[c] -= ring[j][c] * mp;
+      const int pn = p - D;
+      if (pn > 0) {
+        const int sNext = mchol_slot(head, pn, m);
+#pragma unroll
+        for (int c = 0; c < C; c++) ring[j][c] = lq[c] < pn ? R[(long long)q[c] * m + sNext] : 0.0;
+      }
+    }
+  }
+  const double scale = invDamping * invDamping;
+#pragma unroll
+  for (int c = 0; c < C; c++) if (q[c] < m) M[q[c]] = z[c] * scale;
+}

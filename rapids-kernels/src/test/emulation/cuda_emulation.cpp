@@ -184,6 +184,7 @@ void runBlock(unsigned int threads) {
 
 void emu_syncthreads() { yieldAt(AT_SYNCTHREADS); }
 void emu_warp_sync(int) { yieldAt(AT_WARP_SYNC); }
+void emu_yield() { yieldAt(RUNNABLE); }
 
 void emu_launch(unsigned int gridX, unsigned int gridY, unsigned int threads, const std::function<void()>& body) {
   if (threads < 1 || threads > 1024) {

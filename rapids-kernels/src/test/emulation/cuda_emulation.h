@@ -30,6 +30,8 @@ extern emu_dim3 gridDim;
 
 void emu_syncthreads();
 void emu_warp_sync(int warp);
+// Lets the block's other threads run (a spin-wait's body: one fiber at a time would otherwise spin forever).
+void emu_yield();
 extern uint64_t emu_warp_buf[32][32];
 
 inline void __syncthreads() { emu_syncthreads(); }
@@ -59,6 +61,7 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int mask) {
   int lane = threadIdx.x & 31;
   return emu_shfl(v, lane ^ mask, true);
 }
+template <typename T> inline T __shfl_sync(unsigned, T v, int srcLane) { return emu_shfl(v, srcLane & 31, true); }
 // Every lane of the calling warp must call it (as the kernels do).
 inline void __syncwarp(unsigned = 0xffffffffu) { emu_warp_sync(threadIdx.x >> 5); }
 
@@ -94,6 +97,7 @@ inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v)
   return old;
 }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 template <typename T> inline T __ldcg(const T* p) { T v; __atomic_load(p, &v, __ATOMIC_SEQ_CST); return v; }
 template <typename T> inline T __ldg(const T* p) { return *p; }
 inline long long __double_as_longlong(double x) { long long r; std::memcpy(&r, &x, 8); return r; }
