@@ -11,6 +11,7 @@
 #include "base/mfac_cholesky.cu"
 #include "base/dense_mfac.cu"
 #include "variants.cuh"
+#include "host_factor.h"
 __global__ void vfill(float* win, long long n, int ld, int d) {
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
     unsigned long long h = (unsigned long long)i * 0x9E3779B97F4A7C15ull;
@@ -75,25 +76,6 @@ static void variant(const char* name, const std::vector<double>& M0, const std::
   printf("median %.4f ms  M diff %.2e  R diff %.2e\n", t, relDiff(M1, M0), relDiff(R1, R0));
 }
 
-// A = K/λ + n I and its upper Cholesky factor R (RᵀR = A), head 0 so logical = slot.
-static std::vector<double> factorOf(const std::vector<double>& K) {
-  std::vector<double> R((size_t)m * m, 0.0), A((size_t)m * m);
-  for (size_t i = 0; i < A.size(); i++) A[i] = invD * K[i];
-  for (int i = 0; i < m; i++) A[(size_t)i * m + i] += nn;
-  for (int j = 0; j < m; j++) {
-    double s = A[(size_t)j * m + j];
-    for (int k = 0; k < j; k++) s -= R[(size_t)k * m + j] * R[(size_t)k * m + j];
-    const double rjj = sqrt(s);
-    R[(size_t)j * m + j] = rjj;
-    for (int i = j + 1; i < m; i++) {
-      double t = A[(size_t)j * m + i];
-      for (int k = 0; k < j; k++) t -= R[(size_t)k * m + j] * R[(size_t)k * m + i];
-      R[(size_t)j * m + i] = t / rjj;
-    }
-  }
-  return R;
-}
-
 template <int LT, int C, int D>
 static void variant2(const std::vector<double>& M0, const std::vector<double>& R0) {
   std::vector<double> M1, R1;
@@ -120,7 +102,7 @@ int main() {
       for (int k = 0; k < dd; k++) s += (double)a[k] * b[k];
       hK[(size_t)i * m + j] = hK[(size_t)j * m + i] = s;
     }
-  std::vector<double> R = factorOf(hK);
+  std::vector<double> R = hostFactor(hK, m, 0, invD, nn);
   CK(cudaMalloc(&dR, 8ull * m * m)); CK(cudaMalloc(&dK, 8ull * m * m));
   CK(cudaMalloc(&dR0, 8ull * m * m)); CK(cudaMalloc(&dK0, 8ull * m * m));
   CK(cudaMalloc(&dW, 8ull * m)); CK(cudaMalloc(&dM, 8ull * m)); CK(cudaMalloc(&dDrift, 8));
@@ -233,7 +215,7 @@ int main() {
       CK(cudaMemcpy(&Kw[(size_t)j * m], w, 8ull * m, cudaMemcpyDeviceToHost));
     }
     for (int i = 0; i < m; i++) for (int j = 0; j < i; j++) Kw[(size_t)i * m + j] = Kw[(size_t)j * m + i];
-    std::vector<double> Rw = factorOf(Kw);
+    std::vector<double> Rw = hostFactor(Kw, m, 0, invD, nn);
     printf("window Gram: K00 %.4e K01 %.4e\n", Kw[0], Kw[1]);
     cudaStream_t sA, sB; CK(cudaStreamCreateWithFlags(&sA, cudaStreamNonBlocking)); CK(cudaStreamCreateWithFlags(&sB, cudaStreamNonBlocking));
     cudaEvent_t e0, e1, eDel; cudaEventCreate(&e0); cudaEventCreate(&e1); cudaEventCreateWithFlags(&eDel, cudaEventDisableTiming);

@@ -4,6 +4,7 @@
 #define MCHOL_SPIN_YIELD() emu_yield()
 #include "mfac_cholesky.cu"
 #include "variants.cuh"
+#include "host_factor.h"
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -24,22 +25,7 @@ static void state(int m, int h, double invD, std::vector<double>& K, std::vector
       for (int k = 0; k < d; k++) s += (double)X[(size_t)i * d + k] * X[(size_t)j * d + k];
       K[(size_t)i * m + j] = s;
     }
-  auto slot = [&](int p) { return (h + p) % m; };
-  std::vector<double> L((size_t)m * m, 0.0);  // logical-order factor
-  for (int j = 0; j < m; j++) {
-    double s = invD * K[(size_t)slot(j) * m + slot(j)] + m;
-    for (int k = 0; k < j; k++) s -= L[(size_t)k * m + j] * L[(size_t)k * m + j];
-    const double rjj = std::sqrt(s);
-    L[(size_t)j * m + j] = rjj;
-    for (int i = j + 1; i < m; i++) {
-      double t = invD * K[(size_t)slot(j) * m + slot(i)];
-      for (int k = 0; k < j; k++) t -= L[(size_t)k * m + j] * L[(size_t)k * m + i];
-      L[(size_t)j * m + i] = t / rjj;
-    }
-  }
-  R.assign((size_t)m * m, 0.0);
-  for (int p = 0; p < m; p++)
-    for (int q = 0; q < m; q++) R[(size_t)slot(p) * m + slot(q)] = L[(size_t)p * m + q];
+  R = hostFactor(K, m, h, invD, m);
 }
 
 template <int C, int D>
