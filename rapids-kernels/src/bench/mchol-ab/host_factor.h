@@ -1,4 +1,4 @@
-// The A/B programs' starting state on the host: the upper Cholesky factor R of A = K/λ + n I (RᵀR = A) in logical
+// The A/B program's starting state on the host: the upper Cholesky factor R of A = K/λ + n I (RᵀR = A) in logical
 // order from `head` (position p is slot (head + p) mod m), stored by slot as mchol_step_C keeps it.
 #pragma once
 #include <cmath>

@@ -121,14 +121,6 @@ int main() {
                  10, 60, nullptr, nullptr);
   printf("median %.4f ms\n", t0);
   variant<512, 2, 16, true>("T512 C2 D16 fast", M0, R0);
-  {
-    std::vector<double> M1, R1;
-    cudaFuncAttributes at; cudaFuncGetAttributes(&at, vwave<2, 8>);
-    printf("wavefront T512 C2 D8         regs %3d spill %4zu", at.numRegs, (size_t)at.localSizeBytes);
-    double t = timeSteps([&](int old) { vwave<2, 8><<<1, 512>>>(dR, dK, dW, m, old, damping, invD, nn, tol, dDrift, dM); },
-                         10, 60, &M1, &R1);
-    printf("median %.4f ms  M diff %.2e  R diff %.2e\n", t, relDiff(M1, M0), relDiff(R1, R0));
-  }
   variant2<9, 2, 16>(M0, R0);
   variant2<9, 2, 8>(M0, R0);
   variant2<8, 4, 8>(M0, R0);
@@ -245,8 +237,6 @@ int main() {
           vstep2<9, 2, 16><<<1, 512, 0, sA>>>(dR, dK, w, m, old, damping, invD, nn, tol, dDrift, dM);
         } else if (mode == 12) {
           vstep<512, 2, 8, true><<<1, 512, 0, sA>>>(dR, dK, w, m, old, damping, invD, nn, tol, dDrift, dM);
-        } else if (mode == 11) {
-          vwave<2, 8><<<1, 512, 0, sA>>>(dR, dK, w, m, old, damping, invD, nn, tol, dDrift, dM);
         } else if (mode == 10) {
           vstep2<10, 1, 16><<<1, 1024, 0, sA>>>(dR, dK, w, m, old, damping, invD, nn, tol, dDrift, dM);
         } else if (mode >= 4) {
@@ -256,7 +246,7 @@ int main() {
           if (mode == 2) cudaStreamWaitEvent(sA, eDel, 0);
           vsolve<512, 2, 16><<<1, 512, 0, sA>>>(dR, dK, w, m, old, damping, invD, nn, tol, dDrift, dM);
         }
-        if (mode == 6 || mode == 7 || mode == 9 || mode == 10 || mode == 11 || mode == 12) {
+        if (mode == 6 || mode == 7 || mode == 9 || mode == 10 || mode == 12) {
           vcombine<2, 8><<<(ld4 + 511) / 512, 256, 0, sA>>>((const float4*)win, ld4, d, m, dM, old, invD, u);
         } else {
           dmfac_combine<<<(ld4 + 255) / 256, 256, 0, sA>>>((const float4*)win, ld4, d, m, dM, old, invD, u);
@@ -282,9 +272,7 @@ int main() {
     composed("delete || dots, blocked, combine U2x8", 6);
     composed("lean T512 D16 + combine U2x8 (again)", 9);
     composed("as committed at 8455efd (512 threads, D8)", 12);
-    composed("wavefront + combine U2x8", 11);
     composed("as committed at 8455efd (again)", 12);
-    composed("wavefront + combine U2x8 (again)", 11);
     composed("committed mchol_step_4 (again)", 0);
   }
   return 0;

@@ -38,6 +38,12 @@
 // one row of prefetch and divisions, and 1.32 ms for a variant in blocks of 32 rows with one warp solving each
 // block. A step is latency-bound: ~300 ns per sequential row, mostly the barrier and the shared-memory broadcast
 // (ncu: 2.9 barrier + 2.5 short-scoreboard of 11 cycles per issued instruction).
+//
+// mchol_wave_C takes the same arguments and launch and gives bitwise the same results on the CPU emulation (on the
+// device nvcc may contract differently): the same per-column arithmetic, synchronised as a wavefront with no block
+// barrier per row (see mchol_wave), 3 barriers per step. It is the candidate for the ~300 ns per row above: a row is
+// handed over through shared memory, within one warp for 31 rows of every 32. Not yet measured on a device; the
+// pipelines launch mchol_step_C unless told otherwise (GpuMfacCholeskyState, MfacCholeskyKernel).
 #include "sparse_mfac_block.cuh"
 
 #define MCHOL_THREADS 512
@@ -90,6 +96,189 @@ __device__ __forceinline__ void mchol_fold_drift(sm_u64 worst, const sm_u64* sho
   }
 }
 
+// One thread's columns of R in registers, slots q = threadIdx.x + MCHOL_THREADS c (c < C), and what both step
+// kernels do to them; the kernels differ only in how the rows' pivots reach the other threads.
+template <int C>
+struct McholColumns {
+  int q[C];     // owned slots (q ≥ m: not a column)
+  int lq[C];    // logical position of q (0 for `old` before the back solve; m for q ≥ m, so never active)
+  double x[C];  // the rank-1 update vector (row `old` off its diagonal), rotated as rows pass; z in the back solve
+  double a[C];  // right-hand side w/λ, reduced as rows pass; y of the column once it was the pivot
+  double dg[C];  // R_qq, then the rotated diagonal; the new diagonal
+
+  // 1. The drift check of column `old` (the vector leaving) against the current K, returned as the bits of this
+  // thread's largest scaled residual; row `old` becomes x0, then zero; a = w/λ.
+  __device__ __forceinline__ sm_u64 begin(double* R, const double* K, const double* w, int m, int old,
+                                          double invDamping, double n) {
+    const double* kOld = K + (long long)old * m;
+    double* rOld = R + (long long)old * m;
+    const double r00 = rOld[old];
+    const double a00 = invDamping * kOld[old] + n;
+    sm_u64 worst = 0;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      q[c] = threadIdx.x + c * MCHOL_THREADS;
+      lq[c] = m;
+      x[c] = 0.0;
+      a[c] = 0.0;
+      dg[c] = 0.0;
+      if (q[c] < m) {
+        const int s = q[c];
+        lq[c] = s >= old ? s - old : s - old + m;
+        const double r0 = rOld[s];
+        const double aq0 = invDamping * kOld[s] + (s == old ? n : 0.0);
+        const double aqq = invDamping * K[(long long)s * m + s] + n;
+        const double e = fabs(r00 * r0 - aq0) / sqrt(aqq * a00);
+        const sm_u64 bits = (sm_u64)__double_as_longlong(e);
+        worst = bits > worst ? bits : worst;
+        if (s != old) {
+          x[c] = r0;
+          rOld[s] = 0.0;
+          dg[c] = R[(long long)s * m + s];
+        }
+        a[c] = invDamping * w[s];
+      }
+    }
+    return worst;
+  }
+
+  // Row p's entries (`row`, logical position p) in the owned columns it still updates, 0 in the others.
+  __device__ __forceinline__ void loadRow(const double* row, int p, int m, double (&r)[C]) const {
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      r[c] = lq[c] > p && lq[c] < m ? row[q[c]] : 0.0;
+    }
+  }
+
+  // If this thread owns row p's pivot (slot sp): the rotation that zeroes x into R_pp (r = h · rsqrt(h) with
+  // h = R_pp² + x², c = R_pp / r, s = x / r as products) and y = a / r, the new last column's entry p; stores R_pp = r
+  // and R_p,old = y in `row`, {c, s, y} in rec[0..2] and y in *y. Returns whether it did.
+  __device__ __forceinline__ bool pivot(int sp, int old, double* row, double* rec, double* y) {
+    bool owner = false;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (q[c] == sp) {
+        const double h = fma(dg[c], dg[c], x[c] * x[c]);
+        const double ir = rsqrt(h);
+        *y = a[c] * ir;
+        rec[0] = dg[c] * ir;
+        rec[1] = x[c] * ir;
+        rec[2] = *y;
+        dg[c] = h * ir;
+        a[c] = *y;
+        row[sp] = dg[c];
+        row[old] = *y;
+        owner = true;
+      }
+    }
+    return owner;
+  }
+
+  // Row p's rotation {cs, sn} and y applied to the owned columns below it: their entries of the row (r, prefetched)
+  // rotated with x and stored, the forward substitution's right-hand side reduced.
+  __device__ __forceinline__ void rotate(double cs, double sn, double y, int p, int m, double* row,
+                                         const double (&r)[C]) {
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (lq[c] > p && lq[c] < m) {
+        const double nr = cs * r[c] + sn * x[c];
+        row[q[c]] = nr;
+        x[c] = cs * x[c] - sn * r[c];
+        a[c] -= nr * y;
+      }
+    }
+  }
+
+  // After the update, the owner of column `old`: its new diagonal entry from the Schur complement a + n − yy
+  // (yy = Σ y_p² in p order; see mchol_schur_diagonal) and the coefficients' z_old = (w_old − yz) / R_old,old
+  // (yz = Σ y_p (λ y_p) in p order). Returns z_old (0 elsewhere).
+  __device__ __forceinline__ double newDiagonal(int old, const double* w, double n, double yy, double yz,
+                                                double tolerance, sm_u64* shortfallBits) {
+    double zOld = 0.0;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (q[c] == old) {
+        const double rss = mchol_schur_diagonal(a[c] + n, yy, n, tolerance, shortfallBits);
+        dg[c] = rss;
+        zOld = (w[old] - yz) / rss;
+      }
+    }
+    return zOld;
+  }
+
+  // Row and column `old` of K become w, R_old,old the new diagonal entry; invDg = 1 / R_qq for the back solve. After
+  // a barrier behind every read of K and of R_old,old.
+  __device__ __forceinline__ void storeNewColumn(double* R, double* K, const double* w, int m, int old,
+                                                 double (&invDg)[C]) const {
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (q[c] < m) {
+        K[(long long)old * m + q[c]] = w[q[c]];
+        K[(long long)q[c] * m + old] = w[q[c]];
+      }
+      if (q[c] == old) {
+        R[(long long)old * m + old] = dg[c];
+      }
+      invDg[c] = q[c] < m ? 1.0 / dg[c] : 0.0;
+    }
+  }
+
+  // 3. The back solve's right-hand side z = λ y off `old` and z_old, in x; from here the logical position of slot q
+  // is lq − 1 (mod m): `old` is last.
+  __device__ __forceinline__ void beginSolve(int old, double zOld, double damping, int m) {
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      x[c] = q[c] == old ? zOld : damping * a[c];
+      if (q[c] < m) {
+        lq[c] = lq[c] == 0 ? m - 1 : lq[c] - 1;
+      }
+    }
+  }
+
+  // Column p's entries (slot sp) in the owned rows above it, 0 in the others.
+  __device__ __forceinline__ void loadColumn(const double* R, int m, int sp, int p, double (&r)[C]) const {
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      r[c] = lq[c] < p ? R[(long long)q[c] * m + sp] : 0.0;
+    }
+  }
+
+  // If this thread owns column p (slot sp): M_p = z_p / R_pp into z and rec[0]. Returns whether it did.
+  __device__ __forceinline__ bool solvePivot(int sp, const double (&invDg)[C], double* rec) {
+    bool owner = false;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (q[c] == sp) {
+        x[c] *= invDg[c];
+        rec[0] = x[c];
+        owner = true;
+      }
+    }
+    return owner;
+  }
+
+  // M_p (mp) eliminated from the owned rows above p (r: their entries of column p, prefetched).
+  __device__ __forceinline__ void eliminate(double mp, int p, const double (&r)[C]) {
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (lq[c] < p) {
+        x[c] -= r[c] * mp;
+      }
+    }
+  }
+
+  // M = z (1/λ)² for the owned slots.
+  __device__ __forceinline__ void storeCoefficients(double* M, int m, double invDamping) const {
+    const double scale = invDamping * invDamping;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (q[c] < m) {
+        M[q[c]] = x[c] * scale;
+      }
+    }
+  }
+};
+
 template <int C, int D>
 __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w, int m, int old, double damping,
                                            double invDamping, double n, double tolerance, sm_u64* driftMax,
@@ -98,45 +287,10 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
   __shared__ double pivot[2][3];
   __shared__ sm_u64 warpMax[MCHOL_WARPS];
   __shared__ sm_u64 shortfallBits;
-  const int t = threadIdx.x;
-  const double* kOld = K + (long long)old * m;
-  double* rOld = R + (long long)old * m;
-
-  int q[C];        // owned slots (q ≥ m: not a column)
-  int lq[C];       // logical position of q before the step (0 for `old`); m for q ≥ m, so never active
-  double x[C];     // the rank-1 update vector (row `old` off its diagonal), rotated as rows pass
-  double a[C];     // right-hand side w/λ, reduced as rows pass; y of the column once it was the pivot
-  double dg[C];    // R_qq, then the rotated diagonal
+  McholColumns<C> col;
   double ring[D][C];  // entries of the next D rows (update) or columns (back solve) in the owned columns
 
-  // 1. Drift check of column `old` (the vector leaving) against the current K; row `old` becomes x0, then zero.
-  const double r00 = rOld[old];
-  const double a00 = invDamping * kOld[old] + n;
-  sm_u64 worst = 0;
-#pragma unroll
-  for (int c = 0; c < C; c++) {
-    q[c] = t + c * MCHOL_THREADS;
-    lq[c] = m;
-    x[c] = 0.0;
-    a[c] = 0.0;
-    dg[c] = 0.0;
-    if (q[c] < m) {
-      const int s = q[c];
-      lq[c] = s >= old ? s - old : s - old + m;
-      const double r0 = rOld[s];
-      const double aq0 = invDamping * kOld[s] + (s == old ? n : 0.0);
-      const double aqq = invDamping * K[(long long)s * m + s] + n;
-      const double e = fabs(r00 * r0 - aq0) / sqrt(aqq * a00);
-      const sm_u64 bits = (sm_u64)__double_as_longlong(e);
-      worst = bits > worst ? bits : worst;
-      if (s != old) {
-        x[c] = r0;
-        rOld[s] = 0.0;
-        dg[c] = R[(long long)s * m + s];
-      }
-      a[c] = invDamping * w[s];
-    }
-  }
+  const sm_u64 worst = col.begin(R, K, w, m, old, invDamping, n);
 
   // 2. Rows p = 1..m−1 (slot sp): Givens rotation of x into row p, fused with the forward substitution. Row p's
   // entries sit in ring[(p − 1) mod D]; once used, that slot loads row p + D.
@@ -145,11 +299,7 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
 #pragma unroll
   for (int j = 0; j < D; j++) {
     const int p = 1 + j;
-    const double* row = R + (long long)mchol_slot(old, p < m ? p : 0, m) * m;
-#pragma unroll
-    for (int c = 0; c < C; c++) {
-      ring[j][c] = p < m && lq[c] > p && lq[c] < m ? row[q[c]] : 0.0;
-    }
+    col.loadRow(R + (long long)mchol_slot(old, p < m ? p : 0, m) * m, p, m, ring[j]);
   }
   for (int p0 = 1; p0 < m; p0 += D) {
 #pragma unroll
@@ -161,93 +311,35 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
       const int sp = mchol_slot(old, p, m);
       double* row = R + (long long)sp * m;
       // The pivot's owner: x and a of column sp have seen rows 1..p−1 (this thread applied them).
-#pragma unroll
-      for (int c = 0; c < C; c++) {
-        if (q[c] == sp) {
-          const double h = fma(dg[c], dg[c], x[c] * x[c]);
-          const double ir = rsqrt(h);
-          const double y = a[c] * ir;
-          pivot[p & 1][0] = dg[c] * ir;
-          pivot[p & 1][1] = x[c] * ir;
-          pivot[p & 1][2] = y;
-          dg[c] = h * ir;
-          a[c] = y;
-          row[sp] = dg[c];
-          row[old] = y;
-        }
-      }
+      double yOwn;
+      col.pivot(sp, old, row, pivot[p & 1], &yOwn);
       __syncthreads();
-      const double cs = pivot[p & 1][0];
-      const double sn = pivot[p & 1][1];
       const double y = pivot[p & 1][2];
       yy += y * y;
       yz += y * (damping * y);
-#pragma unroll
-      for (int c = 0; c < C; c++) {
-        if (lq[c] > p && lq[c] < m) {
-          const double rq = ring[j][c];
-          const double nr = cs * rq + sn * x[c];
-          row[q[c]] = nr;
-          x[c] = cs * x[c] - sn * rq;
-          a[c] -= nr * y;
-        }
-      }
+      col.rotate(pivot[p & 1][0], pivot[p & 1][1], y, p, m, row, ring[j]);
       const int pn = p + D;
       if (pn < m) {
-        const double* next = R + (long long)mchol_slot(old, pn, m) * m;
-#pragma unroll
-        for (int c = 0; c < C; c++) {
-          ring[j][c] = lq[c] > pn && lq[c] < m ? next[q[c]] : 0.0;
-        }
+        col.loadRow(R + (long long)mchol_slot(old, pn, m) * m, pn, m, ring[j]);
       }
     }
   }
 
   // The new diagonal entry of column `old` (its owner), the coefficients' z_old, the drift maximum, K.
-  double zOld = 0.0;
-#pragma unroll
-  for (int c = 0; c < C; c++) {
-    if (q[c] == old) {
-      const double rss = mchol_schur_diagonal(a[c] + n, yy, n, tolerance, &shortfallBits);
-      dg[c] = rss;
-      zOld = (w[old] - yz) / rss;
-    }
-  }
+  const double zOld = col.newDiagonal(old, w, n, yy, yz, tolerance, &shortfallBits);
   mchol_fold_drift(worst, &shortfallBits, warpMax, driftMax);
   // Every read of K and of R_old,old (step 1) is behind a barrier.
   double invDg[C];  // 1 / R_qq for the back solve, off its sequential path
-#pragma unroll
-  for (int c = 0; c < C; c++) {
-    if (q[c] < m) {
-      K[(long long)old * m + q[c]] = w[q[c]];
-      K[(long long)q[c] * m + old] = w[q[c]];
-    }
-    if (q[c] == old) {
-      rOld[old] = dg[c];
-    }
-    invDg[c] = q[c] < m ? 1.0 / dg[c] : 0.0;
-  }
+  col.storeNewColumn(R, K, w, m, old, invDg);
 
-  // 3. z = λ y off `old`, z_old above; then R M = z column by column, last logical position first. From here the
-  // logical position of slot q is lq − 1 (mod m): `old` is last. Rows above the pivot read column sp of R (written
-  // by this kernel's other threads before a barrier). Column p's entries sit in ring[(m − 1 − p) mod D].
-  double* z = x;
+  // 3. R M = z column by column, last logical position first. Rows above the pivot read column sp of R (written by
+  // this kernel's other threads before a barrier). Column p's entries sit in ring[(m − 1 − p) mod D].
   const int head = old + 1 < m ? old + 1 : 0;
-#pragma unroll
-  for (int c = 0; c < C; c++) {
-    z[c] = q[c] == old ? zOld : damping * a[c];
-    if (q[c] < m) {
-      lq[c] = lq[c] == 0 ? m - 1 : lq[c] - 1;
-    }
-  }
+  col.beginSolve(old, zOld, damping, m);
 #pragma unroll
   for (int j = 0; j < D; j++) {
     const int p = m - 1 - j;
-    const int sp = mchol_slot(head, p > 0 ? p : 0, m);
-#pragma unroll
-    for (int c = 0; c < C; c++) {
-      ring[j][c] = p > 0 && lq[c] < p ? R[(long long)q[c] * m + sp] : 0.0;
-    }
+    col.loadColumn(R, m, mchol_slot(head, p > 0 ? p : 0, m), p, ring[j]);
   }
   for (int p0 = m - 1; p0 >= 0; p0 -= D) {
     bool done = false;
@@ -257,67 +349,225 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
       if (p < 0) {
         break;  // uniform
       }
-      const int sp = mchol_slot(head, p, m);
-#pragma unroll
-      for (int c = 0; c < C; c++) {
-        if (q[c] == sp) {
-          z[c] *= invDg[c];
-          pivot[p & 1][0] = z[c];
-        }
-      }
+      col.solvePivot(mchol_slot(head, p, m), invDg, pivot[p & 1]);
       if (p == 0) {
         done = true;  // uniform: no rows above the first
         break;
       }
       __syncthreads();
-      const double mp = pivot[p & 1][0];
-#pragma unroll
-      for (int c = 0; c < C; c++) {
-        if (lq[c] < p) {
-          z[c] -= ring[j][c] * mp;
-        }
-      }
+      col.eliminate(pivot[p & 1][0], p, ring[j]);
       const int pn = p - D;
       if (pn > 0) {
-        const int sNext = mchol_slot(head, pn, m);
-#pragma unroll
-        for (int c = 0; c < C; c++) {
-          ring[j][c] = lq[c] < pn ? R[(long long)q[c] * m + sNext] : 0.0;
-        }
+        col.loadColumn(R, m, mchol_slot(head, pn, m), pn, ring[j]);
       }
     }
     if (done) {
       break;
     }
   }
-  const double scale = invDamping * invDamping;
-#pragma unroll
-  for (int c = 0; c < C; c++) {
-    if (q[c] < m) {
-      M[q[c]] = z[c] * scale;
-    }
-  }
+  col.storeCoefficients(M, m, invDamping);
 }
 
-// One step for window size m ≤ 512 C (see the file comment): R and K (m×m, by slot) in place, w = (<x_j, x>)_j
-// (m doubles, 0 for unfilled slots), `old` = the slot x was written to (the head), tolerance =
-// MfacCholeskyState.driftTolerance(m) for the Schur clamp; writes M (m doubles, slot order) and folds the drift
-// into *driftMax. Grid 1, block MCHOL_THREADS. R and K are not __restrict__: threads read entries of R that other
-// threads wrote in this launch (behind barriers), which must not go through the non-coherent read-only path.
-#define MCHOL_STEP(C)                                                                                              \
-  extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1)                                                   \
-      mchol_step_##C(double* R, double* K, const double* __restrict__ w, int m, int old,                          \
-                     double damping, double invDamping, double n, double tolerance, sm_u64* __restrict__ driftMax, \
-                     double* __restrict__ M) {                                                                     \
-    mchol_step<C, MCHOL_PREFETCH(C)>(R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M);             \
+// The ring of row records of mchol_wave (c, s, y per row of the update; M_p in the back solve), 24 KB of shared
+// memory: row p's record is at p mod MCHOL_RING, so it replaces the record of row p − MCHOL_RING (p + MCHOL_RING in
+// the back solve). No record is replaced before every warp has read it, whatever m: the MCHOL_RING − 1 rows in
+// between are consecutive slots mod m, which take every residue mod MCHOL_THREADS (512 consecutive slots do, and a
+// wrap past slot m − 1 leaves 512 on one side), so every warp owns the pivot of one of them. It produced that row
+// before row p (rows are produced in order), and a warp reads the rows in order, so it had read the replaced one.
+// (MfacCholeskyKernelEmulationTest lets one warp lag by over 512 rows: a ring of 512 records fails there.)
+#define MCHOL_RING 1024
+
+// A spin-wait's body: nothing on the device (the other warps run on their own); the CPU emulation, whose threads
+// are fibers taking turns, defines it to let the block's other threads run.
+#ifndef EFCP_SPIN_YIELD
+#define EFCP_SPIN_YIELD()
+#endif
+
+__device__ __forceinline__ int mchol_volatile_load(const int* p) {
+  return *(const volatile int*)p;
+}
+
+// Polls of `produced` after which a wait is a bug (a row nobody produces): about a second on a device, where a whole
+// step takes a millisecond. The kernel then traps, so that its launch fails instead of hanging the stream.
+#ifndef MCHOL_MAX_POLLS
+#define MCHOL_MAX_POLLS (1 << 26)
+#endif
+
+// Row p's record is in the ring (produced > p on the way down, produced < p on the way up ends the wait). Lane 0 of
+// a warp that does not produce row p calls it; it returns once the record can be read.
+__device__ __forceinline__ void mchol_wait_for_row(const int* produced, int p, bool up) {
+  int polls = 0;
+  while (up ? mchol_volatile_load(produced) < p : mchol_volatile_load(produced) > p) {
+    EFCP_SPIN_YIELD();
+    if (++polls == MCHOL_MAX_POLLS) {
+      __trap();
+    }
   }
-MCHOL_STEP(1)
-MCHOL_STEP(2)
-MCHOL_STEP(4)
-MCHOL_STEP(8)
+  __threadfence_block();  // the record's loads after the producer's stores
+}
+
+// Publishes row p's record (written by this thread just before): the records' stores before the counter's.
+__device__ __forceinline__ void mchol_publish_row(int* produced, int p) {
+  __threadfence_block();
+  *(volatile int*)produced = p;
+}
+
+// The same step as mchol_step, bitwise (the same arithmetic on every column in the same order), synchronised as a
+// wavefront instead of one __syncthreads per row: each warp walks the rows in order and applies each to its own
+// columns; the owner of row p (the thread of its pivot column) computes the rotation as soon as its warp has applied
+// rows 1..p−1, writes the record {c, s, y} to the shared ring and raises `produced`; the lane 0 of every other warp
+// spins on `produced` for the rows it does not produce, so a row's latency is one shared-memory hand-off, and 32
+// consecutive rows (consecutive slots) are produced inside one warp with no hand-off at all. The running Σ y² and
+// Σ y (λ y) are carried by the producers in p order (so that yy and yz are the rows kernel's sums). A warp stops
+// after its last column's row. The back solve is mirrored: the owner of column p produces M_p once rows above p
+// were applied to it. Three barriers per step.
+template <int C, int D>
+__device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w, int m, int old, double damping,
+                                           double invDamping, double n, double tolerance, sm_u64* driftMax,
+                                           double* M) {
+  __shared__ double rec[MCHOL_RING][3];  // row p at p mod MCHOL_RING: c, s, y (update); M_p in [0] (back solve)
+  __shared__ double sums[2];             // Σ y², Σ y (λ y) over the rows produced so far
+  __shared__ int produced;               // the last row whose record is in the ring
+  __shared__ sm_u64 warpMax[MCHOL_WARPS];
+  __shared__ sm_u64 shortfallBits;
+  const int warp = threadIdx.x >> 5;
+  const bool lane0 = (threadIdx.x & 31) == 0;
+  McholColumns<C> col;
+  double ring[D][C];
+
+  const sm_u64 worst = col.begin(R, K, w, m, old, invDamping, n);
+  // The last row this warp needs: its columns' largest logical position (a column's pivot row comes last for it).
+  int last = 0;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    last = col.lq[c] < m && col.lq[c] > last ? col.lq[c] : last;
+  }
+  for (int off = 16; off > 0; off >>= 1) {
+    const int o = __shfl_xor_sync(0xffffffffu, last, off);
+    last = o > last ? o : last;
+  }
+  if (threadIdx.x == 0) {
+    produced = 0;
+    sums[0] = 0.0;
+    sums[1] = 0.0;
+  }
+  __syncthreads();
+
+  // 2. Rows p = 1..last, as mchol_step.
+#pragma unroll
+  for (int j = 0; j < D; j++) {
+    const int p = 1 + j;
+    col.loadRow(R + (long long)mchol_slot(old, p < m ? p : 0, m) * m, p, m, ring[j]);
+  }
+  for (int p0 = 1; p0 <= last; p0 += D) {
+#pragma unroll
+    for (int j = 0; j < D; j++) {
+      const int p = p0 + j;
+      if (p > last) {
+        break;  // warp-uniform
+      }
+      const int sp = mchol_slot(old, p, m);
+      double* row = R + (long long)sp * m;
+      double* r = rec[p & (MCHOL_RING - 1)];
+      if (((sp & (MCHOL_THREADS - 1)) >> 5) == warp) {
+        double y;
+        if (col.pivot(sp, old, row, r, &y)) {
+          volatile double* sum = sums;  // the previous row's producer may be another thread
+          sum[0] = sum[0] + y * y;
+          sum[1] = sum[1] + y * (damping * y);
+          mchol_publish_row(&produced, p);
+        }
+      } else if (lane0) {
+        mchol_wait_for_row(&produced, p, true);
+      }
+      __syncwarp();
+      const volatile double* v = r;
+      col.rotate(v[0], v[1], v[2], p, m, row, ring[j]);
+      const int pn = p + D;
+      if (pn < m) {
+        col.loadRow(R + (long long)mchol_slot(old, pn, m) * m, pn, m, ring[j]);
+      }
+    }
+  }
+  __syncthreads();  // every row produced and applied
+
+  // The new diagonal entry of column `old`, z_old, the drift maximum, K: as mchol_step.
+  const double zOld = col.newDiagonal(old, w, n, sums[0], sums[1], tolerance, &shortfallBits);
+  if (threadIdx.x == 0) {
+    produced = m;
+  }
+  mchol_fold_drift(worst, &shortfallBits, warpMax, driftMax);  // a barrier: the reset above is seen
+  double invDg[C];
+  col.storeNewColumn(R, K, w, m, old, invDg);
+
+  // 3. R M = z from the last logical position down to this warp's first column's, as mchol_step.
+  const int head = old + 1 < m ? old + 1 : 0;
+  col.beginSolve(old, zOld, damping, m);
+  int first = m;
+#pragma unroll
+  for (int c = 0; c < C; c++) {
+    first = col.q[c] < m && col.lq[c] < first ? col.lq[c] : first;
+  }
+  for (int off = 16; off > 0; off >>= 1) {
+    const int o = __shfl_xor_sync(0xffffffffu, first, off);
+    first = o < first ? o : first;
+  }
+#pragma unroll
+  for (int j = 0; j < D; j++) {
+    const int p = m - 1 - j;
+    col.loadColumn(R, m, mchol_slot(head, p > 0 ? p : 0, m), p, ring[j]);
+  }
+  for (int p0 = m - 1; p0 >= first; p0 -= D) {
+#pragma unroll
+    for (int j = 0; j < D; j++) {
+      const int p = p0 - j;
+      if (p < first) {
+        break;  // warp-uniform
+      }
+      const int sp = mchol_slot(head, p, m);
+      double* r = rec[p & (MCHOL_RING - 1)];
+      if (((sp & (MCHOL_THREADS - 1)) >> 5) == warp) {
+        if (col.solvePivot(sp, invDg, r)) {
+          mchol_publish_row(&produced, p);
+        }
+      } else if (lane0) {
+        mchol_wait_for_row(&produced, p, false);
+      }
+      __syncwarp();
+      col.eliminate(*(const volatile double*)r, p, ring[j]);
+      const int pn = p - D;
+      if (pn > 0) {
+        col.loadColumn(R, m, mchol_slot(head, pn, m), pn, ring[j]);
+      }
+    }
+  }
+  col.storeCoefficients(M, m, invDamping);
+}
+
+// One step for window size m ≤ 512 C (see the file comment), by mchol_step_C or mchol_wave_C (the same arguments,
+// launch and results): R and K (m×m, by slot) in place, w = (<x_j, x>)_j (m doubles, 0 for unfilled slots), `old` =
+// the slot x was written to (the head), tolerance = MfacCholeskyState.driftTolerance(m) for the Schur clamp; writes
+// M (m doubles, slot order) and folds the drift into *driftMax. Grid 1, block MCHOL_THREADS. R and K are not
+// __restrict__: threads read entries of R that other threads wrote in this launch (behind barriers or flags), which
+// must not go through the non-coherent read-only path.
+#define MCHOL_PARAMETERS                                                                                    \
+  double* R, double* K, const double* __restrict__ w, int m, int old, double damping, double invDamping,   \
+      double n, double tolerance, sm_u64* __restrict__ driftMax, double* __restrict__ M
+#define MCHOL_ARGUMENTS R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M
+#define MCHOL_KERNELS(C)                                                                                    \
+  extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1) mchol_step_##C(MCHOL_PARAMETERS) {         \
+    mchol_step<C, MCHOL_PREFETCH(C)>(MCHOL_ARGUMENTS);                                                      \
+  }                                                                                                         \
+  extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1) mchol_wave_##C(MCHOL_PARAMETERS) {         \
+    mchol_wave<C, MCHOL_PREFETCH(C)>(MCHOL_ARGUMENTS);                                                      \
+  }
+MCHOL_KERNELS(1)
+MCHOL_KERNELS(2)
+MCHOL_KERNELS(4)
+MCHOL_KERNELS(8)
 
 // ---------------------------------------------------------------------------------------------------------------
-// Host side (GpuMfacCholeskyState.columnsPerThread, and the emulation harnesses): the instance of mchol_step_C for a
+// Host side (GpuMfacCholeskyState.columnsPerThread, and the emulation harnesses): the instance of the kernels for a
 // window of m ≤ 4096 slots, the smallest power of two C with MCHOL_THREADS · C >= m (at most 8).
 static inline int mchol_columns_per_thread(int m) {
   int c = 1;

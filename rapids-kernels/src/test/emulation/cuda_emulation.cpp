@@ -134,7 +134,29 @@ void deadlock() {
   std::abort();
 }
 
+// EFCP_EMULATED_SLOW_WARP=w:k (environment): warp w of every block is resumed only every k-th round, where otherwise
+// every warp advances to its next synchronisation each round, in lockstep. Protocols between warps that do not go
+// through __syncthreads (mfac_cholesky.cu's wavefront) meet such lags on the device. Returns k (1: unset) and
+// sets *warp.
+unsigned int slowWarp(unsigned int* warp) {
+  static unsigned int w = 0, k = 1;
+  static const bool parsed = [] {
+    if (const char* s = std::getenv("EFCP_EMULATED_SLOW_WARP")) {
+      if (std::sscanf(s, "%u:%u", &w, &k) != 2 || w > 31 || k < 1) {
+        std::fprintf(stderr, "emu: EFCP_EMULATED_SLOW_WARP=%s: expected warp:period (warp < 32, period >= 1)\n", s);
+        std::abort();
+      }
+    }
+    return true;
+  }();
+  (void)parsed;
+  *warp = w;
+  return k;
+}
+
 void runBlock(unsigned int threads) {
+  unsigned int slow;
+  const unsigned int period = slowWarp(&slow);
   for (unsigned int t = 0; t < threads; t++) {
     Fiber& f = fibers[t];
     if (f.stack == nullptr) {
@@ -150,10 +172,14 @@ void runBlock(unsigned int threads) {
     f.wait = RUNNABLE;
   }
   unsigned int finished = 0;
-  while (finished < threads) {
+  for (unsigned int round = 0; finished < threads; round++) {
     bool progressed = false;
     for (unsigned int t = 0; t < threads; t++) {
       if (fibers[t].wait != RUNNABLE) continue;
+      if (t >> 5 == slow && round % period != 0) {
+        progressed = true;  // runnable, resumed in a later round
+        continue;
+      }
       running = t;
       threadIdx = {t, 0, 0};
       switchTo(&scheduler, &fibers[t].context, fibers[t].stack, STACK_BYTES, false);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -35,6 +36,8 @@ void emu_yield();
 extern uint64_t emu_warp_buf[32][32];
 
 inline void __syncthreads() { emu_syncthreads(); }
+// mfac_cholesky.cu's spin-waits (its default, for the device, is empty).
+#define EFCP_SPIN_YIELD() emu_yield()
 
 template <typename T>
 inline T emu_shfl(T v, int srcLane, bool valid) {
@@ -98,6 +101,11 @@ inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v)
 }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+// A kernel's own failure: the device ends the launch with an error; here the process ends, saying so.
+[[noreturn]] inline void __trap() {
+  std::fprintf(stderr, "emu: __trap() in block (%u, %u), thread %u\n", blockIdx.x, blockIdx.y, threadIdx.x);
+  std::abort();
+}
 template <typename T> inline T __ldcg(const T* p) { T v; __atomic_load(p, &v, __ATOMIC_SEQ_CST); return v; }
 template <typename T> inline T __ldg(const T* p) { return *p; }
 inline long long __double_as_longlong(double x) { long long r; std::memcpy(&r, &x, 8); return r; }

@@ -1,5 +1,7 @@
 package org.efcp.optim.gpu;
 
+import java.util.Objects;
+
 import org.efcp.cuda.DeviceBuffer;
 import org.efcp.cuda.GpuContext;
 import org.efcp.optim.Method;
@@ -37,6 +39,7 @@ import org.efcp.optim.Method;
  */
 public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
   private final GpuDenseWindow window;
+  private final MfacCholeskyKernel mxmKernel;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0, R = sqrt(m) I) on its own stream of {@code context}.
@@ -49,7 +52,19 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
    *     touched)
    */
   public GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping) {
-    super(checkArguments(context, d, m, damping), d, m, damping);
+    this(context, d, m, damping, MfacCholeskyKernel.ROWS);
+  }
+
+  /**
+   * As {@link #GpuDenseMfacPipeline(GpuContext, int, int, double)}, with the m×m step taken by {@code mxmKernel}
+   * (the same results; for the A/B measurement of {@link MfacCholeskyKernel}).
+   *
+   * @throws NullPointerException if {@code mxmKernel} is null (after the other arguments' checks, before the device
+   *     is touched)
+   */
+  GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping, MfacCholeskyKernel mxmKernel) {
+    super(checkArguments(context, d, m, damping, mxmKernel), d, m, damping);
+    this.mxmKernel = mxmKernel;
     try {
       openStream();
       this.window = new GpuDenseWindow(context, d, m, this::allocate);
@@ -61,16 +76,18 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
   }
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
-  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping) {
+  private static GpuContext checkArguments(GpuContext context, int d, int m, double damping,
+      MfacCholeskyKernel mxmKernel) {
     checkWindow(m, GpuMfacCholeskyState.MAX_WINDOW);
     GpuDenseWindow.checkShape(d, m);
     checkDamping(damping);
+    Objects.requireNonNull(mxmKernel, "mxmKernel");
     return context;
   }
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping);
+    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
   }
 
   @Override

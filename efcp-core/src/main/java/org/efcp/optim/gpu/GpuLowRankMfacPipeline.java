@@ -62,6 +62,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
   private final TensorLayout layout;
   private final int rank;
   private final int tensors;
+  private final MfacCholeskyKernel mxmKernel;
 
   private final Kernel powerP;
   private final Kernel orthonormalise;
@@ -104,7 +105,20 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
    *     touched)
    */
   public GpuLowRankMfacPipeline(GpuContext context, TensorLayout layout, int m, int rank, long seed, double damping) {
-    super(checkArguments(context, layout, m, rank, damping), layout.dimension(), m, damping);
+    this(context, layout, m, rank, seed, damping, MfacCholeskyKernel.ROWS);
+  }
+
+  /**
+   * As {@link #GpuLowRankMfacPipeline(GpuContext, TensorLayout, int, int, long, double)}, with the m×m step taken by
+   * {@code mxmKernel} (the same results; for the A/B measurement of {@link MfacCholeskyKernel}).
+   *
+   * @throws NullPointerException if {@code mxmKernel} is null (after the other arguments' checks, before the device
+   *     is touched)
+   */
+  GpuLowRankMfacPipeline(GpuContext context, TensorLayout layout, int m, int rank, long seed, double damping,
+      MfacCholeskyKernel mxmKernel) {
+    super(checkArguments(context, layout, m, rank, damping, mxmKernel), layout.dimension(), m, damping);
+    this.mxmKernel = mxmKernel;
     this.layout = layout;
     this.rank = rank;
     this.tensors = layout.numTensors();
@@ -155,7 +169,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, TensorLayout layout, int m, int rank,
-      double damping) {
+      double damping, MfacCholeskyKernel mxmKernel) {
     Objects.requireNonNull(layout, "layout");
     checkWindow(m, GpuMfacCholeskyState.MAX_WINDOW);
     if (rank < 1 || rank > MAX_RANK) {
@@ -169,6 +183,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
             + ") exceeds the kernels' grids at rank " + rank);
       }
     }
+    Objects.requireNonNull(mxmKernel, "mxmKernel");
     return context;
   }
 
@@ -188,7 +203,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping);
+    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
   }
 
   @Override

@@ -5,20 +5,22 @@ import org.efcp.cuda.GpuContext;
 import org.efcp.cuda.GpuEvent;
 import org.efcp.cuda.GpuStream;
 import org.efcp.cuda.Kernel;
+import org.efcp.cuda.KernelModule;
 import org.efcp.optim.MfacCholeskyState;
 
 /**
  * The device-resident m×m state of dense M-FAC in the CPU's well-conditioned form ({@link MfacCholeskyState},
  * algorithms doc §2.4): K (m×m row-major by slot) and the upper Cholesky factor R of A = K/λ + m I (RᵀR = A) in
  * chronological order with a rotating head (the oldest slot, the ring's current slot at the start of a step), stored
- * by slot like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, one block of
- * {@value #STEP_THREADS} threads) replaces the oldest vector: the drift check of its column of RᵀR against A, the
- * Givens rank-1 update of the trailing factor fused with the forward substitution of the new last column,
- * row/column {@code slot} of K, and the coefficients M = (1/λ)² A⁻¹ w of the vector just inserted by a back
- * substitution. The drift (the scaled residual max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of the checked column, or the
- * relative Schur-complement shortfall of an append) is read back as {@link GpuMfacStateBase} describes; above
- * {@link MfacCholeskyState#driftTolerance(int)} (or NaN) R is rebuilt on the host from K with LAPACK {@code dpotrf}
- * ({@link MfacCholeskyState#factorFromScratch}) before the next step. Every m×m quantity is float64.
+ * by slot like the CPU's. One kernel per step ({@code mchol_step_C} of {@code mfac_cholesky.cu}, or its wavefront
+ * variant {@code mchol_wave_C}: see {@link MfacCholeskyKernel}; one block of {@value #STEP_THREADS} threads) replaces
+ * the oldest vector: the drift check of its column of RᵀR against A, the Givens rank-1 update of the trailing factor
+ * fused with the forward substitution of the new last column, row/column {@code slot} of K, and the coefficients
+ * M = (1/λ)² A⁻¹ w of the vector just inserted by a back substitution. The drift (the scaled residual
+ * max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of the checked column, or the relative Schur-complement shortfall of an
+ * append) is read back as {@link GpuMfacStateBase} describes; above {@link MfacCholeskyState#driftTolerance(int)}
+ * (or NaN) R is rebuilt on the host from K with LAPACK {@code dpotrf} ({@link MfacCholeskyState#factorFromScratch})
+ * before the next step. Every m×m quantity is float64.
  *
  * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the ring's current slot before
  * {@link #update()} and reads {@link #coefficients()} after it. Not thread-safe.
@@ -57,13 +59,21 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
    * @param stream the owning pipeline's stream
    * @param m the window size, 1 ≤ m ≤ {@value #MAX_WINDOW} (checked by the caller)
    * @param damping λ, finite and &gt; 0 (checked by the caller)
+   * @param kernel the step kernel, non-null (checked by the caller; the same results either way,
+   *     {@link MfacCholeskyKernel#ROWS} is the pipelines' default)
    */
-  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping) {
+  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping, MfacCholeskyKernel kernel) {
     super(context, stream, m, MfacCholeskyState.driftTolerance(m));
     this.damping = damping;
     this.invDamping = 1.0 / damping;
     try {
-      this.step = context.module("mfac_cholesky").kernel("mchol_step_" + columnsPerThread(m));
+      KernelModule module = context.module("mfac_cholesky");
+      // Literal names in two assignments: KernelLaunchArityTest matches the launch against both kernel families.
+      if (kernel == MfacCholeskyKernel.WAVEFRONT) {
+        this.step = module.kernel("mchol_wave_" + columnsPerThread(m));
+      } else {
+        this.step = module.kernel("mchol_step_" + columnsPerThread(m));
+      }
       long mm = (long) m * m;
       this.gram = allocate(8L * mm);
       this.factor = allocate(8L * mm);
@@ -83,7 +93,8 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
 
   /**
    * The columns of R each of the step kernel's {@value #STEP_THREADS} threads owns: the smallest power of two C with
-   * {@value #STEP_THREADS}·C ≥ m, so 1, 2, 4 or 8 for 1 ≤ m ≤ {@value #MAX_WINDOW} (the kernel mchol_step_C).
+   * {@value #STEP_THREADS}·C ≥ m, so 1, 2, 4 or 8 for 1 ≤ m ≤ {@value #MAX_WINDOW} (the kernel mchol_step_C or
+   * mchol_wave_C).
    */
   static int columnsPerThread(int m) {
     int c = 1;

@@ -25,12 +25,17 @@ import java.util.function.Predicate;
  * ({@code authors_algorithm} and {@code pytorch_best}), how many times slower each is than ours, and the issue's
  * target with met / not met; "—" where a line is missing. Then every other timed {@code gpu_*} line as an "ours
  * only" row, and notes: the card(s), the PyTorch self-check, skipped or failed baseline parts. When a file holds a
- * measurement twice, the last line counts.
+ * measurement twice, the last line counts. Our lines of a comparison that name their m×m kernel
+ * ({@code "mxm_kernel"}, GpuStepBench's dense lines) give one row per kernel, labelled with it, each against the
+ * same baselines and target; lines without it (older output) give the one unlabelled row.
  */
 public final class GpuBenchTable {
   private static final String NONE = "—";
   /** The descriptive fields that tell apart the lines of one bench in the "ours only" rows. */
-  private static final List<String> DESCRIPTORS = List.of("api", "form", "precision", "model", "layout", "op");
+  private static final List<String> DESCRIPTORS =
+      List.of("api", "mxm_kernel", "form", "precision", "model", "layout", "op");
+  /** The field that splits a comparison into one row per m×m kernel. */
+  private static final String KERNEL = "mxm_kernel";
 
   /** An issue measurement: ours and the PyTorch lines to compare, and the issue's target (NaN: none). */
   private record Comparison(String label, String oursBench, Predicate<Map<String, Object>> ours, String torchBench,
@@ -67,7 +72,7 @@ public final class GpuBenchTable {
     cards(records).ifPresent(c -> out.append("GPU benchmarks on ").append(c).append("\n\n"));
     out.append("| measurement | ours ms | torch authors' algorithm ms | torch best ms | authors ÷ ours "
         + "| best ÷ ours | target | met |\n|---|---|---|---|---|---|---|---|\n");
-    for (Comparison c : COMPARISONS) {
+    for (Comparison c : byKernel(records)) {
       Optional<Map<String, Object>> ours = ours(records, c);
       ours.ifPresent(shown::add);
       Double oursMs = ours.map(GpuBenchTable::millis).orElse(null);
@@ -87,6 +92,28 @@ public final class GpuBenchTable {
     }
     notes(records, out);
     return out.toString();
+  }
+
+  /**
+   * The comparisons, each split into one per m×m kernel its lines name (in the order they first appear; lines without
+   * the field form their own, unlabelled one).
+   */
+  private static List<Comparison> byKernel(List<Map<String, Object>> records) {
+    List<Comparison> out = new ArrayList<>();
+    for (Comparison c : COMPARISONS) {
+      Set<String> kernels = new LinkedHashSet<>();
+      records.stream().filter(l -> str(l, "bench").equals(c.oursBench()) && c.ours().test(l))
+          .forEach(l -> kernels.add(str(l, KERNEL)));
+      if (kernels.isEmpty() || kernels.equals(Set.of(""))) {
+        out.add(c);
+        continue;
+      }
+      for (String k : kernels) {
+        out.add(new Comparison(k.isEmpty() ? c.label() : c.label() + ", m×m kernel " + k, c.oursBench(),
+            c.ours().and(l -> str(l, KERNEL).equals(k)), c.torchBench(), c.torch(), c.targetMs()));
+      }
+    }
+    return out;
   }
 
   /** Ours for a comparison: the last api=device line (LR lines have no api), else the last pipelined one. */

@@ -110,22 +110,40 @@ class GpuBenchTableTest {
     assertEquals(1 + 4 + 4, table.lines().filter(l -> l.startsWith("| ")).count(), table);
   }
 
-  /** GpuStepBench's dense lines: the dense comparison row against both baselines; the m×m kernel alone ours only. */
+  /** GpuStepBench's dense lines name their m×m kernel: one comparison row per kernel, each against the target. */
   @Test
-  void denseLinesGiveTheDenseRowAndTheKernelAloneAnOursOnlyRow() {
+  void denseLinesOfEachMxmKernelGiveARowEach() {
     List<String> lines = new ArrayList<>(RUN.stream().filter(l -> !l.contains("gpu_dense_mfac_step")).toList());
-    lines.add(dense("device", "\"median_ms\":1.9000"));
-    lines.add(dense("device_pipelined", "\"mean_ms\":1.8000"));
-    lines.add(ours("gpu_mfac_cholesky_kernel", "\"m\":1024,\"runs\":50,\"median_ms\":0.6800"));
+    lines.add(dense("rows", "device", "\"median_ms\":2.1700"));
+    lines.add(dense("rows", "device_pipelined", "\"mean_ms\":2.1400"));
+    lines.add(ours("gpu_mfac_cholesky_kernel", "\"mxm_kernel\":\"rows\",\"m\":1024,\"runs\":50,"
+        + "\"median_ms\":0.6800"));
+    lines.add(dense("wavefront", "device", "\"median_ms\":1.9000"));
+    lines.add(dense("wavefront", "device_pipelined", "\"mean_ms\":1.8000"));
+    lines.add(ours("gpu_mfac_cholesky_kernel", "\"mxm_kernel\":\"wavefront\",\"m\":1024,\"runs\":50,"
+        + "\"median_ms\":0.4100"));
     lines.add(torch("torch_dense_mfac_step", "pytorch_best", mfacShape(false) + ",\"median_ms\":2.5"));
     lines.add(torch("torch_dense_mfac_step", "authors_algorithm", mfacShape(false) + ",\"median_ms\":40.0"));
     String table = GpuBenchTable.table(lines);
+    String dense = "dense M-FAC step (d 769,000, m 1024), m×m kernel ";
+    assertEquals(List.of("2.17", "40.00", "2.50", "18.4×", "1.15×", "≤ 2.0 ms", "not met"), row(table, dense + "rows"));
     assertEquals(List.of("1.90", "40.00", "2.50", "21.1×", "1.32×", "≤ 2.0 ms", "met"),
-        row(table, "dense M-FAC step (d 769,000, m 1024) |"));
-    assertEquals("1.80 (mean)", row(table, "gpu_dense_mfac_step api=device_pipelined").get(0));
-    assertEquals(List.of("0.680", "—", "—", "—", "—", "—", "ours only"), row(table, "gpu_mfac_cholesky_kernel"));
-    // The header, the 4 comparisons and 5 ours-only rows (3 of RUN, the pipelined dense line, the kernel alone).
-    assertEquals(1 + 4 + 5, table.lines().filter(l -> l.startsWith("| ")).count(), table);
+        row(table, dense + "wavefront"));
+    assertEquals("2.14 (mean)", row(table, "gpu_dense_mfac_step api=device_pipelined mxm_kernel=rows").get(0));
+    assertEquals("1.80 (mean)", row(table, "gpu_dense_mfac_step api=device_pipelined mxm_kernel=wavefront").get(0));
+    assertEquals(List.of("0.680", "—", "—", "—", "—", "—", "ours only"),
+        row(table, "gpu_mfac_cholesky_kernel mxm_kernel=rows"));
+    assertEquals("0.410", row(table, "gpu_mfac_cholesky_kernel mxm_kernel=wavefront").get(0));
+    // The header, 5 comparisons (dense twice) and 7 ours-only rows (3 of RUN, 2 pipelined, 2 kernel-alone).
+    assertEquals(1 + 5 + 7, table.lines().filter(l -> l.startsWith("| ")).count(), table);
+    assertFalse(table.contains("| dense M-FAC step (d 769,000, m 1024) |"), table);
+
+    // Older lines without the field beside newer ones: their own, unlabelled row.
+    List<String> mixed = new ArrayList<>(lines);
+    mixed.addAll(RUN.stream().filter(l -> l.contains("gpu_dense_mfac_step\",\"api\":\"device\"")).toList());
+    String both = GpuBenchTable.table(mixed);
+    assertEquals("18.10", row(both, "dense M-FAC step (d 769,000, m 1024) |").get(0));
+    assertEquals("1.90", row(both, dense + "wavefront").get(0));
   }
 
   @Test
@@ -182,10 +200,10 @@ class GpuBenchTableTest {
     return "{\"bench\":\"" + bench + "\",\"device\":\"" + CARD + "\"," + fields + "}";
   }
 
-  /** A dense M-FAC line as GpuStepBench prints it. */
-  private static String dense(String api, String time) {
-    return "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"" + api + "\",\"device\":\"" + CARD
-        + "\",\"d\":769000,\"m\":1024,\"damping\":0.000100000,\"steps\":100," + time + ",\"refreshes\":0}";
+  /** A dense M-FAC line as GpuStepBench prints it, for m×m kernel {@code kernel}. */
+  private static String dense(String kernel, String api, String time) {
+    return "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"" + api + "\",\"mxm_kernel\":\"" + kernel + "\",\"device\":\""
+        + CARD + "\",\"d\":769000,\"m\":1024,\"damping\":0.000100000,\"steps\":100," + time + ",\"refreshes\":0}";
   }
 
   /** A line as torch_gpu_baseline.py prints it (json.dumps, compact); {@code variant} null for none. */

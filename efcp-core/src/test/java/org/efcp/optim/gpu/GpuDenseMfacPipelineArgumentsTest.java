@@ -20,7 +20,7 @@ class GpuDenseMfacPipelineArgumentsTest {
     assertRejects("damping", () -> new GpuDenseMfacPipeline(null, 10, 4, Double.POSITIVE_INFINITY));
   }
 
-  /** mchol_step_C keeps C columns per thread: the smallest power of two with 512 C ≥ m, at most 8. */
+  /** mchol_step_C and mchol_wave_C keep C columns per thread: the smallest power of two with 512 C ≥ m, at most 8. */
   @Test
   void theCholeskyKernelIsChosenByColumnsPerThread() {
     int[][] cases = {{1, 1}, {512, 1}, {513, 2}, {1024, 2}, {1025, 4}, {2048, 4}, {2049, 8}, {4096, 8}};
@@ -34,5 +34,14 @@ class GpuDenseMfacPipelineArgumentsTest {
   @Test
   void aMissingContextIsRejectedAfterTheArguments() {
     assertThrows(NullPointerException.class, () -> new GpuDenseMfacPipeline(null, 10, 4, 1e-3));
+  }
+
+  @Test
+  void aMissingMxmKernelIsRejectedBeforeTheDeviceIsTouched() {
+    NullPointerException e = assertThrows(NullPointerException.class,
+        () -> new GpuDenseMfacPipeline(null, 10, 4, 1e-3, null));
+    assertEquals("mxmKernel", e.getMessage());
+    // The arguments come first, as for the public constructor.
+    assertRejects("m", () -> new GpuDenseMfacPipeline(null, 10, 0, 1e-3, MfacCholeskyKernel.WAVEFRONT));
   }
 }

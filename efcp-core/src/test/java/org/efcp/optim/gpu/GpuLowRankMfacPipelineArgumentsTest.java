@@ -47,4 +47,13 @@ class GpuLowRankMfacPipelineArgumentsTest {
     assertThrows(NullPointerException.class, () -> new GpuLowRankMfacPipeline(null, null, 4, 4, 0, 1e-3));
     assertThrows(NullPointerException.class, () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 4, 0, 1e-3));
   }
+
+  @Test
+  void aMissingMxmKernelIsRejectedBeforeTheDeviceIsTouched() {
+    NullPointerException e = assertThrows(NullPointerException.class,
+        () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 4, 0, 1e-3, null));
+    assertEquals("mxmKernel", e.getMessage());
+    // The arguments come first, as for the public constructor.
+    assertRejects("rank", () -> new GpuLowRankMfacPipeline(null, LAYOUT, 4, 0, 0, 1e-3, MfacCholeskyKernel.WAVEFRONT));
+  }
 }

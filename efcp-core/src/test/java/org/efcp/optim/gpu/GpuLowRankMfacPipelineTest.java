@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The device pipeline against the CPU {@link DirectionPipeline} for low-rank M-FAC on the same gradients
@@ -30,7 +31,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * agree, see {@code LowRankKernelEmulationTest}): every step u
  * agrees to a max-norm relative 1e-5, the error buffer to {@code errorTolerance} of the accumulator's max-norm (its
  * 1-D tensors exactly 0) and the new P and Q of every matrix tensor to {@code factorTolerance} of their max-norm;
- * two device runs give bitwise the same u (no atomics).
+ * two device runs give bitwise the same u (no atomics). The m×m step runs with both of {@link MfacCholeskyKernel}'s
+ * kernels.
  *
  * <p>The factors and the error buffer are carried from step to step (warm-started power iterations, error feedback),
  * so the rounding differences of two summation orders accumulate over a run. On the emulated driver (these kernels'
@@ -45,26 +47,31 @@ class GpuLowRankMfacPipelineTest {
   private static final double SCALE = 0.125;
   private static final long SEED = 7;
 
-  @ParameterizedTest(name = "layout {0}, m={1}, rank={2}, damping={3}")
+  @ParameterizedTest(name = "layout {0}, m={1}, rank={2}, damping={3}, {6}")
   @CsvSource(delimiter = ';', value = {
-      "37x19,8x50,30; 16; 2; 1e-5; 1e-6; 1e-7",
-      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-4; 1e-5",
-      "37x19,8x50,3x2,4x3x5,30; 16; 4; 1e-2; 1e-4; 1e-5",
-      "2x3,5; 1; 8; 1e-3; 1e-7; 1e-7"})
+      "37x19,8x50,30; 16; 2; 1e-5; 1e-6; 1e-7; ROWS",
+      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-4; 1e-5; ROWS",
+      "37x19,8x50,3x2,4x3x5,30; 16; 4; 1e-2; 1e-4; 1e-5; ROWS",
+      "2x3,5; 1; 8; 1e-3; 1e-7; 1e-7; ROWS",
+      "37x19,8x50,30; 16; 2; 1e-5; 1e-6; 1e-7; WAVEFRONT",
+      "300x200,64x3x3x3,200,64; 32; 4; 1e-3; 1e-4; 1e-5; WAVEFRONT",
+      "2x3,5; 1; 8; 1e-3; 1e-7; 1e-7; WAVEFRONT"})
   void matchesTheCpuPipelineOverThreePassesOfTheRing(String shapes, int m, int rank, double damping,
-      double factorTolerance, double errorTolerance) {
-    compareWithCpu(TensorLayout.parse(shapes), m, rank, damping, 3 * m + 2, 0, factorTolerance, errorTolerance);
+      double factorTolerance, double errorTolerance, MfacCholeskyKernel kernel) {
+    compareWithCpu(TensorLayout.parse(shapes), m, rank, damping, 3 * m + 2, 0, factorTolerance, errorTolerance,
+        kernel);
   }
 
-  @Test
-  void forcedHostRefreshesKeepMatchingTheCpuPipeline() {
-    compareWithCpu(TensorLayout.parse("37x19,8x50,30"), 16, 4, 1e-5, 40, 7, 1e-7, 1e-8);
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(MfacCholeskyKernel.class)
+  void forcedHostRefreshesKeepMatchingTheCpuPipeline(MfacCholeskyKernel kernel) {
+    compareWithCpu(TensorLayout.parse("37x19,8x50,30"), 16, 4, 1e-5, 40, 7, 1e-7, 1e-8, kernel);
   }
 
   /** The linear-probe layout of the benchmark (d = 769,000) with a shorter window. */
   @Test
   void matchesTheCpuPipelineAtLinearProbeLayout() {
-    compareWithCpu(TensorLayout.parse("1000x768,1000"), 64, 4, 1e-4, 80, 0, 1e-10, 1e-12);
+    compareWithCpu(TensorLayout.parse("1000x768,1000"), 64, 4, 1e-4, 80, 0, 1e-10, 1e-12, MfacCholeskyKernel.ROWS);
   }
 
   @Test
@@ -93,7 +100,7 @@ class GpuLowRankMfacPipelineTest {
    * Runs both pipelines for {@code steps} compared steps; {@code refreshEvery} > 0 forces a host refresh that often.
    */
   private static void compareWithCpu(TensorLayout layout, int m, int rank, double damping, int steps,
-      int refreshEvery, double factorTolerance, double errorTolerance) {
+      int refreshEvery, double factorTolerance, double errorTolerance, MfacCholeskyKernel kernel) {
     GpuContext ctx = checkedContext();
     int d = layout.dimension();
     DirectionPipeline cpu = DirectionPipeline.create(OptimizerConfig.builder(Method.LOWRANK_MFAC, layout).window(m)
@@ -103,7 +110,7 @@ class GpuLowRankMfacPipelineTest {
     double[] uCpu = new double[d];
     double[] uGpu = new double[d];
     double[] accumulator = new double[d];
-    try (GpuLowRankMfacPipeline gpu = new GpuLowRankMfacPipeline(ctx, layout, m, rank, SEED, damping)) {
+    try (GpuLowRankMfacPipeline gpu = new GpuLowRankMfacPipeline(ctx, layout, m, rank, SEED, damping, kernel)) {
       long window = 0;
       long scratch = 0;
       long partials = 0;
@@ -149,8 +156,8 @@ class GpuLowRankMfacPipelineTest {
           }
         }
       }
-      System.out.println("low-rank " + layout + ", m = " + m + ", rank " + rank + ": worst relative difference over "
-          + steps + " steps: factors " + worstFactor + ", error buffer " + worstError);
+      System.out.println("low-rank " + layout + ", m = " + m + ", rank " + rank + ", " + kernel + ": worst relative"
+          + " difference over " + steps + " steps: factors " + worstFactor + ", error buffer " + worstError);
       assertFewRefreshes(gpu, forced, steps);
     }
   }

@@ -26,12 +26,13 @@ import org.efcp.optim.TensorLayout;
  *   <li>{@code gpu_dense_mfac_step}: the dense M-FAC step ({@link GpuDenseMfacPipeline}, a 3.15 GB float32 window,
  *   m×m state as an updated Cholesky factor), api=device (each step synchronised; with the host refreshes of the
  *   factor and the last drift against its tolerance) and api=device_pipelined, {@value #DENSE_TIMED} timed
- *   steps, followed by {@code gpu_mfac_cholesky_kernel}: the m×m step kernel alone (device milliseconds between
- *   CUDA events around its launch, {@value #MXM_RUNS} runs, each re-inserting the oldest vector of the filled
- *   window);</li>
+ *   steps, once per m×m kernel ({@link MfacCholeskyKernel}; {@code "mxm_kernel":"rows"|"wavefront"}), each followed
+ *   by {@code gpu_mfac_cholesky_kernel}: that kernel alone (device milliseconds between CUDA events around its
+ *   launch, {@value #MXM_RUNS} runs, each re-inserting the oldest vector of the filled window);</li>
  *   <li>{@code gpu_lowrank_mfac_step}: the low-rank M-FAC step ({@link GpuLowRankMfacPipeline}) at the linear-probe
  *   layout 1000×768 + 1000 with ρ = {@value #RANK}, m = 1024 (the paper's LR-MFAC settings; 66 MB of float64
- *   factor window), api=device and api=device_pipelined, {@value #LOWRANK_TIMED} timed steps;</li>
+ *   factor window), api=device and api=device_pipelined, {@value #LOWRANK_TIMED} timed steps, once per m×m
+ *   kernel;</li>
  *   <li>{@code gpu_sparse_ggt_step} and {@code gpu_dense_ggt_step} ({@link GpuSparseGgtPipeline},
  *   {@link GpuDenseGgtPipeline}) at the paper's GGT window m = {@value #GGT_M}, ε = 1e-5, ridge 1e-6: api=device and
  *   api=device_pipelined as above, and {@code gpu_sparse_ggt_eigen} / {@code gpu_dense_ggt_eigen}, the one-block
@@ -211,22 +212,33 @@ public final class GpuStepBench {
   }
 
   private static void benchDense(GpuContext ctx, String device, double[][] gradients, double damping) {
-    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, D, M, damping);
+    for (MfacCholeskyKernel kernel : MfacCholeskyKernel.values()) {
+      benchDense(ctx, device, gradients, damping, kernel);
+    }
+  }
+
+  /** The dense lines for one m×m kernel (a fresh pipeline; the previous one's 3.15 GB window is freed first). */
+  private static void benchDense(GpuContext ctx, String device, double[][] gradients, double damping,
+      MfacCholeskyKernel kernel) {
+    String name = kernelName(kernel);
+    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, D, M, damping, kernel);
         DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
       double fillMs = steps.queuedMillis(p, M);
       double[] ms = steps.syncedMillis(p, DENSE_TIMED);
       System.out.println(String.format(Locale.ROOT,
-          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"d\":%d,\"m\":%d,"
-              + "\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,"
-              + "\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"drift_tolerance\":%.3e,\"memory_bytes\":%d}",
-          device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
+          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"mxm_kernel\":\"%s\",\"device\":\"%s\","
+              + "\"d\":%d,\"m\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
+              + "\"refreshes\":%d,\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"drift_tolerance\":%.3e,"
+              + "\"memory_bytes\":%d}",
+          name, device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
           p.refreshCount(), M, fillMs, p.lastDrift(), p.driftTolerance(), p.memoryBytes()));
 
       double perStep = steps.queuedMillis(p, DENSE_TIMED) / DENSE_TIMED;
       System.out.println(String.format(Locale.ROOT,
-          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"d\":%d,"
-              + "\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
-          device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
+          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device_pipelined\",\"mxm_kernel\":\"%s\","
+              + "\"device\":\"%s\",\"d\":%d,\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,"
+              + "\"refreshes\":%d}",
+          name, device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
 
       double[] kernelMs = new double[MXM_RUNS];
       try (GpuEvent start = ctx.createEvent(true);
@@ -241,31 +253,48 @@ public final class GpuStepBench {
       p.stream().synchronize();
       p.state.checkDrift();
       System.out.println(String.format(Locale.ROOT,
-          "{\"bench\":\"gpu_mfac_cholesky_kernel\",\"device\":\"%s\",\"m\":%d,\"damping\":%g,\"runs\":%d,"
-              + "\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,\"last_drift\":%.3e}",
-          device, M, damping, MXM_RUNS, quantile(kernelMs, 0.5), quantile(kernelMs, 0.9),
+          "{\"bench\":\"gpu_mfac_cholesky_kernel\",\"mxm_kernel\":\"%s\",\"device\":\"%s\",\"m\":%d,"
+              + "\"damping\":%g,\"runs\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,"
+              + "\"last_drift\":%.3e}",
+          name, device, M, damping, MXM_RUNS, quantile(kernelMs, 0.5), quantile(kernelMs, 0.9),
           quantile(kernelMs, 0.0), p.refreshCount(), p.lastDrift()));
     }
   }
 
   private static void benchLowRank(GpuContext ctx, String device, double[][] gradients, double damping) {
-    try (GpuLowRankMfacPipeline p = new GpuLowRankMfacPipeline(ctx, LINEAR_PROBE, M, RANK, 0, damping);
+    for (MfacCholeskyKernel kernel : MfacCholeskyKernel.values()) {
+      benchLowRank(ctx, device, gradients, damping, kernel);
+    }
+  }
+
+  /** The low-rank lines for one m×m kernel (a fresh pipeline). */
+  private static void benchLowRank(GpuContext ctx, String device, double[][] gradients, double damping,
+      MfacCholeskyKernel kernel) {
+    String name = kernelName(kernel);
+    try (GpuLowRankMfacPipeline p = new GpuLowRankMfacPipeline(ctx, LINEAR_PROBE, M, RANK, 0, damping, kernel);
         DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
       double fillMs = steps.queuedMillis(p, M);
       double[] ms = steps.syncedMillis(p, LOWRANK_TIMED);
       System.out.println(String.format(Locale.ROOT,
-          "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device\",\"device\":\"%s\",\"layout\":\"%s\",\"m\":%d,"
-              + "\"rank\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
-              + "\"refreshes\":%d,\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"memory_bytes\":%d}",
-          device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, quantile(ms, 0.5), quantile(ms, 0.9),
+          "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device\",\"mxm_kernel\":\"%s\",\"device\":\"%s\","
+              + "\"layout\":\"%s\",\"m\":%d,\"rank\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,"
+              + "\"p90_ms\":%.4f,\"min_ms\":%.4f,\"refreshes\":%d,\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,"
+              + "\"memory_bytes\":%d}",
+          name, device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, quantile(ms, 0.5), quantile(ms, 0.9),
           quantile(ms, 0.0), p.refreshCount(), M, fillMs, p.lastDrift(), p.memoryBytes()));
 
       double perStep = steps.queuedMillis(p, LOWRANK_TIMED) / LOWRANK_TIMED;
       System.out.println(String.format(Locale.ROOT,
-          "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device_pipelined\",\"device\":\"%s\",\"layout\":\"%s\","
-              + "\"m\":%d,\"rank\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,\"refreshes\":%d}",
-          device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, perStep, p.refreshCount()));
+          "{\"bench\":\"gpu_lowrank_mfac_step\",\"api\":\"device_pipelined\",\"mxm_kernel\":\"%s\","
+              + "\"device\":\"%s\",\"layout\":\"%s\",\"m\":%d,\"rank\":%d,\"damping\":%g,\"steps\":%d,"
+              + "\"mean_ms\":%.4f,\"refreshes\":%d}",
+          name, device, LINEAR_PROBE, M, RANK, damping, LOWRANK_TIMED, perStep, p.refreshCount()));
     }
+  }
+
+  /** The m×m kernel as the bench lines name it ({@code "mxm_kernel"}): rows, wavefront. */
+  private static String kernelName(MfacCholeskyKernel kernel) {
+    return kernel.name().toLowerCase(Locale.ROOT);
   }
 
   private static void benchCpu(double[][] gradients, double damping, int timed) {

@@ -99,12 +99,18 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
 
   /** Runs harness {@code name} with {@code args}; fails the test (with its output) unless it exits with 0. */
   public void run(String name, Object... args) throws IOException, InterruptedException {
-    assertEquals(0, run(harnessCommand(name, args), 180), name + " failed: " + log());
+    runWith(Map.of(), name, args);
+  }
+
+  /** As {@link #run}, with {@code environment} added to the harness's environment (the emulation's settings). */
+  public void runWith(Map<String, String> environment, String name, Object... args)
+      throws IOException, InterruptedException {
+    assertEquals(0, run(harnessCommand(name, args), environment, 180), name + " failed: " + log());
   }
 
   /** Runs harness {@code name} with {@code args}; fails the test if it exits with 0, else returns its output. */
   public String runExpectingFailure(String name, Object... args) throws IOException, InterruptedException {
-    int rc = run(harnessCommand(name, args), 180);
+    int rc = run(harnessCommand(name, args), Map.of(), 180);
     String output = log();
     assertTrue(rc != 0, name + " exited with 0, expected a failure; output: " + output);
     return output;
@@ -134,7 +140,7 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
       List<String> compile = new ArrayList<>(List.of("g++", "-std=c++20", "-pthread"));
       compile.addAll(SANITIZERS);
       compile.addAll(List.of("-o", binary.toString(), source.toString()));
-      sanitizersWork = run(compile, 180) == 0 && run(List.of(binary.toString()), 60) == 0;
+      sanitizersWork = run(compile, Map.of(), 180) == 0 && run(List.of(binary.toString()), Map.of(), 60) == 0;
       if (!sanitizersWork) {
         System.err.println("KernelEmulation: g++ cannot build and run sanitized programs here, harnesses are built"
             + " without " + String.join(" ", SANITIZERS) + ": " + log().lines().findFirst().orElse(""));
@@ -174,7 +180,7 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
     }
     compile.addAll(List.of("-I", kernelSources().toString(), "-I", dir.toString(), "-o", binary.toString(),
         dir.resolve(name + ".cpp").toString(), dir.resolve("cuda_emulation.cpp").toString()));
-    assertEquals(0, run(compile, 180), "g++ failed for " + name + ": " + log());
+    assertEquals(0, run(compile, Map.of(), 180), "g++ failed for " + name + ": " + log());
     return binary;
   }
 
@@ -226,11 +232,14 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
   }
 
   /** Runs a command with its output in run.log; returns the exit code (-1 when it cannot start or times out). */
-  private int run(List<String> command, int timeoutSeconds) throws InterruptedException {
+  private int run(List<String> command, Map<String, String> environment, int timeoutSeconds)
+      throws InterruptedException {
     Path log = dir.resolve("run.log");
     Process p;
     try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      builder.environment().putAll(environment);
+      p = builder.start();
     } catch (IOException e) {
       try {
         Files.writeString(log, e.toString(), StandardCharsets.UTF_8);

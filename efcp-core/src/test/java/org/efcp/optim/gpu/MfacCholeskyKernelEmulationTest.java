@@ -10,30 +10,44 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
 
 import org.efcp.optim.MfacCholeskyState;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * mfac_cholesky.cu's step kernel on the CPU emulation (test resource {@code emulation/cholesky_harness.cpp}) against
- * the CPU {@link MfacCholeskyState}, for a window within the block (m = 300, one column per thread, mchol_step_1) and
- * larger ones than the block of {@value GpuMfacCholeskyState#STEP_THREADS} threads (m = 600 and 1100: each thread owns
- * two, respectively four columns, mchol_step_2 and mchol_step_4) with heads that cross from one column of a thread to
- * the next. Both start from the same full, badly conditioned window (seven vectors of norm ≈ 30 in turn, d = 24 &lt; m,
- * λ = 1e-5, cond(A) ≈ 1e7) with the factor {@link MfacCholeskyState#factorFromScratch} gives (the CPU state refactors
- * to it, the harness gets it as the GPU state's host refresh uploads it), then insert the same vectors: every step M
- * agrees with {@link MfacCholeskyState#coefficientsForNewest} to 2e-9 (max-norm relative: the kernel's rotations take
- * an rsqrt and products where the CPU divides, and the back substitution sums in another order; these last-bit
- * differences, amplified by the conditioning, measured at most 3.0e-10), the drift maximum agrees with the CPU's
- * largest check error so far ({@link #DRIFT_AGREEMENT}) and stays within {@link MfacCholeskyState#driftTolerance},
- * and K ends as the window's Gram matrix.
+ * mfac_cholesky.cu's step kernels on the CPU emulation (test resource {@code emulation/cholesky_harness.cpp}).
  *
- * <p>The branches: from 1 to 1100 slots, a Schur complement short of n within the tolerance (clamped to n exactly),
- * one far short (reported as drift), and a factor whose checked column is off (reported by the drift check). Skipped
- * only where no g++ is on the PATH.
+ * <p>Each of {@link MfacCholeskyKernel}'s kernels against the CPU {@link MfacCholeskyState}, for a window within the
+ * block (m = 300, one column per thread, mchol_step_1 / mchol_wave_1) and larger ones than the block of
+ * {@value GpuMfacCholeskyState#STEP_THREADS} threads (m = 600 and 1100: each thread owns two, respectively four
+ * columns, C = 2 and 4) with heads that cross from one column of a thread to the next. Both start from the same
+ * full, badly conditioned window (seven vectors of norm ≈ 30 in turn, d = 24 &lt; m, λ = 1e-5, cond(A) ≈ 1e7) with
+ * the factor {@link MfacCholeskyState#factorFromScratch} gives (the CPU state refactors to it, the harness gets it as
+ * the GPU state's host refresh uploads it), then insert the same vectors: every step M agrees with
+ * {@link MfacCholeskyState#coefficientsForNewest} to 2e-9 (max-norm relative: the kernel's rotations take an rsqrt
+ * and products where the CPU divides, and the back substitution sums in another order; these last-bit differences,
+ * amplified by the conditioning, measured at most 3.0e-10), the drift maximum agrees with the CPU's largest check
+ * error so far ({@link #DRIFT_AGREEMENT}) and stays within {@link MfacCholeskyState#driftTolerance}, and K ends as
+ * the window's Gram matrix.
+ *
+ * <p>The branches, with each kernel: from 1 to 1100 slots, a Schur complement short of n within the tolerance
+ * (clamped to n exactly), one far short (reported as drift), and a factor whose checked column is off (reported by
+ * the drift check).
+ *
+ * <p>The wavefront kernel against the rows kernel from the same state over a few steps: every step's M and drift
+ * maximum and the final K and R are bitwise the same (it does each column's operations in the same order, and the
+ * emulation does not contract to FMAs), for windows of 1 to 4096 slots (every C, a last warp of one column, rows
+ * beyond the wavefront's ring of 1024 records) and heads that wrap, and with one warp lagging far behind the others.
+ * Skipped only where no g++ is on the PATH.
  */
 class MfacCholeskyKernelEmulationTest {
   private static final int D = 24;
@@ -48,9 +62,11 @@ class MfacCholeskyKernelEmulationTest {
   @RegisterExtension
   static final KernelEmulation EMULATION = KernelEmulation.of("cholesky_harness");
 
-  @ParameterizedTest(name = "m={0}, head={1}")
-  @CsvSource({"300, 254, 6", "600, 509, 6", "1100, 1021, 4"})
-  void stepKernelFollowsTheCpuStateFromAnyHead(int m, int head, int steps) throws IOException, InterruptedException {
+  @ParameterizedTest(name = "m={0}, head={1}, {3}")
+  @CsvSource({"300, 254, 6, ROWS", "600, 509, 6, ROWS", "1100, 1021, 4, ROWS",
+      "300, 254, 6, WAVEFRONT", "600, 509, 6, WAVEFRONT", "1100, 1021, 4, WAVEFRONT"})
+  void stepKernelFollowsTheCpuStateFromAnyHead(int m, int head, int steps, MfacCholeskyKernel kernel)
+      throws IOException, InterruptedException {
     float[][] distinct = distinctVectors();
     // Fill the ring once and go on to `head`, so that the oldest vector is a real one.
     float[][] window = new float[m][D];
@@ -79,7 +95,7 @@ class MfacCholeskyKernelEmulationTest {
       expectedDrift[i] = worstCheck;
     }
     assertEquals(1, cpu.refreshCount(), "the CPU state refreshed by itself: the two states would part");
-    ByteBuffer result = run(m, head, steps, input);
+    ByteBuffer result = run(m, head, steps, input, kernel);
     double tolerance = MfacCholeskyState.driftTolerance(m);
     for (int i = 0; i < steps; i++) {
       double diff = 0;
@@ -124,46 +140,45 @@ class MfacCholeskyKernelEmulationTest {
 
   /**
    * Windows from 1 to 1100 slots (one, two and four columns per thread), heads that wrap the chronological order,
-   * and the states that take the kernel's other branches: every output is a real number and the branch the input was
-   * made for was taken.
+   * and the states that take the kernel's other branches, each with both kernels.
    */
-  @ParameterizedTest(name = "m={0}, head={1}, steps={2}, {3}")
-  @CsvSource({
-      "1, 0, 3, CLEAN", "5, 3, 7, CLEAN", "32, 17, 4, CLEAN", "33, 32, 4, CLEAN", "513, 500, 3, CLEAN",
-      "1100, 1099, 2, CLEAN", "33, 5, 3, CLAMPED", "100, 60, 3, CLAMPED", "600, 511, 2, CLAMPED",
-      "5, 4, 3, REPORTED", "600, 511, 3, REPORTED", "64, 40, 2, PERTURBED_FACTOR", "600, 2, 2, PERTURBED_FACTOR"})
-  void stepKernelTakesTheClampAndDriftBranches(int m, int head, int steps, Input input)
+  static Stream<Arguments> branchCases() {
+    Stream<Arguments> cases = Stream.of(
+        Arguments.of(1, 0, 3, Input.CLEAN), Arguments.of(5, 3, 7, Input.CLEAN), Arguments.of(32, 17, 4, Input.CLEAN),
+        Arguments.of(33, 32, 4, Input.CLEAN), Arguments.of(513, 500, 3, Input.CLEAN),
+        Arguments.of(1100, 1099, 2, Input.CLEAN), Arguments.of(33, 5, 3, Input.CLAMPED),
+        Arguments.of(100, 60, 3, Input.CLAMPED), Arguments.of(600, 511, 2, Input.CLAMPED),
+        Arguments.of(5, 4, 3, Input.REPORTED), Arguments.of(600, 511, 3, Input.REPORTED),
+        Arguments.of(64, 40, 2, Input.PERTURBED_FACTOR), Arguments.of(600, 2, 2, Input.PERTURBED_FACTOR));
+    return cases.flatMap(c -> Arrays.stream(MfacCholeskyKernel.values())
+        .map(k -> Arguments.of(Stream.concat(Arrays.stream(c.get()), Stream.of(k)).toArray())));
+  }
+
+  /** Every output is a real number and the branch the input was made for was taken. */
+  @ParameterizedTest(name = "m={0}, head={1}, steps={2}, {3}, {4}")
+  @MethodSource("branchCases")
+  void stepKernelTakesTheClampAndDriftBranches(int m, int head, int steps, Input input, MfacCholeskyKernel kernel)
       throws IOException, InterruptedException {
-    float[][] distinct = distinctVectors();
-    float[][] window = new float[m][D];
-    for (int j = 0; j < m; j++) {
-      System.arraycopy(distinct[(3 * j + 1) % DISTINCT], 0, window[j], 0, D);
-    }
-    double[] gram = gram(window);
-    double[] factor = new double[m * m];
-    MfacCholeskyState.factorFromScratch(gram, m, head, DAMPING, factor);
+    List<double[]> in = cleanInput(m, head, steps);
     if (input == Input.PERTURBED_FACTOR) {
+      double[] factor = in.get(1);
       for (int q = 0; q < m; q++) {
         factor[head * m + q] *= 1.001;
       }
-    }
-    List<double[]> in = new ArrayList<>(List.of(gram, factor));
-    for (int i = 0; i < steps; i++) {
-      in.add(insert(window, (head + i) % m, distinct[(5 * i + 2) % DISTINCT]));
     }
     int last = (head + steps - 1) % m;
     double tolerance = MfacCholeskyState.driftTolerance(m);
     if (input == Input.CLAMPED || input == Input.REPORTED) {
       // Σ y² does not depend on w_old: from the unperturbed step's new diagonal sqrt(S) (S = w_old/λ + n − Σ y²),
       // the w_old that makes the Schur complement n − tolerance·alpha/4 (alpha = w_old/λ + n), respectively n/2.
-      double diagonal = run(m, head, steps, in).getDouble(8 * (steps * (m + 1) + m * m + last * (m + 1)));
+      double diagonal = run(m, head, steps, in, kernel).getDouble(8 * (steps * (m + 1) + m * m + last * (m + 1)));
       double[] w = in.get(in.size() - 1);
       double alpha = w[last] / DAMPING + m;
       double shortfall = input == Input.CLAMPED ? tolerance * alpha / 4 : m / 2.0;
       w[last] -= DAMPING * (diagonal * diagonal - m + shortfall);
     }
 
-    ByteBuffer result = run(m, head, steps, in);
+    ByteBuffer result = run(m, head, steps, in, kernel);
     double finalDrift = result.getDouble(8 * (steps * (m + 1) - 1));
     double lastDiagonal = result.getDouble(8 * (steps * (m + 1) + m * m + last * (m + 1)));
     for (int k = 0; k < result.limit() / 8; k++) {
@@ -186,12 +201,85 @@ class MfacCholeskyKernelEmulationTest {
     }
   }
 
-  /** Runs the harness on {@code input}; returns its output, checked for size. */
-  private static ByteBuffer run(int m, int head, int steps, List<double[]> input)
+  /**
+   * Both kernels from the same clean state for {@code steps} steps from {@code head}: the outputs are bitwise the same
+   * (compared as raw bits; the first difference fails the test, named). C = 1 (m ≤ 512, with m = 33 a last warp of
+   * one column), 2, 4 and 8; m = 1100, 2049 and 4096 have more rows than the wavefront's ring of 1024 records, so
+   * records are replaced within a pass; every head but m = 1's makes the chronological order wrap, and each run of
+   * steps passes slot m − 1.
+   */
+  @ParameterizedTest(name = "m={0}, head={1}, steps={2}")
+  @CsvSource({"1, 0, 3", "2, 1, 4", "31, 29, 4", "33, 31, 4", "511, 509, 3", "513, 511, 3", "1024, 1022, 3",
+      "1100, 1099, 2", "2049, 2047, 2", "4096, 4095, 1"})
+  void wavefrontKernelIsBitwiseTheRowsKernel(int m, int head, int steps) throws IOException, InterruptedException {
+    assertBitwiseTheRowsKernel(m, head, steps, Map.of());
+  }
+
+  /**
+   * As {@link #wavefrontKernelIsBitwiseTheRowsKernel} with one warp of the wavefront kernel resumed only every 64th
+   * round of the emulation's scheduler ({@code EFCP_EMULATED_SLOW_WARP}; otherwise the warps advance in lockstep and
+   * never more than a row apart), so that the others run hundreds of rows ahead of it, as they may on a device. Warp
+   * 11 owns slots 352..383 (and 864..895 at m = 1100): from head 384 at m = 600 its only pivots are the last 32
+   * rows, and from head 600 at m = 1100 its two groups of pivots are 556 rows apart; either way it falls behind by
+   * more than 512 rows. Checked: a ring of 512 records fails these two cases and no other, and so does a wait for a
+   * row that ends one row early; in lockstep both pass.
+   */
+  @ParameterizedTest(name = "m={0}, head={1}, steps={2}, slow warp {3}")
+  @CsvSource({"600, 384, 2, 11", "1100, 600, 2, 11"})
+  void wavefrontKernelIsBitwiseTheRowsKernelWithAWarpLagging(int m, int head, int steps, int slowWarp)
       throws IOException, InterruptedException {
+    assertBitwiseTheRowsKernel(m, head, steps, Map.of("EFCP_EMULATED_SLOW_WARP", slowWarp + ":64"));
+  }
+
+  /** Both kernels on the same clean input, the wavefront kernel with {@code environment}: bitwise equal outputs. */
+  private static void assertBitwiseTheRowsKernel(int m, int head, int steps, Map<String, String> environment)
+      throws IOException, InterruptedException {
+    List<double[]> in = cleanInput(m, head, steps);
+    ByteBuffer rows = run(m, head, steps, in, MfacCholeskyKernel.ROWS, Map.of());
+    ByteBuffer wavefront = run(m, head, steps, in, MfacCholeskyKernel.WAVEFRONT, environment);
+    for (int k = 0; k < rows.limit() / 8; k++) {
+      double r = rows.getDouble(8 * k);
+      double w = wavefront.getDouble(8 * k);
+      if (Double.doubleToRawLongBits(r) != Double.doubleToRawLongBits(w)) {
+        fail("wavefront differs from rows first in " + describe(k, m, steps) + ": " + w + " vs " + r);
+      }
+    }
+  }
+
+  /**
+   * A full window of the distinct vectors in turn, its Gram matrix K and the factor of A = K/λ + m I in logical order
+   * from {@code head} (as a host refresh uploads it), then w of the vector each of {@code steps} steps inserts into
+   * slot (head + i) mod m: the harness's input, mutable.
+   */
+  private static List<double[]> cleanInput(int m, int head, int steps) {
+    float[][] distinct = distinctVectors();
+    float[][] window = new float[m][D];
+    for (int j = 0; j < m; j++) {
+      System.arraycopy(distinct[(3 * j + 1) % DISTINCT], 0, window[j], 0, D);
+    }
+    double[] gram = gram(window);
+    double[] factor = new double[m * m];
+    MfacCholeskyState.factorFromScratch(gram, m, head, DAMPING, factor);
+    List<double[]> in = new ArrayList<>(List.of(gram, factor));
+    for (int i = 0; i < steps; i++) {
+      in.add(insert(window, (head + i) % m, distinct[(5 * i + 2) % DISTINCT]));
+    }
+    return in;
+  }
+
+  /** Runs the harness with {@code kernel} on {@code input}; returns its output, checked for size. */
+  private static ByteBuffer run(int m, int head, int steps, List<double[]> input, MfacCholeskyKernel kernel)
+      throws IOException, InterruptedException {
+    return run(m, head, steps, input, kernel, Map.of());
+  }
+
+  /** As {@link #run(int, int, int, List, MfacCholeskyKernel)}, the emulation with {@code environment}. */
+  private static ByteBuffer run(int m, int head, int steps, List<double[]> input, MfacCholeskyKernel kernel,
+      Map<String, String> environment) throws IOException, InterruptedException {
     Path in = writeDoubles(EMULATION.file("cholesky_in.bin"), input);
     Path out = EMULATION.file("cholesky_out.bin");
-    EMULATION.run("cholesky_harness", m, DAMPING, steps, head, in, out);
+    EMULATION.runWith(environment, "cholesky_harness", m, DAMPING, steps, head, in, out,
+        kernel.name().toLowerCase(Locale.ROOT));
     ByteBuffer result = readResult(out);
     assertEquals(outputBytes(m, steps), result.remaining(), "harness output size");
     return result;
@@ -200,6 +288,17 @@ class MfacCholeskyKernelEmulationTest {
   /** Per step M and the drift maximum, then K and R. */
   private static long outputBytes(int m, int steps) {
     return 8L * (steps * (m + 1L) + 2L * m * m);
+  }
+
+  /** Where double {@code k} of the harness output lies. */
+  private static String describe(int k, int m, int steps) {
+    if (k < steps * (m + 1)) {
+      int step = k / (m + 1);
+      int j = k % (m + 1);
+      return j == m ? "step " + step + "'s drift maximum" : "step " + step + "'s M[" + j + "]";
+    }
+    int e = k - steps * (m + 1);
+    return (e < m * m ? "K" : "R") + "[" + e % (m * m) / m + "][" + e % m + "]";
   }
 
   /** The window's vectors: heavy-tailed gradients (never 4 or 7 mod 9, never 0 or 1) rounded to float32. */

@@ -1,5 +1,6 @@
 // mfac_cholesky.cu's step kernel alone on the CPU emulation, from a given state, as GpuMfacCholeskyState launches it
-// (kernel mchol_step_C with C = mchol_columns_per_thread(m), grid 1, block MCHOL_THREADS; keep the two in step).
+// (kernel mchol_step_C, or mchol_wave_C when `kernel` is "wavefront", with C = mchol_columns_per_thread(m), grid 1,
+// block MCHOL_THREADS; keep the two in step).
 // Reads from inFile K and R (m×m little-endian doubles each, row-major by slot, R in logical order from `head`), then
 // per step w (m doubles); step i writes slot (head + i) mod m. Writes per step M (m doubles) and the drift maximum
 // (1 double) to outFile, and K and R after the last step (m×m doubles each).
@@ -11,12 +12,14 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-  if (argc < 7) { std::fprintf(stderr, "usage: m damping steps head inFile outFile\n"); return 2; }
+  if (argc < 8) { std::fprintf(stderr, "usage: m damping steps head inFile outFile rows|wavefront\n"); return 2; }
   int m = atoi(argv[1]);
   double damping = atof(argv[2]);
   int steps = atoi(argv[3]), head = atoi(argv[4]);
   FILE* in = open_file(argv[5], "rb");
   FILE* out = open_file(argv[6], "wb");
+  bool wavefront = std::strcmp(argv[7], "wavefront") == 0;
+  if (!wavefront && std::strcmp(argv[7], "rows") != 0) die("kernel must be rows or wavefront");
   double invDamping = 1.0 / damping;
   double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
   int columns = mchol_columns_per_thread(m);
@@ -30,8 +33,15 @@ int main(int argc, char** argv) {
     int slot = (head + i) % m;
     std::fill(M.begin(), M.end(), std::nan(""));  // every entry must be written
     switch (columns) {
-#define MCHOL(C) case C: LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, \
-                                  invDamping, (double)m, tolerance, driftMax.data(), M.data()); break;
+#define MCHOL(C) case C:                                                                                               \
+  if (wavefront) {                                                                                                     \
+    LAUNCH_T(1, MCHOL_THREADS, mchol_wave_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, (double)m,  \
+             tolerance, driftMax.data(), M.data());                                                                    \
+  } else {                                                                                                             \
+    LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, (double)m,  \
+             tolerance, driftMax.data(), M.data());                                                                    \
+  }                                                                                                                    \
+  break;
       MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8)
 #undef MCHOL
     }
