@@ -1,8 +1,9 @@
 package org.efcp.optim.gpu;
 
 /**
- * The block every rapids-kernels kernel is written for ({@code SM_THREADS} in {@code efcp_cuda.cuh}) and the grid
- * that covers n elements with it.
+ * The block the rapids-kernels kernels are written for ({@code SM_THREADS} in {@code sparse_mfac_block.cuh}; the
+ * one-block m×m step has its own, {@link GpuMfacCholeskyState#STEP_THREADS}) and the grid that covers n elements with
+ * it.
  */
 final class KernelGrid {
   /** Threads per block. */

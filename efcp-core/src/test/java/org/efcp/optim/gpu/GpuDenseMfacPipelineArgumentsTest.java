@@ -27,8 +27,6 @@ class GpuDenseMfacPipelineArgumentsTest {
     for (int[] c : cases) {
       assertEquals(c[1], GpuMfacCholeskyState.columnsPerThread(c[0]), "m = " + c[0]);
     }
-    assertEquals(512, GpuMfacCholeskyState.STEP_THREADS);
-    assertEquals(4096, GpuMfacCholeskyState.MAX_WINDOW);
   }
 
   @Test
