@@ -64,7 +64,6 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int mask) {
   int lane = threadIdx.x & 31;
   return emu_shfl(v, lane ^ mask, true);
 }
-template <typename T> inline T __shfl_sync(unsigned, T v, int srcLane) { return emu_shfl(v, srcLane & 31, true); }
 // Every lane of the calling warp must call it (as the kernels do).
 inline void __syncwarp(unsigned = 0xffffffffu) { emu_warp_sync(threadIdx.x >> 5); }
 

@@ -24,16 +24,16 @@ import org.efcp.optim.PipelineState;
  */
 final class GpuDenseWindow implements DeviceWindowState {
   /** Window rows per dots tile (DM_ROWS in dense_mfac.cu). */
-  private static final int TILE_ROWS = 8;
+  static final int TILE_ROWS = 8;
   /** float4s per d-chunk of a dots tile (DM_CHUNK4 in dense_mfac.cu). */
-  private static final int CHUNK4 = 1024;
+  static final int CHUNK4 = 1024;
   /** Rows per block of dmfac_dots_finish, one warp each (DM_ROWS_PER_BLOCK in dense_mfac.cu). */
-  private static final int ROWS_PER_BLOCK = 8;
+  static final int ROWS_PER_BLOCK = 8;
   /**
-   * float4 columns per block of dmfac_combine: each of its {@link KernelGrid#THREADS} threads owns two, q and
-   * q + {@link KernelGrid#THREADS}.
+   * float4 columns per block of dmfac_combine (DM_COMBINE_COLUMNS in dense_mfac.cu): each of its
+   * {@link KernelGrid#THREADS} threads owns two, q and q + {@link KernelGrid#THREADS}.
    */
-  private static final int COMBINE_FLOAT4_PER_BLOCK = 2 * THREADS;
+  static final int COMBINE_FLOAT4_PER_BLOCK = 2 * THREADS;
 
   private final int d;
   /** The row stride in floats: d rounded up to a multiple of 4. */

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 class KernelConstantsTest {
   private static final Pattern DEFINE = Pattern.compile("(?m)^#define\\s+(\\w+)\\s+([^\\n]+)$");
   private static final Pattern TOKEN = Pattern.compile("\\s*(\\d+|\\w+|<<|[-+*/()])");
+  /** Operators by precedence, loosest first. */
+  private static final List<List<String>> LEVELS = List.of(List.of("<<"), List.of("+", "-"), List.of("*", "/"));
 
   @Test
   void javaMirrorsOfKernelSizesMatchTheSources() throws IOException {
@@ -33,6 +35,11 @@ class KernelConstantsTest {
     assertEquals(define(defines, "LR_MAX_RANK"), GpuLowRankMfacPipeline.MAX_RANK, "MAX_RANK");
     assertEquals(define(defines, "GGT_MAX_M"), GpuGgtPipeline.MAX_WINDOW, "GpuGgtPipeline.MAX_WINDOW");
     assertEquals(define(defines, "GGT_MAX_SWEEPS"), GpuGgtPipeline.MAX_SWEEPS, "MAX_SWEEPS");
+    assertEquals(define(defines, "DM_ROWS"), GpuDenseWindow.TILE_ROWS, "GpuDenseWindow.TILE_ROWS");
+    assertEquals(define(defines, "DM_CHUNK4"), GpuDenseWindow.CHUNK4, "GpuDenseWindow.CHUNK4");
+    assertEquals(define(defines, "DM_ROWS_PER_BLOCK"), GpuDenseWindow.ROWS_PER_BLOCK, "GpuDenseWindow.ROWS_PER_BLOCK");
+    assertEquals(define(defines, "DM_COMBINE_COLUMNS"), GpuDenseWindow.COMBINE_FLOAT4_PER_BLOCK,
+        "GpuDenseWindow.COMBINE_FLOAT4_PER_BLOCK");
   }
 
   /** The m×m step's largest window is the largest instantiated C times the block (mchol_step_C, mchol_wave_C). */
@@ -62,43 +69,34 @@ class KernelConstantsTest {
     return out;
   }
 
-  /** The value of define {@code name}: + − * / << and parentheses over integers and other defines. */
+  /** The value of define {@code name}: << + − * / and parentheses over integers and other defines. */
   private static int define(Map<String, String> defines, String name) {
     String text = defines.get(name);
     assertTrue(text != null, "no #define " + name + " in the kernel sources");
     List<String> tokens = TOKEN.matcher(text).results().map(r -> r.group(1)).toList();
     assertEquals(text.replaceAll("\\s", ""), String.join("", tokens), "#define " + name + " is not an expression");
     int[] at = {0};
-    int value = shift(defines, tokens, at);
+    int value = binary(defines, tokens, at, 0);
     assertEquals(tokens.size(), at[0], "#define " + name + " " + text);
     return value;
   }
 
-  private static int shift(Map<String, String> defines, List<String> t, int[] at) {
-    int v = sum(defines, t, at);
-    while (at[0] < t.size() && t.get(at[0]).equals("<<")) {
-      at[0]++;
-      v <<= sum(defines, t, at);
+  /** The operands joined by operators of {@code level} and tighter, left to right. */
+  private static int binary(Map<String, String> defines, List<String> t, int[] at, int level) {
+    if (level == LEVELS.size()) {
+      return atom(defines, t, at);
     }
-    return v;
-  }
-
-  private static int sum(Map<String, String> defines, List<String> t, int[] at) {
-    int v = product(defines, t, at);
-    while (at[0] < t.size() && (t.get(at[0]).equals("+") || t.get(at[0]).equals("-"))) {
-      boolean plus = t.get(at[0]++).equals("+");
-      int w = product(defines, t, at);
-      v = plus ? v + w : v - w;
-    }
-    return v;
-  }
-
-  private static int product(Map<String, String> defines, List<String> t, int[] at) {
-    int v = atom(defines, t, at);
-    while (at[0] < t.size() && (t.get(at[0]).equals("*") || t.get(at[0]).equals("/"))) {
-      boolean times = t.get(at[0]++).equals("*");
-      int w = atom(defines, t, at);
-      v = times ? v * w : v / w;
+    int v = binary(defines, t, at, level + 1);
+    while (at[0] < t.size() && LEVELS.get(level).contains(t.get(at[0]))) {
+      String op = t.get(at[0]++);
+      int w = binary(defines, t, at, level + 1);
+      v = switch (op) {
+        case "<<" -> v << w;
+        case "+" -> v + w;
+        case "-" -> v - w;
+        case "*" -> v * w;
+        default -> v / w;
+      };
     }
     return v;
   }
@@ -106,7 +104,7 @@ class KernelConstantsTest {
   private static int atom(Map<String, String> defines, List<String> t, int[] at) {
     String token = t.get(at[0]++);
     if (token.equals("(")) {
-      int v = shift(defines, t, at);
+      int v = binary(defines, t, at, 0);
       assertEquals(")", t.get(at[0]++), "unbalanced parentheses");
       return v;
     }

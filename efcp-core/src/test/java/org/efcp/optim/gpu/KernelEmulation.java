@@ -47,7 +47,7 @@ public final class KernelEmulation implements BeforeAllCallback, AfterAllCallbac
   /** Copied next to every harness from rapids-kernels' {@code src/test/emulation}: the emulation itself. */
   private static final String[] EMULATION_SOURCES = {"cuda_emulation.h", "cuda_emulation.cpp"};
   /** Copied next to every harness from the test resources: the harnesses' shared headers. */
-  private static final String[] SHARED_SOURCES = {"harness.h", "topk_select.h", "dense_window.h"};
+  private static final String[] SHARED_SOURCES = {"harness.h", "topk_select.h", "dense_window.h", "mchol_launch.h"};
   private static final List<String> SANITIZERS =
       List.of("-fsanitize=address,undefined", "-fno-sanitize=null", "-fno-sanitize-recover=all");
   /** Whether g++ builds working sanitized programs here; decided once per JVM. */

@@ -1,11 +1,11 @@
 // mfac_cholesky.cu's step kernel alone on the CPU emulation, from a given state, as GpuMfacCholeskyState launches it
-// (kernel mchol_step_C, or mchol_wave_C when `kernel` is "wavefront", with C = mchol_columns_per_thread(m), grid 1,
-// block MCHOL_THREADS; keep the two in step).
+// (mchol_launch.h: mchol_step_C, or mchol_wave_C when `kernel` is "wavefront").
 // Reads from inFile K and R (m×m little-endian doubles each, row-major by slot, R in logical order from `head`), then
 // per step w (m doubles); step i writes slot (head + i) mod m. Writes per step M (m doubles) and the drift maximum
 // (1 double) to outFile, and K and R after the last step (m×m doubles each).
 #include "harness.h"
 #include "mfac_cholesky.cu"
+#include "mchol_launch.h"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,10 +20,6 @@ int main(int argc, char** argv) {
   FILE* out = open_file(argv[6], "wb");
   bool wavefront = std::strcmp(argv[7], "wavefront") == 0;
   if (!wavefront && std::strcmp(argv[7], "rows") != 0) die("kernel must be rows or wavefront");
-  double invDamping = 1.0 / damping;
-  double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
-  int columns = mchol_columns_per_thread(m);
-  if (columns > 8) die("m too large for mchol_step");
   size_t mm = (size_t)m * m;
   std::vector<double> K(mm), R(mm), w(m), M(m);
   std::vector<sm_u64> driftMax(1);
@@ -32,19 +28,7 @@ int main(int argc, char** argv) {
     if (!read_all(in, w)) die("short input (w)");
     int slot = (head + i) % m;
     std::fill(M.begin(), M.end(), std::nan(""));  // every entry must be written
-    switch (columns) {
-#define MCHOL(C) case C:                                                                                               \
-  if (wavefront) {                                                                                                     \
-    LAUNCH_T(1, MCHOL_THREADS, mchol_wave_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, (double)m,  \
-             tolerance, driftMax.data(), M.data());                                                                    \
-  } else {                                                                                                             \
-    LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, invDamping, (double)m,  \
-             tolerance, driftMax.data(), M.data());                                                                    \
-  }                                                                                                                    \
-  break;
-      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8)
-#undef MCHOL
-    }
+    mchol_launch(wavefront, R.data(), K.data(), w.data(), m, slot, damping, driftMax.data(), M.data());
     double drift;
     std::memcpy(&drift, &driftMax[0], 8);
     std::fwrite(M.data(), 8, m, out);

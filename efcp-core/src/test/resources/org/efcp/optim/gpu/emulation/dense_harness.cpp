@@ -11,6 +11,7 @@
 #include "dense_mfac.cu"
 #include "dense_window.h"
 #include "mfac_cholesky.cu"
+#include "mchol_launch.h"
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -23,9 +24,6 @@ int main(int argc, char** argv) {
   FILE* gin = open_file(argv[5], "rb");
   FILE* out = open_file(argv[6], "wb");
   double invDamping = 1.0 / damping;
-  double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
-  int columns = mchol_columns_per_thread(m);
-  if (columns > 8) die(0, "m too large for mchol_step");
   int rowBlocks = (m + 7) / 8;
   DenseWindow window(d, m);
   std::vector<double> g(d), u(d), K((size_t)m * m), R((size_t)m * m);
@@ -41,12 +39,7 @@ int main(int argc, char** argv) {
     int slot = t % m;
     int filled = std::min(t + 1, m);
     window.insertAndDot(g.data(), slot, filled, w.data());
-    switch (columns) {
-#define MCHOL(C) case C: LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, \
-                                  invDamping, (double)m, tolerance, driftMax.data(), M.data()); break;
-      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8)
-#undef MCHOL
-    }
+    mchol_launch(false, R.data(), K.data(), w.data(), m, slot, damping, driftMax.data(), M.data());
     std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
     window.combine(filled, M.data(), slot, invDamping, u.data());
 

@@ -22,10 +22,11 @@ struct DenseWindow {
     LAUNCH((filled + 7) / 8, dmfac_dots_finish, partials.data(), chunks, w, filled);
   }
 
-  // u = x_slot · invScale − Σ_j M_j x_j over the filled rows (u is overwritten entirely). Each thread owns two
-  // float4 columns, q and q + 256, so a block covers 512.
+  // u = x_slot · invScale − Σ_j M_j x_j over the filled rows (u is overwritten entirely); a block covers
+  // DM_COMBINE_COLUMNS float4 columns.
   void combine(int filled, const double* M, int slot, double invScale, double* u) {
-    LAUNCH((ld4 + 511) / 512, dmfac_combine, rows.data(), ld4, d, filled, M, slot, invScale, u);
+    LAUNCH((ld4 + DM_COMBINE_COLUMNS - 1) / DM_COMBINE_COLUMNS, dmfac_combine, rows.data(), ld4, d, filled, M, slot,
+           invScale, u);
   }
 
   // Row `slot` (d floats, then its padding), after checking at step t that the padding is zero.

@@ -11,6 +11,7 @@
 #include "sparse_mfac.cu"
 #include "dense_mfac.cu"
 #include "mfac_cholesky.cu"
+#include "mchol_launch.h"
 #include "lowrank.cu"
 #include <cstdio>
 #include <cstdlib>
@@ -78,9 +79,6 @@ int main(int argc, char** argv) {
     }
   }
 
-  double tolerance = 32.0 * (m + 1) * 0x1p-52;  // MfacCholeskyState.driftTolerance(m)
-  int columns = mchol_columns_per_thread(m);
-  if (columns > 8) die(0, "m too large for mchol_step");
   std::vector<double> g(d), u(d), error(d, 0.0), K((size_t)m * m), R((size_t)m * m);
   std::vector<double> qPartials(std::max(maxChunkEntries, 1)), dotPartials((size_t)m * T);
   std::vector<sm_u64> driftMax(1);
@@ -121,13 +119,7 @@ int main(int argc, char** argv) {
       }
     }
     LAUNCH(filledBlocks, dmfac_dots_finish, dotPartials.data(), T, w.data(), filled);
-    switch (columns) {
-#define MCHOL(C) case C: LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R.data(), K.data(), w.data(), m, slot, damping, \
-                                  invDamping, (double)m, tolerance, driftMax.data(), M.data()); break;
-      MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8)
-#undef MCHOL
-      default: die(step, "no mchol_step for this m");
-    }
+    mchol_launch(false, R.data(), K.data(), w.data(), m, slot, damping, driftMax.data(), M.data());
     // The combination, tensor by tensor.
     std::fill(u.begin(), u.end(), std::nan(""));  // every entry must be written
     for (Tensor& t : tensors) {
