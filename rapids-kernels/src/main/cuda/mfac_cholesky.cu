@@ -44,6 +44,12 @@
 // barrier per row (see mchol_wave), 3 barriers per step. It is the candidate for the ~300 ns per row above: a row is
 // handed over through shared memory, within one warp for 31 rows of every 32. Not yet measured on a device; the
 // pipelines launch mchol_step_C unless told otherwise (GpuMfacCholeskyState, MfacCholeskyKernel).
+//
+// mchol_overlap_step_C and mchol_overlap_wave_C are those two steps with dense_mfac.cu's combination pass
+// u = x/λ − Σ_j M_j x_j in the same launch: one block takes the step and publishes M as its back solve produces it,
+// the other blocks read the window meanwhile (see "The overlapped combination" below), so that the pass, ~0.73 ms
+// at d = 769,000 on an H200, hides the back solve, about half of the m×m step. Not yet measured on a device; the
+// dense pipeline launches the separate pass unless told otherwise (DenseMfacCombine).
 #include "sparse_mfac_block.cuh"
 
 #define MCHOL_THREADS 512
@@ -267,6 +273,18 @@ struct McholColumns {
     }
   }
 
+  // M_sp = z_sp (1/λ)² as soon as the owner of column sp has solved it (solvePivot): the same value that
+  // storeCoefficients stores, for a combination that reads M while the back solve goes on.
+  __device__ __forceinline__ void storeCoefficient(int sp, double* M, double invDamping) const {
+    const double scale = invDamping * invDamping;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+      if (q[c] == sp) {
+        M[sp] = x[c] * scale;
+      }
+    }
+  }
+
   // M = z (1/λ)² for the owned slots.
   __device__ __forceinline__ void storeCoefficients(double* M, int m, double invDamping) const {
     const double scale = invDamping * invDamping;
@@ -279,10 +297,38 @@ struct McholColumns {
   }
 };
 
-template <int C, int D>
+// The back solve's coefficients go to the other blocks of mchol_overlap_step_C and mchol_overlap_wave_C (the
+// overlapped combination) in groups of MCHOL_PUBLISH_ROWS rows: *published counts the logical positions m − 1,
+// m − 2, ... whose M is in global memory. One thread calls it, after (a barrier or a hand-off behind) the stores of
+// every row it counts; the fence makes them visible to the grid before the count (cumulatively, as cooperative
+// groups' grid sync relies on).
+#define MCHOL_PUBLISH_ROWS 32
+__device__ __forceinline__ void mchol_publish_rows(unsigned int* published, int rows) {
+  __threadfence();
+  atomicMax(published, (unsigned int)rows);
+}
+
+// The end of a back solve: M stored (PUBLISH: stored row by row already; the last rows published once every
+// thread is done). Every thread of the block calls it.
+template <bool PUBLISH, int C>
+__device__ __forceinline__ void mchol_finish_coefficients(const McholColumns<C>& col, double* M, int m,
+                                                          double invDamping, unsigned int* published) {
+  if (PUBLISH) {
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      mchol_publish_rows(published, m);
+    }
+  } else {
+    col.storeCoefficients(M, m, invDamping);
+  }
+}
+
+// PUBLISH: for the overlapped combination (mchol_overlap), each M_p is stored as soon as it is solved and published
+// through *published (see mchol_publish_rows); otherwise M is stored at the end and `published` is unused.
+template <int C, int D, bool PUBLISH>
 __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w, int m, int old, double damping,
                                            double invDamping, double n, double tolerance, sm_u64* driftMax,
-                                           double* M) {
+                                           double* M, unsigned int* published) {
   // Double-buffered pivot broadcast {c, s, y} (update) or {M_p} (back solve).
   __shared__ double pivot[2][3];
   __shared__ sm_u64 warpMax[MCHOL_WARPS];
@@ -349,12 +395,18 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
       if (p < 0) {
         break;  // uniform
       }
-      col.solvePivot(mchol_slot(head, p, m), invDg, pivot[p & 1]);
+      const int sp = mchol_slot(head, p, m);
+      if (col.solvePivot(sp, invDg, pivot[p & 1]) && PUBLISH) {
+        col.storeCoefficient(sp, M, invDamping);
+      }
       if (p == 0) {
         done = true;  // uniform: no rows above the first
         break;
       }
       __syncthreads();
+      if (PUBLISH && threadIdx.x == 0 && (m - p) % MCHOL_PUBLISH_ROWS == 0) {
+        mchol_publish_rows(published, m - p);
+      }
       col.eliminate(pivot[p & 1][0], p, ring[j]);
       const int pn = p - D;
       if (pn > 0) {
@@ -365,7 +417,7 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
       break;
     }
   }
-  col.storeCoefficients(M, m, invDamping);
+  mchol_finish_coefficients<PUBLISH>(col, M, m, invDamping, published);
 }
 
 // The ring of row records of mchol_wave (c, s, y per row of the update; M_p in the back solve), 24 KB of shared
@@ -421,10 +473,10 @@ __device__ __forceinline__ void mchol_publish_row(int* produced, int p) {
 // Σ y (λ y) are carried by the producers in p order (so that yy and yz are the rows kernel's sums). A warp stops
 // after its last column's row. The back solve is mirrored: the owner of column p produces M_p once rows above p
 // were applied to it. Three barriers per step.
-template <int C, int D>
+template <int C, int D, bool PUBLISH>
 __device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w, int m, int old, double damping,
                                            double invDamping, double n, double tolerance, sm_u64* driftMax,
-                                           double* M) {
+                                           double* M, unsigned int* published) {
   __shared__ double rec[MCHOL_RING][3];  // row p at p mod MCHOL_RING: c, s, y (update); M_p in [0] (back solve)
   __shared__ double sums[2];             // Σ y², Σ y (λ y) over the rows produced so far
   __shared__ int produced;               // the last row whose record is in the ring
@@ -528,7 +580,14 @@ __device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w
       double* r = rec[p & (MCHOL_RING - 1)];
       if (((sp & (MCHOL_THREADS - 1)) >> 5) == warp) {
         if (col.solvePivot(sp, invDg, r)) {
+          if (PUBLISH) {
+            col.storeCoefficient(sp, M, invDamping);  // before the record: whoever reads it may publish M_p
+          }
           mchol_publish_row(&produced, p);
+          // This thread has read every row above p, each published after its M store, so those are behind it too.
+          if (PUBLISH && (m - p) % MCHOL_PUBLISH_ROWS == 0) {
+            mchol_publish_rows(published, m - p);
+          }
         }
       } else if (lane0) {
         mchol_wait_for_row(&produced, p, false);
@@ -541,7 +600,154 @@ __device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w
       }
     }
   }
-  col.storeCoefficients(M, m, invDamping);
+  mchol_finish_coefficients<PUBLISH>(col, M, m, invDamping, published);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The overlapped combination (mchol_overlap_step_C, mchol_overlap_wave_C): dense_mfac.cu's dmfac_combine,
+// u = x/λ − Σ_j M_j x_j over the float32 window, in the same launch as the step, so that it reads the window while
+// the back solve is still producing M. The block that starts first (ticket 0 of sync[0]) runs the step, storing
+// each M_p as it is solved and publishing them in groups (mchol_publish_rows; sync[1] counts the rows); every other
+// block is a consumer that owns a range of the window's float4 columns and walks the rows in the order the back
+// solve produces them (logical positions m − 1 down to 0, slots head − 1 down to head), waiting only when it
+// reaches rows not yet published. The producer is resident before any consumer takes a ticket, so the waits end
+// whatever the number of blocks and however the device schedules them. The last block to finish (sync[2]) sets the
+// three counters back to 0 for the next launch on the stream.
+
+// float4 columns per consumer thread and column tile.
+#define MCHOL_COMBINE_VEC 3
+
+// A wait on another block: back off instead of hammering the counter's L2 line (the CPU emulation, which runs the
+// blocks of a launch one at a time, redefines both: there such a wait can never end, so it traps at once).
+#ifndef MCHOL_GRID_BACKOFF
+#define MCHOL_GRID_BACKOFF() __nanosleep(64)
+#endif
+#ifndef MCHOL_MAX_GRID_POLLS
+#define MCHOL_MAX_GRID_POLLS (1 << 24)
+#endif
+
+// Returns *published once it is ≥ need; the fence (with the barrier behind the caller) orders the block's loads of
+// M after the producer's stores. One thread per consumer block polls, so that ~130 pollers, not 2,000 warps, load
+// the counter's L2 line while the producer works.
+__device__ __forceinline__ unsigned int mchol_wait_published(const unsigned int* published, unsigned int need) {
+  unsigned int seen;
+  int polls = 0;
+  while ((seen = *(const volatile unsigned int*)published) < need) {
+    MCHOL_GRID_BACKOFF();
+    if (++polls == MCHOL_MAX_GRID_POLLS) {
+      __trap();
+    }
+  }
+  __threadfence();
+  return seen;
+}
+
+// One consumer's part of u: the float4 columns [begin, end) of consumer `consumer` of `consumers` (equal ranges in
+// whole warps), in tiles of MCHOL_COMBINE_VEC float4s per thread; per tile every filled row in back-solve order,
+// float64 accumulators. The rows go in chunks of 32: the block waits (thread 0 polls) until the chunk is published,
+// then lane i of each warp loads the coefficient of the chunk's row i through L2 (__ldcg: M changes during the
+// launch) and the lanes take each row's from it by a shuffle, so that the ~2,000 warps, which all read the same row
+// at about the same time, send one request per chunk to M's L2 line instead of one per row.
+__device__ __forceinline__ void mchol_combine(const float4* __restrict__ window, int ld4, int d, int m, int filled,
+                                              int old, double invDamping, const double* M,
+                                              const unsigned int* published, int consumer, int consumers,
+                                              double* __restrict__ u) {
+  __shared__ unsigned int seenShared[2];  // thread 0's last two polls: a slow thread may still read the previous
+  const int lane = threadIdx.x & 31;
+  const int head = old + 1 < m ? old + 1 : 0;
+  const long long span = (((long long)ld4 + consumers - 1) / consumers + 31) / 32 * 32;
+  const long long begin = span * consumer;
+  const long long end = begin + span < ld4 ? begin + span : ld4;
+  unsigned int seen = 0;  // block-uniform
+  int waits = 0;
+  for (long long t0 = begin; t0 < end; t0 += (long long)MCHOL_THREADS * MCHOL_COMBINE_VEC) {
+    double acc[MCHOL_COMBINE_VEC][4] = {};
+    for (int p0 = m - 1; p0 >= 0; p0 -= 32) {
+      const int rows = p0 + 1 < 32 ? p0 + 1 : 32;  // logical positions p0, p0 − 1, ..., p0 − rows + 1
+      if ((unsigned int)(m - p0 + rows - 1) > seen) {  // uniform
+        if (threadIdx.x == 0) {
+          seenShared[waits & 1] = mchol_wait_published(published, m - p0 + rows - 1);
+        }
+        __syncthreads();
+        seen = seenShared[waits & 1];
+        waits++;
+      }
+      double laneCoefficient = 0.0;  // row p0 − lane's, 0 for an empty slot
+      if (lane < rows) {
+        const int s = mchol_slot(head, p0 - lane, m);
+        if (s < filled) {
+          const double mp = __ldcg(M + s);
+          laneCoefficient = s == old ? invDamping - mp : -mp;
+        }
+      }
+#pragma unroll 4
+      for (int j = 0; j < rows; j++) {
+        const double c = __shfl_sync(0xffffffffu, laneCoefficient, j);
+        const int s = mchol_slot(head, p0 - j, m);
+        if (s >= filled) {
+          continue;  // uniform: an empty slot is a zero row
+        }
+        const float4* row = window + (long long)s * ld4;
+#pragma unroll
+        for (int k = 0; k < MCHOL_COMBINE_VEC; k++) {
+          const long long q = t0 + threadIdx.x + k * MCHOL_THREADS;
+          if (q < end) {
+            const float4 v = row[q];
+            acc[k][0] += c * (double)v.x;
+            acc[k][1] += c * (double)v.y;
+            acc[k][2] += c * (double)v.z;
+            acc[k][3] += c * (double)v.w;
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < MCHOL_COMBINE_VEC; k++) {
+      const long long q = t0 + threadIdx.x + k * MCHOL_THREADS;
+      if (q < end) {
+        const long long i = 4 * q;
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+          if (i + e < d) {
+            u[i + e] = acc[k][e];
+          }
+        }
+      }
+    }
+  }
+}
+
+// The step (wavefront: mchol_wave, else mchol_step) by the first block, the combination by the others; see above.
+template <int C, bool WAVEFRONT>
+__device__ __forceinline__ void mchol_overlap(double* R, double* K, const double* w, int m, int old, double damping,
+                                              double invDamping, double n, double tolerance, sm_u64* driftMax,
+                                              double* M, const float4* __restrict__ window, int ld4, int d,
+                                              int filled, double* __restrict__ u, unsigned int* sync) {
+  __shared__ unsigned int ticket;
+  if (threadIdx.x == 0) {
+    ticket = atomicAdd(sync, 1u);
+  }
+  __syncthreads();
+  if (ticket == 0) {
+    if (WAVEFRONT) {
+      mchol_wave<C, MCHOL_PREFETCH(C), true>(R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M,
+                                             sync + 1);
+    } else {
+      mchol_step<C, MCHOL_PREFETCH(C), true>(R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M,
+                                             sync + 1);
+    }
+  } else {
+    mchol_combine(window, ld4, d, m, filled, old, invDamping, M, sync + 1, (int)ticket - 1, (int)gridDim.x - 1, u);
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    __threadfence();
+    if (atomicAdd(sync + 2, 1u) == gridDim.x - 1) {
+      sync[0] = 0;
+      sync[1] = 0;
+      sync[2] = 0;
+    }
+  }
 }
 
 // One step for window size m ≤ 512 C (see the file comment), by mchol_step_C or mchol_wave_C (the same arguments,
@@ -554,12 +760,28 @@ __device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w
   double* R, double* K, const double* __restrict__ w, int m, int old, double damping, double invDamping,   \
       double n, double tolerance, sm_u64* __restrict__ driftMax, double* __restrict__ M
 #define MCHOL_ARGUMENTS R, K, w, m, old, damping, invDamping, n, tolerance, driftMax, M
+// mchol_overlap_step_C and mchol_overlap_wave_C take these and then the combination's: the window (m rows of ld4
+// float4s, dense_mfac.cu's layout), ld4, d, the filled slots, u (d doubles) and sync (3 counters, 0 before the first
+// launch; the kernel leaves them 0). Grid = 1 + the consumers (best one per multiprocessor but the producer's),
+// block MCHOL_THREADS; M is written as in the other two. u is x/λ − Σ_j M_j x_j as dmfac_combine's, summed in
+// back-solve order instead of slot order.
+#define MCHOL_COMBINE_PARAMETERS                                                                            \
+  MCHOL_PARAMETERS, const float4* __restrict__ window, int ld4, int d, int filled, double* __restrict__ u,   \
+      unsigned int* __restrict__ sync
 #define MCHOL_KERNELS(C)                                                                                    \
   extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1) mchol_step_##C(MCHOL_PARAMETERS) {         \
-    mchol_step<C, MCHOL_PREFETCH(C)>(MCHOL_ARGUMENTS);                                                      \
+    mchol_step<C, MCHOL_PREFETCH(C), false>(MCHOL_ARGUMENTS, nullptr);                                      \
   }                                                                                                         \
   extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1) mchol_wave_##C(MCHOL_PARAMETERS) {         \
-    mchol_wave<C, MCHOL_PREFETCH(C)>(MCHOL_ARGUMENTS);                                                      \
+    mchol_wave<C, MCHOL_PREFETCH(C), false>(MCHOL_ARGUMENTS, nullptr);                                      \
+  }                                                                                                         \
+  extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1)                                            \
+      mchol_overlap_step_##C(MCHOL_COMBINE_PARAMETERS) {                                                    \
+    mchol_overlap<C, false>(MCHOL_ARGUMENTS, window, ld4, d, filled, u, sync);                              \
+  }                                                                                                         \
+  extern "C" __global__ void __launch_bounds__(MCHOL_THREADS, 1)                                            \
+      mchol_overlap_wave_##C(MCHOL_COMBINE_PARAMETERS) {                                                    \
+    mchol_overlap<C, true>(MCHOL_ARGUMENTS, window, ld4, d, filled, u, sync);                               \
   }
 MCHOL_KERNELS(1)
 MCHOL_KERNELS(2)

@@ -38,6 +38,10 @@ extern uint64_t emu_warp_buf[32][32];
 inline void __syncthreads() { emu_syncthreads(); }
 // mfac_cholesky.cu's spin-waits (its default, for the device, is empty).
 #define EFCP_SPIN_YIELD() emu_yield()
+// mfac_cholesky.cu's waits on another block of the launch (the overlapped combination): the blocks run one at a time
+// here, so such a wait could never end; it traps at its first poll instead of hanging.
+#define MCHOL_GRID_BACKOFF()
+#define MCHOL_MAX_GRID_POLLS 1
 
 template <typename T>
 inline T emu_shfl(T v, int srcLane, bool valid) {
@@ -59,6 +63,9 @@ template <typename T> inline T __shfl_down_sync(unsigned, T v, int off) {
 template <typename T> inline T __shfl_up_sync(unsigned, T v, int off) {
   int lane = threadIdx.x & 31;
   return emu_shfl(v, lane - off, lane - off >= 0);
+}
+template <typename T> inline T __shfl_sync(unsigned, T v, int srcLane) {
+  return emu_shfl(v, srcLane & 31, true);
 }
 template <typename T> inline T __shfl_xor_sync(unsigned, T v, int mask) {
   int lane = threadIdx.x & 31;
@@ -92,6 +99,11 @@ inline double atomicAdd(double* p, double v) {
     double n = o + v; uint64_t nb; std::memcpy(&nb, &n, 8);
     if (__atomic_compare_exchange_n(q, &old, nb, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return o;
   }
+}
+inline unsigned int atomicMax(unsigned int* p, unsigned int v) {
+  unsigned int old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+  while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+  return old;
 }
 inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v) {
   unsigned long long old = __atomic_load_n(p, __ATOMIC_SEQ_CST);

@@ -21,7 +21,8 @@ import org.efcp.optim.Method;
  *   Cholesky factor R (Givens rotations deleting the oldest vector, fused with the forward substitution of the new
  *   last column), row/column {@code slot} of K, and the coefficients M = (1/λ)² A⁻¹ w by one back substitution;</li>
  *   <li>u = x/λ − Σ_j M_j x_j in float64, one more pass over the window (each thread owns eight coordinates, two
- *   float4s, and walks the rows; no atomics).</li>
+ *   float4s, and walks the rows; no atomics). With {@link DenseMfacCombine#OVERLAPPED} (package private, not the
+ *   default) this pass runs in the same launch as step 3, reading the window while the back solve produces M.</li>
  * </ol>
  * The drift (scaled residual max_q |(RᵀR − A)_qj| / sqrt(A_qq A_jj) of a rotating column j) is read back
  * asynchronously; when it exceeds {@link #driftTolerance()} = {@code MfacCholeskyState.driftTolerance(m)} = 32 (m+1) ε
@@ -40,6 +41,7 @@ import org.efcp.optim.Method;
 public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacCholeskyState> {
   private final GpuDenseWindow window;
   private final MfacCholeskyKernel mxmKernel;
+  private final DenseMfacCombine combine;
 
   /**
    * An empty pipeline (every slot a zero vector, K = 0, R = sqrt(m) I) on its own stream of {@code context}.
@@ -63,8 +65,21 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
    *     is touched)
    */
   GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping, MfacCholeskyKernel mxmKernel) {
-    super(checkArguments(context, d, m, damping, mxmKernel), d, m, damping);
+    this(context, d, m, damping, mxmKernel, DenseMfacCombine.SEPARATE);
+  }
+
+  /**
+   * As {@link #GpuDenseMfacPipeline(GpuContext, int, int, double, MfacCholeskyKernel)}, with the combination
+   * scheduled as {@code combine} says (the same u to rounding; for the A/B measurement of {@link DenseMfacCombine}).
+   *
+   * @throws NullPointerException if {@code mxmKernel} or {@code combine} is null (after the other arguments' checks,
+   *     before the device is touched)
+   */
+  GpuDenseMfacPipeline(GpuContext context, int d, int m, double damping, MfacCholeskyKernel mxmKernel,
+      DenseMfacCombine combine) {
+    super(checkArguments(context, d, m, damping, mxmKernel, combine), d, m, damping);
     this.mxmKernel = mxmKernel;
+    this.combine = combine;
     try {
       openStream();
       this.window = new GpuDenseWindow(context, d, m, this::allocate);
@@ -77,25 +92,31 @@ public final class GpuDenseMfacPipeline extends GpuMfacPipelineBase<GpuMfacChole
 
   /** Validates the arguments before the base constructor runs; returns {@code context}. */
   private static GpuContext checkArguments(GpuContext context, int d, int m, double damping,
-      MfacCholeskyKernel mxmKernel) {
+      MfacCholeskyKernel mxmKernel, DenseMfacCombine combine) {
     checkWindow(m, GpuMfacCholeskyState.MAX_WINDOW);
     GpuDenseWindow.checkShape(d, m);
     checkDamping(damping);
     Objects.requireNonNull(mxmKernel, "mxmKernel");
+    Objects.requireNonNull(combine, "combine");
     return context;
   }
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
+    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel, combine);
   }
 
   @Override
   void queueStep(DeviceBuffer g, DeviceBuffer u, int slot, int filled) {
     window.insertAndDot(stream, g, slot, filled, state.newDots());
-    state.update();
-    state.queueDriftReadBack();
-    window.combine(stream, filled, state.coefficients(), slot, invDamping, u);
+    if (combine == DenseMfacCombine.OVERLAPPED) {
+      window.updateAndCombine(state, filled, u);
+      state.queueDriftReadBack();
+    } else {
+      state.update();
+      state.queueDriftReadBack();
+      window.combine(stream, filled, state.coefficients(), slot, invDamping, u);
+    }
   }
 
   @Override

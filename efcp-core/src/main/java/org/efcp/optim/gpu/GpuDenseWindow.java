@@ -103,6 +103,14 @@ final class GpuDenseWindow implements DeviceWindowState {
     combine.launch(stream, grid, 1, THREADS, 1, 0, window, ld4, d, filled, coefficients, slot, scale, u);
   }
 
+  /**
+   * Queues {@code state}'s step together with {@link #combine}'s u for the slot the step inserts (scale 1/λ), in one
+   * launch ({@link GpuMfacCholeskyState#updateAndCombine}, {@link DenseMfacCombine#OVERLAPPED}).
+   */
+  void updateAndCombine(GpuMfacCholeskyState state, int filled, DeviceBuffer u) {
+    state.updateAndCombine(window, ld / 4, d, filled, u);
+  }
+
   /** Row {@code slot} (d floats); downloads it (waits for queued work on the legacy stream's terms). */
   float[] row(int slot) {
     float[] out = new float[d];

@@ -203,7 +203,7 @@ public final class GpuLowRankMfacPipeline extends GpuMfacPipelineBase<GpuMfacCho
 
   @Override
   GpuMfacCholeskyState newState() {
-    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel);
+    return new GpuMfacCholeskyState(context, stream, m, damping, mxmKernel, DenseMfacCombine.SEPARATE);
   }
 
   @Override

@@ -38,6 +38,10 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   private final double damping;
   private final double invDamping;
   private final Kernel step;
+  /** The step with the dense window's combination in the same launch ({@link DenseMfacCombine#OVERLAPPED}), or null. */
+  private final Kernel overlapStep;
+  /** The multiprocessors the overlapped step's consumer blocks spread over (all but the step's own). */
+  private final int multiprocessors;
 
   /** K, m×m row-major by slot. */
   private final DeviceBuffer gram;
@@ -47,6 +51,8 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   private final DeviceBuffer newDots;
   /** M = (1/λ)² A⁻¹ w, slot order. */
   private final DeviceBuffer coefficients;
+  /** The overlapped step's block counters (ticket, rows of M published, blocks done), 0 between launches; or null. */
+  private final DeviceBuffer overlapSync;
 
   /** Host copy of K, then of R, for a refresh; allocated on the first one. */
   private double[] host;
@@ -61,8 +67,11 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
    * @param damping λ, finite and &gt; 0 (checked by the caller)
    * @param kernel the step kernel, non-null (checked by the caller; the same results either way,
    *     {@link MfacCholeskyKernel#ROWS} is the pipelines' default)
+   * @param combine {@link DenseMfacCombine#OVERLAPPED} to load the step with the dense window's combination too
+   *     ({@link #updateAndCombine}), non-null
    */
-  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping, MfacCholeskyKernel kernel) {
+  GpuMfacCholeskyState(GpuContext context, GpuStream stream, int m, double damping, MfacCholeskyKernel kernel,
+      DenseMfacCombine combine) {
     super(context, stream, m, MfacCholeskyState.driftTolerance(m));
     this.damping = damping;
     this.invDamping = 1.0 / damping;
@@ -74,11 +83,20 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
       } else {
         this.step = module.kernel("mchol_step_" + columnsPerThread(m));
       }
+      if (combine == DenseMfacCombine.SEPARATE) {
+        this.overlapStep = null;
+      } else if (kernel == MfacCholeskyKernel.WAVEFRONT) {
+        this.overlapStep = module.kernel("mchol_overlap_wave_" + columnsPerThread(m));
+      } else {
+        this.overlapStep = module.kernel("mchol_overlap_step_" + columnsPerThread(m));
+      }
+      this.multiprocessors = context.multiprocessorCount();
       long mm = (long) m * m;
       this.gram = allocate(8L * mm);
       this.factor = allocate(8L * mm);
       this.newDots = allocate(8L * m);
       this.coefficients = allocate(8L * m);
+      this.overlapSync = overlapStep == null ? null : allocate(12L);
       zeroAndWait();
       double[] root = new double[m * m];
       for (int i = 0; i < m; i++) {
@@ -123,6 +141,33 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   void update() {
     step.launch(stream, 1, 1, STEP_THREADS, 1, 0, factor, gram, newDots, m, ring.slot(), damping, invDamping,
         (double) m, driftTolerance(), driftMax(), coefficients);
+  }
+
+  /**
+   * Queues the step as {@link #update()} does, and in the same launch u = x_old/λ − Σ_{j < filled} M_j x_j over the
+   * dense window (x_old the row the step inserted), as {@code GpuDenseWindow}'s separate pass would give it to
+   * rounding: the window's blocks read it while the step's block is still solving for M ({@link DenseMfacCombine}).
+   * Only with {@link DenseMfacCombine#OVERLAPPED}.
+   *
+   * @param window the window, m rows of {@code ld4} float4s (row j = slot j)
+   * @param ld4 the row stride in float4s (d rounded up to a multiple of 4, divided by 4)
+   * @param d the gradient length
+   * @param filled the slots filled, 1 ≤ filled ≤ m
+   * @param u receives u in its first d doubles
+   */
+  void updateAndCombine(DeviceBuffer window, int ld4, int d, int filled, DeviceBuffer u) {
+    int blocks = 1 + overlapConsumers(multiprocessors, ld4);
+    overlapStep.launch(stream, blocks, 1, STEP_THREADS, 1, 0, factor, gram, newDots, m, ring.slot(), damping,
+        invDamping, (double) m, driftTolerance(), driftMax(), coefficients, window, ld4, d, filled, u, overlapSync);
+  }
+
+  /**
+   * The overlapped step's consumer blocks for rows of {@code ld4} float4s on a device with {@code multiprocessors}:
+   * one per multiprocessor but the step's own (a block of {@value #STEP_THREADS} threads fills one), and no more than
+   * there are {@value #STEP_THREADS}-column tiles; at least one.
+   */
+  static int overlapConsumers(int multiprocessors, int ld4) {
+    return Math.max(1, Math.min(multiprocessors - 1, (ld4 + STEP_THREADS - 1) / STEP_THREADS));
   }
 
   /**

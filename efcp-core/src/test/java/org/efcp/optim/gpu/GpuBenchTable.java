@@ -26,16 +26,15 @@ import java.util.function.Predicate;
  * target with met / not met; "—" where a line is missing. Then every other timed {@code gpu_*} line as an "ours
  * only" row, and notes: the card(s), the PyTorch self-check, skipped or failed baseline parts. When a file holds a
  * measurement twice, the last line counts. Our lines of a comparison that name their m×m kernel
- * ({@code "mxm_kernel"}, GpuStepBench's dense lines) give one row per kernel, labelled with it, each against the
- * same baselines and target; lines without it (older output) give the one unlabelled row.
+ * ({@code "mxm_kernel"}, GpuStepBench's dense lines, and {@code "combine"}, the dense combination's schedule) give
+ * one row per kernel and schedule, labelled with them, each against the same baselines and target; lines without
+ * them (older output) give the one unlabelled row.
  */
 public final class GpuBenchTable {
   private static final String NONE = "—";
   /** The descriptive fields that tell apart the lines of one bench in the "ours only" rows. */
   private static final List<String> DESCRIPTORS =
-      List.of("api", "mxm_kernel", "form", "precision", "model", "layout", "op");
-  /** The field that splits a comparison into one row per m×m kernel. */
-  private static final String KERNEL = "mxm_kernel";
+      List.of("api", "mxm_kernel", "combine", "form", "precision", "model", "layout", "op");
 
   /** An issue measurement: ours and the PyTorch lines to compare, and the issue's target (NaN: none). */
   private record Comparison(String label, String oursBench, Predicate<Map<String, Object>> ours, String torchBench,
@@ -95,25 +94,31 @@ public final class GpuBenchTable {
   }
 
   /**
-   * The comparisons, each split into one per m×m kernel its lines name (in the order they first appear; lines without
-   * the field form their own, unlabelled one).
+   * The comparisons, each split into one per m×m kernel and combination its lines name ({@link #variant}, in the
+   * order they first appear; lines without them form their own, unlabelled one).
    */
   private static List<Comparison> byKernel(List<Map<String, Object>> records) {
     List<Comparison> out = new ArrayList<>();
     for (Comparison c : COMPARISONS) {
       Set<String> kernels = new LinkedHashSet<>();
       records.stream().filter(l -> str(l, "bench").equals(c.oursBench()) && c.ours().test(l))
-          .forEach(l -> kernels.add(str(l, KERNEL)));
+          .forEach(l -> kernels.add(variant(l)));
       if (kernels.isEmpty() || kernels.equals(Set.of(""))) {
         out.add(c);
         continue;
       }
       for (String k : kernels) {
         out.add(new Comparison(k.isEmpty() ? c.label() : c.label() + ", m×m kernel " + k, c.oursBench(),
-            c.ours().and(l -> str(l, KERNEL).equals(k)), c.torchBench(), c.torch(), c.targetMs()));
+            c.ours().and(l -> variant(l).equals(k)), c.torchBench(), c.torch(), c.targetMs()));
       }
     }
     return out;
+  }
+
+  /** A line's m×m kernel and combination, e.g. {@code rows, overlapped combination}; "" if it names neither. */
+  private static String variant(Map<String, Object> l) {
+    String combine = str(l, "combine");
+    return combine.isEmpty() ? str(l, "mxm_kernel") : str(l, "mxm_kernel") + ", " + combine + " combination";
   }
 
   /** Ours for a comparison: the last api=device line (LR lines have no api), else the last pipelined one. */

@@ -146,6 +146,27 @@ class GpuBenchTableTest {
     assertEquals("1.90", row(both, dense + "wavefront").get(0));
   }
 
+  /** The overlapped combination's dense lines (GpuStepBench's "combine") give rows of their own beside the separate's. */
+  @Test
+  void denseLinesOfEachCombinationGiveARowEach() {
+    List<String> lines = new ArrayList<>(RUN.stream().filter(l -> !l.contains("gpu_dense_mfac_step")).toList());
+    lines.add(dense("rows", "device", "\"median_ms\":2.1700").replace("\"mxm_kernel\":\"rows\"",
+        "\"mxm_kernel\":\"rows\",\"combine\":\"separate\""));
+    lines.add(dense("rows", "device", "\"median_ms\":1.8700").replace("\"mxm_kernel\":\"rows\"",
+        "\"mxm_kernel\":\"rows\",\"combine\":\"overlapped\""));
+    lines.add(dense("rows", "device_pipelined", "\"mean_ms\":1.8500").replace("\"mxm_kernel\":\"rows\"",
+        "\"mxm_kernel\":\"rows\",\"combine\":\"overlapped\""));
+    lines.add(torch("torch_dense_mfac_step", "pytorch_best", mfacShape(false) + ",\"median_ms\":2.5"));
+    String table = GpuBenchTable.table(lines);
+    String dense = "dense M-FAC step (d 769,000, m 1024), m×m kernel rows, ";
+    assertEquals(List.of("2.17", "—", "2.50", "—", "1.15×", "≤ 2.0 ms", "not met"),
+        row(table, dense + "separate combination"));
+    assertEquals(List.of("1.87", "—", "2.50", "—", "1.34×", "≤ 2.0 ms", "met"),
+        row(table, dense + "overlapped combination"));
+    assertEquals("1.85 (mean)",
+        row(table, "gpu_dense_mfac_step api=device_pipelined mxm_kernel=rows combine=overlapped").get(0));
+  }
+
   @Test
   void notesTheSelfCheckAndFailedOrSkippedBaselines() {
     String table = GpuBenchTable.table(RUN);

@@ -29,6 +29,17 @@ class GpuDenseMfacPipelineArgumentsTest {
     }
   }
 
+  /** A consumer block per multiprocessor but the step's own, no more than the rows' 512-column tiles, at least one. */
+  @Test
+  void theOverlappedStepHasAConsumerPerSpareMultiprocessor() {
+    assertEquals(131, GpuMfacCholeskyState.overlapConsumers(132, 192_250));  // an H200 at d = 769,000
+    assertEquals(7, GpuMfacCholeskyState.overlapConsumers(8, 3585));
+    assertEquals(7, GpuMfacCholeskyState.overlapConsumers(8, 3584));
+    assertEquals(6, GpuMfacCholeskyState.overlapConsumers(8, 3072));
+    assertEquals(1, GpuMfacCholeskyState.overlapConsumers(8, 1));
+    assertEquals(1, GpuMfacCholeskyState.overlapConsumers(1, 100_000));
+  }
+
   @Test
   void aMissingContextIsRejectedAfterTheArguments() {
     assertThrows(NullPointerException.class, () -> new GpuDenseMfacPipeline(null, 10, 4, 1e-3));
@@ -41,5 +52,14 @@ class GpuDenseMfacPipelineArgumentsTest {
     assertEquals("mxmKernel", e.getMessage());
     // The arguments come first, as for the public constructor.
     assertRejects("m", () -> new GpuDenseMfacPipeline(null, 10, 0, 1e-3, MfacCholeskyKernel.WAVEFRONT));
+  }
+
+  @Test
+  void aMissingCombineIsRejectedBeforeTheDeviceIsTouched() {
+    NullPointerException e = assertThrows(NullPointerException.class,
+        () -> new GpuDenseMfacPipeline(null, 10, 4, 1e-3, MfacCholeskyKernel.ROWS, null));
+    assertEquals("combine", e.getMessage());
+    assertRejects("damping",
+        () -> new GpuDenseMfacPipeline(null, 10, 4, -1.0, MfacCholeskyKernel.ROWS, DenseMfacCombine.OVERLAPPED));
   }
 }

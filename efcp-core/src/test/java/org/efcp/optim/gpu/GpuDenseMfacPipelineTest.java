@@ -29,8 +29,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * and heavy tails, see {@link GradientSequence}): every step the window row is bitwise (float) g and u agrees to a
  * max-norm relative 1e-5; two device runs give bitwise the same u (no atomics); the Cholesky factor needs no host
  * refresh (at most a stray one) even where A is badly conditioned, as at the benchmark's size. The cheap comparisons
- * run with both of {@link MfacCholeskyKernel}'s m×m kernels, and at the benchmark's size the wavefront kernel gives
- * the rows kernel's directions to rounding ({@link #KERNEL_AGREEMENT}).
+ * run with both of {@link MfacCholeskyKernel}'s m×m kernels and both {@link DenseMfacCombine} schedules, and at the
+ * benchmark's size the wavefront kernel and the overlapped combination give the rows kernel's separate directions
+ * to rounding ({@link #KERNEL_AGREEMENT}).
  */
 @Tag("gpu")
 class GpuDenseMfacPipelineTest {
@@ -46,6 +47,13 @@ class GpuDenseMfacPipelineTest {
    * wavefront) changes a rotation outright and u by far more.
    */
   private static final double KERNEL_AGREEMENT = 1e-5;
+  /**
+   * How far the overlapped combination's u may be from the separate pass's on the CPU emulation (max-norm relative),
+   * where both get bitwise the same M: they add the same products in different row orders (back-solve order, slot
+   * order). Measured: at most 1.1e-15 here (d = 50,003, m = 37); a coefficient of the previous step or of another
+   * row would be off by orders of magnitude more.
+   */
+  private static final double SCHEDULE_AGREEMENT = 1e-12;
 
   @ParameterizedTest(name = "damping {0}, {1}")
   @CsvSource({"1e-5, ROWS", "1e-3, ROWS", "1e-2, ROWS", "1e-5, WAVEFRONT", "1e-3, WAVEFRONT", "1e-2, WAVEFRONT"})
@@ -57,6 +65,45 @@ class GpuDenseMfacPipelineTest {
   @EnumSource(MfacCholeskyKernel.class)
   void forcedHostRefreshesKeepMatchingTheCpuPipeline(MfacCholeskyKernel kernel) {
     compareWithCpu(20_011, 64, 1e-5, 0, 2 * 64, 37, kernel);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(MfacCholeskyKernel.class)
+  void theOverlappedCombinationMatchesTheCpuPipeline(MfacCholeskyKernel kernel) {
+    compareWithCpu(20_011, 64, 1e-3, 0, 2 * 64 + 5, 41, kernel, DenseMfacCombine.OVERLAPPED);
+  }
+
+  /**
+   * The overlapped combination against the separate pass, from the same gradients, every step of three passes of the
+   * ring (the warm-up's empty slots, heads that wrap), or {@code steps} steps: u to {@link #SCHEDULE_AGREEMENT}. The
+   * shapes give the 8 emulated multiprocessors' 7 consumers one tile of columns each or several and ragged, m not a
+   * multiple of the rows a consumer reads per wait (4) nor of the publication groups (32), m = 1, and m = 513 (two
+   * columns per step thread; the warm-up only, as the emulation takes 50 ms per step there).
+   */
+  @ParameterizedTest(name = "d={0}, m={1}, {2}")
+  @CsvSource({"1, 1, ROWS, 6", "7, 2, WAVEFRONT, 9", "4099, 33, ROWS, 102", "4099, 33, WAVEFRONT, 102",
+      "50003, 37, ROWS, 114", "50003, 37, WAVEFRONT, 114", "3001, 513, ROWS, 12", "3001, 513, WAVEFRONT, 12"})
+  void theOverlappedCombinationGivesTheSeparatePassesDirections(int d, int m, MfacCholeskyKernel kernel,
+      int steps) {
+    GpuContext ctx = checkedContext();
+    GradientSequence gradients = new GradientSequence(d, SCALE, 23);
+    double[] uSeparate = new double[d];
+    double[] uOverlapped = new double[d];
+    try (GpuDenseMfacPipeline separate = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel);
+        GpuDenseMfacPipeline overlapped =
+            new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel, DenseMfacCombine.OVERLAPPED)) {
+      double worst = 0.0;
+      for (int t = 0; t < steps; t++) {
+        double[] g = gradients.gradient(t);
+        separate.direction(g, uSeparate);
+        overlapped.direction(g, uOverlapped);
+        double relative = assertRelative(t, "u (overlapped vs separate)", uSeparate, uOverlapped,
+            SCHEDULE_AGREEMENT, maxAbs(uSeparate));
+        worst = Double.isNaN(relative) ? worst : Math.max(worst, relative);  // NaN: u = 0 (a zero gradient), equal
+      }
+      System.out.println("overlapped vs separate combination, d = " + d + ", m = " + m + ", " + kernel
+          + ": worst relative difference of u " + worst);
+    }
   }
 
   /** The wavefront kernel also with a last warp of one column (m = 33). */
@@ -117,6 +164,48 @@ class GpuDenseMfacPipelineTest {
   }
 
   /**
+   * As {@link #wavefrontKernelGivesTheRowsKernelsDirectionsAtBenchmarkSize}, the overlapped combination (with either
+   * m×m kernel) against the rows kernel's separate pass: on the device the consumer blocks really wait for the back
+   * solve's published rows, which the CPU emulation (one block at a time) never does.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(MfacCholeskyKernel.class)
+  @Tag("device-only")
+  void theOverlappedCombinationGivesTheSeparateDirectionsAtBenchmarkSize(MfacCholeskyKernel kernel) {
+    int d = 769_000;
+    int m = 1024;
+    int steps = m + 40;
+    GpuContext ctx = checkedContext();
+    double[] uSeparate = new double[d];
+    double[] uOverlapped = new double[d];
+    try (BenchmarkGradients g = BenchmarkGradients.upload(ctx, d);
+        GpuDenseMfacPipeline separate = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
+        GpuDenseMfacPipeline overlapped =
+            new GpuDenseMfacPipeline(ctx, d, m, 1e-4, kernel, DenseMfacCombine.OVERLAPPED);
+        DeviceBuffer a = ctx.allocate(8L * d);
+        DeviceBuffer b = ctx.allocate(8L * d)) {
+      double worst = 0.0;
+      for (int t = 0; t < steps; t++) {
+        separate.directionDevice(g.at(t), a);
+        overlapped.directionDevice(g.at(t), b);
+        if (t < m && t % 64 != 63) {
+          continue;
+        }
+        separate.stream().synchronize();
+        overlapped.stream().synchronize();
+        a.copyTo(uSeparate, 0, d, 0);
+        b.copyTo(uOverlapped, 0, d, 0);
+        worst = Math.max(worst, assertRelative(t, "u (overlapped " + kernel + " vs separate rows)", uSeparate,
+            uOverlapped, KERNEL_AGREEMENT, maxAbs(uSeparate)));
+      }
+      System.out.println("overlapped combination (" + kernel + ") vs separate (rows) at d = " + d + ", m = " + m
+          + ": worst relative difference of u " + worst);
+      assertFewRefreshes(separate, 0, steps);
+      assertFewRefreshes(overlapped, 0, steps);
+    }
+  }
+
+  /**
    * The benchmark's shape and gradients (GpuStepBench: eight heavy-tailed gradients in turn, so the window holds
    * 128 near-copies of each and A = K/λ + m I is badly conditioned; the explicit inverse drifted past its tolerance
    * every step here): a full ring, then 100 steps, with at most two host refreshes of R and the last drift within
@@ -146,14 +235,14 @@ class GpuDenseMfacPipelineTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @EnumSource(MfacCholeskyKernel.class)
-  void deviceApiGivesBitwiseTheHostApiResult(MfacCholeskyKernel kernel) {
+  @ParameterizedTest(name = "{0}, {1}")
+  @CsvSource({"ROWS, SEPARATE", "WAVEFRONT, SEPARATE", "ROWS, OVERLAPPED", "WAVEFRONT, OVERLAPPED"})
+  void deviceApiGivesBitwiseTheHostApiResult(MfacCholeskyKernel kernel, DenseMfacCombine combine) {
     int d = 5003;
     int m = 16;
     GpuContext ctx = checkedContext();
-    try (GpuDenseMfacPipeline host = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel);
-        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel)) {
+    try (GpuDenseMfacPipeline host = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel, combine);
+        GpuDenseMfacPipeline device = new GpuDenseMfacPipeline(ctx, d, m, 1e-3, kernel, combine)) {
       assertDeviceApiMatchesHostApi(ctx, host, device, new GradientSequence(d, SCALE, 5), 2 * m + 3,
           GpuPipelineTesting::assertSameBits);
     }
@@ -173,13 +262,18 @@ class GpuDenseMfacPipelineTest {
    */
   private static void compareWithCpu(int d, int m, double damping, int fill, int steps, int refreshEvery,
       MfacCholeskyKernel kernel) {
+    compareWithCpu(d, m, damping, fill, steps, refreshEvery, kernel, DenseMfacCombine.SEPARATE);
+  }
+
+  private static void compareWithCpu(int d, int m, double damping, int fill, int steps, int refreshEvery,
+      MfacCholeskyKernel kernel, DenseMfacCombine combine) {
     GpuContext ctx = checkedContext();
     DirectionPipeline cpu = DirectionPipeline.create(
         OptimizerConfig.builder(Method.DENSE_MFAC, TensorLayout.flat(d)).window(m).damping(damping).build());
     GradientSequence gradients = new GradientSequence(d, SCALE, 17);
     double[] uCpu = new double[d];
     double[] uGpu = new double[d];
-    try (GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, damping, kernel)) {
+    try (GpuDenseMfacPipeline gpu = new GpuDenseMfacPipeline(ctx, d, m, damping, kernel, combine)) {
       long window = 4L * m * ((d + 3) / 4 * 4);
       long matrices = 2L * 8 * m * m;
       long scratch = 8L * m * (((d + 3) / 4 + 1023) / 1024 + 16) + 2 * 8L * d;

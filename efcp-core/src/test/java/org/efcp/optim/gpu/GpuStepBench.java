@@ -26,7 +26,8 @@ import org.efcp.optim.TensorLayout;
  *   <li>{@code gpu_dense_mfac_step}: the dense M-FAC step ({@link GpuDenseMfacPipeline}, a 3.15 GB float32 window,
  *   m×m state as an updated Cholesky factor), api=device (each step synchronised; with the host refreshes of the
  *   factor and the last drift against its tolerance) and api=device_pipelined, {@value #DENSE_TIMED} timed
- *   steps, once per m×m kernel ({@link MfacCholeskyKernel}; {@code "mxm_kernel":"rows"|"wavefront"}), each followed
+ *   steps, once per m×m kernel ({@link MfacCholeskyKernel}; {@code "mxm_kernel":"rows"|"wavefront"}) and schedule of
+ *   the combination ({@link DenseMfacCombine}; {@code "combine":"separate"|"overlapped"}), each separate one followed
  *   by {@code gpu_mfac_cholesky_kernel}: that kernel alone (device milliseconds between CUDA events around its
  *   launch, {@value #MXM_RUNS} runs, each re-inserting the oldest vector of the filled window);</li>
  *   <li>{@code gpu_lowrank_mfac_step}: the low-rank M-FAC step ({@link GpuLowRankMfacPipeline}) at the linear-probe
@@ -212,33 +213,42 @@ public final class GpuStepBench {
   }
 
   private static void benchDense(GpuContext ctx, String device, double[][] gradients, double damping) {
-    for (MfacCholeskyKernel kernel : MfacCholeskyKernel.values()) {
-      benchDense(ctx, device, gradients, damping, kernel);
+    for (DenseMfacCombine combine : DenseMfacCombine.values()) {
+      for (MfacCholeskyKernel kernel : MfacCholeskyKernel.values()) {
+        benchDense(ctx, device, gradients, damping, kernel, combine);
+      }
     }
   }
 
-  /** The dense lines for one m×m kernel (a fresh pipeline; the previous one's 3.15 GB window is freed first). */
+  /**
+   * The dense lines for one m×m kernel and combination (a fresh pipeline; the previous one's 3.15 GB window is freed
+   * first); the m×m kernel alone after the separate combination's.
+   */
   private static void benchDense(GpuContext ctx, String device, double[][] gradients, double damping,
-      MfacCholeskyKernel kernel) {
+      MfacCholeskyKernel kernel, DenseMfacCombine combine) {
     String name = kernelName(kernel);
-    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, D, M, damping, kernel);
+    String schedule = combine.name().toLowerCase(Locale.ROOT);
+    try (GpuDenseMfacPipeline p = new GpuDenseMfacPipeline(ctx, D, M, damping, kernel, combine);
         DeviceSteps steps = new DeviceSteps(ctx, gradients)) {
       double fillMs = steps.queuedMillis(p, M);
       double[] ms = steps.syncedMillis(p, DENSE_TIMED);
       System.out.println(String.format(Locale.ROOT,
-          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"mxm_kernel\":\"%s\",\"device\":\"%s\","
-              + "\"d\":%d,\"m\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,"
-              + "\"refreshes\":%d,\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,\"drift_tolerance\":%.3e,"
-              + "\"memory_bytes\":%d}",
-          name, device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9), quantile(ms, 0.0),
-          p.refreshCount(), M, fillMs, p.lastDrift(), p.driftTolerance(), p.memoryBytes()));
+          "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device\",\"mxm_kernel\":\"%s\",\"combine\":\"%s\","
+              + "\"device\":\"%s\",\"d\":%d,\"m\":%d,\"damping\":%g,\"steps\":%d,\"median_ms\":%.4f,\"p90_ms\":%.4f,"
+              + "\"min_ms\":%.4f,\"refreshes\":%d,\"fill_%d_steps_ms\":%.1f,\"last_drift\":%.3e,"
+              + "\"drift_tolerance\":%.3e,\"memory_bytes\":%d}",
+          name, schedule, device, D, M, damping, DENSE_TIMED, quantile(ms, 0.5), quantile(ms, 0.9),
+          quantile(ms, 0.0), p.refreshCount(), M, fillMs, p.lastDrift(), p.driftTolerance(), p.memoryBytes()));
 
       double perStep = steps.queuedMillis(p, DENSE_TIMED) / DENSE_TIMED;
       System.out.println(String.format(Locale.ROOT,
           "{\"bench\":\"gpu_dense_mfac_step\",\"api\":\"device_pipelined\",\"mxm_kernel\":\"%s\","
-              + "\"device\":\"%s\",\"d\":%d,\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,"
+              + "\"combine\":\"%s\",\"device\":\"%s\",\"d\":%d,\"m\":%d,\"damping\":%g,\"steps\":%d,\"mean_ms\":%.4f,"
               + "\"refreshes\":%d}",
-          name, device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
+          name, schedule, device, D, M, damping, DENSE_TIMED, perStep, p.refreshCount()));
+      if (combine != DenseMfacCombine.SEPARATE) {
+        return;  // the same m×m kernel as the separate combination's, timed there
+      }
 
       double[] kernelMs = new double[MXM_RUNS];
       try (GpuEvent start = ctx.createEvent(true);
