@@ -13,7 +13,10 @@
 //   dmfac_combine         grid = ceil(ld / 4 / 512)                u = x/λ − Σ_j M_j x_j
 // with rowTiles = ceil(filled / DM_ROWS) and chunks = ceil(ld / 4 / DM_CHUNK4). The window is read once for the
 // dots and once for the combination. Every sum has a fixed order (no atomics), so u is deterministic. All arithmetic
-// is float64; products of two floats are exact in float64.
+// is float64; products of two floats are exact in float64. mfac_cholesky.cu's mchol_overlap_step_C (or _wave_C)
+// takes the place of the last two, the combination in the m×m step's launch with the same per-row arithmetic
+// (dense_combine.cuh), summed in the back solve's row order.
+#include "dense_combine.cuh"
 #include "sparse_mfac_block.cuh"
 
 // Rows per dots tile, and float4s per thread per row of a tile.
@@ -120,30 +123,7 @@ extern "C" __global__ void dmfac_combine(const float4* __restrict__ window, int 
 #pragma unroll 8
   for (int j = 0; j < filled; j++) {
     const double c = j == slot ? invDamping - M[j] : -M[j];
-    const float4* row = window + (long long)j * ld4;
-#pragma unroll
-    for (int k = 0; k < DM_COMBINE_VEC; k++) {
-      const long long q = q0 + k * DM_COMBINE_STRIDE;
-      if (q < ld4) {
-        const float4 v = row[q];
-        acc[k][0] += c * (double)v.x;
-        acc[k][1] += c * (double)v.y;
-        acc[k][2] += c * (double)v.z;
-        acc[k][3] += c * (double)v.w;
-      }
-    }
+    dmfac_accumulate_row<DM_COMBINE_VEC, DM_COMBINE_STRIDE>(acc, c, window + (long long)j * ld4, q0, ld4);
   }
-#pragma unroll
-  for (int k = 0; k < DM_COMBINE_VEC; k++) {
-    const long long q = q0 + k * DM_COMBINE_STRIDE;
-    if (q < ld4) {
-      const long long i = 4 * q;
-#pragma unroll
-      for (int e = 0; e < 4; e++) {
-        if (i + e < d) {
-          u[i + e] = acc[k][e];
-        }
-      }
-    }
-  }
+  dmfac_store_columns<DM_COMBINE_VEC, DM_COMBINE_STRIDE>(acc, u, q0, ld4, d);
 }

@@ -50,6 +50,7 @@
 // the other blocks read the window meanwhile (see "The overlapped combination" below), so that the pass, ~0.73 ms
 // at d = 769,000 on an H200, hides the back solve, about half of the m×m step. Not yet measured on a device; the
 // dense pipeline launches the separate pass unless told otherwise (DenseMfacCombine).
+#include "dense_combine.cuh"
 #include "sparse_mfac_block.cuh"
 
 #define MCHOL_THREADS 512
@@ -687,33 +688,11 @@ __device__ __forceinline__ void mchol_combine(const float4* __restrict__ window,
         if (s >= filled) {
           continue;  // uniform: an empty slot is a zero row
         }
-        const float4* row = window + (long long)s * ld4;
-#pragma unroll
-        for (int k = 0; k < MCHOL_COMBINE_VEC; k++) {
-          const long long q = t0 + threadIdx.x + k * MCHOL_THREADS;
-          if (q < end) {
-            const float4 v = row[q];
-            acc[k][0] += c * (double)v.x;
-            acc[k][1] += c * (double)v.y;
-            acc[k][2] += c * (double)v.z;
-            acc[k][3] += c * (double)v.w;
-          }
-        }
+        dmfac_accumulate_row<MCHOL_COMBINE_VEC, MCHOL_THREADS>(acc, c, window + (long long)s * ld4,
+                                                               t0 + threadIdx.x, end);
       }
     }
-#pragma unroll
-    for (int k = 0; k < MCHOL_COMBINE_VEC; k++) {
-      const long long q = t0 + threadIdx.x + k * MCHOL_THREADS;
-      if (q < end) {
-        const long long i = 4 * q;
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-          if (i + e < d) {
-            u[i + e] = acc[k][e];
-          }
-        }
-      }
-    }
+    dmfac_store_columns<MCHOL_COMBINE_VEC, MCHOL_THREADS>(acc, u, t0 + threadIdx.x, end, d);
   }
 }
 

@@ -38,13 +38,15 @@ class GpuDenseMfacPipelineTest {
   private static final double TOLERANCE = 1e-5;
   private static final double SCALE = 0.125;
   /**
-   * How far the wavefront kernel's u may be from the rows kernel's at the benchmark's size (max-norm relative). The
-   * two do each column's arithmetic in the same order (bitwise the same on the CPU emulation), but nvcc may contract
-   * them to FMAs differently, and the benchmark's A = K/λ + m I (eight gradients in turn, 128 near-copies of each)
-   * is so badly conditioned that last-bit differences of R reach u amplified: the deleted blocked kernel, which also
+   * How far the wavefront kernel's u, or the overlapped combination's, may be from the rows kernel's separate pass at
+   * the benchmark's size (max-norm relative). They do each column's arithmetic in the same order (bitwise the same on
+   * the CPU emulation, where the overlapped pass differs only in its row order), but nvcc may contract each kernel to
+   * FMAs differently, and the benchmark's A = K/λ + m I (eight gradients in turn, 128 near-copies of each) is so
+   * badly conditioned that last-bit differences of R reach u amplified: the deleted blocked kernel, which also
    * differed from the rows kernel only so, measured 2.1e-7 here on an H200 (BENCHMARKS.md, device run 1 of
    * 2026-11-30). 1e-5, the CPU comparison's {@link #TOLERANCE}: a wrong or stale record (a missed wait in the
-   * wavefront) changes a rotation outright and u by far more.
+   * wavefront) changes a rotation outright, and a stale coefficient (a missed wait in the overlapped pass) a row of
+   * the sum, each u by far more.
    */
   private static final double KERNEL_AGREEMENT = 1e-5;
   /**
@@ -122,86 +124,61 @@ class GpuDenseMfacPipelineTest {
     compareWithCpu(769_000, 1024, 1e-4, 64, 30, 0, MfacCholeskyKernel.ROWS);
   }
 
-  /**
-   * The benchmark's shape and gradients (as {@link #theBenchmarkShapeNeedsNoRefreshes}) in two pipelines, one per
-   * m×m kernel, from the same device gradients: over a full ring and 40 more steps u agrees to
-   * {@link #KERNEL_AGREEMENT} (checked every 64th step of the fill and every step after it; the worst difference is
-   * printed), and neither needs more than a stray refresh.
-   */
+  /** The wavefront m×m kernel against the rows kernel at the benchmark size ({@link #assertRowsKernelsDirections}). */
   @Test
   @Tag("device-only")
   void wavefrontKernelGivesTheRowsKernelsDirectionsAtBenchmarkSize() {
-    int d = 769_000;
-    int m = 1024;
-    int steps = m + 40;
-    GpuContext ctx = checkedContext();
-    double[] uRows = new double[d];
-    double[] uWavefront = new double[d];
-    try (BenchmarkGradients g = BenchmarkGradients.upload(ctx, d);
-        GpuDenseMfacPipeline rows = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
-        GpuDenseMfacPipeline wavefront = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.WAVEFRONT);
-        DeviceBuffer a = ctx.allocate(8L * d);
-        DeviceBuffer b = ctx.allocate(8L * d)) {
-      double worst = 0.0;
-      for (int t = 0; t < steps; t++) {
-        rows.directionDevice(g.at(t), a);
-        wavefront.directionDevice(g.at(t), b);
-        if (t < m && t % 64 != 63) {
-          continue;
-        }
-        rows.stream().synchronize();
-        wavefront.stream().synchronize();
-        a.copyTo(uRows, 0, d, 0);
-        b.copyTo(uWavefront, 0, d, 0);
-        worst = Math.max(worst,
-            assertRelative(t, "u (wavefront vs rows)", uRows, uWavefront, KERNEL_AGREEMENT, maxAbs(uRows)));
-      }
-      System.out.println("wavefront vs rows m×m kernel at d = " + d + ", m = " + m + ": worst relative difference"
-          + " of u " + worst);
-      assertFewRefreshes(rows, 0, steps);
-      assertFewRefreshes(wavefront, 0, steps);
-    }
+    assertRowsKernelsDirections(MfacCholeskyKernel.WAVEFRONT, DenseMfacCombine.SEPARATE);
   }
 
   /**
-   * As {@link #wavefrontKernelGivesTheRowsKernelsDirectionsAtBenchmarkSize}, the overlapped combination (with either
-   * m×m kernel) against the rows kernel's separate pass: on the device the consumer blocks really wait for the back
-   * solve's published rows, which the CPU emulation (one block at a time) never does.
+   * The overlapped combination, with either m×m kernel, against the rows kernel's separate pass at the benchmark's
+   * size ({@link #assertRowsKernelsDirections}): on the device the reading blocks really wait for the back solve's
+   * published rows, which they never do on the CPU emulation (one block at a time).
    */
   @ParameterizedTest(name = "{0}")
   @EnumSource(MfacCholeskyKernel.class)
   @Tag("device-only")
   void theOverlappedCombinationGivesTheSeparateDirectionsAtBenchmarkSize(MfacCholeskyKernel kernel) {
+    assertRowsKernelsDirections(kernel, DenseMfacCombine.OVERLAPPED);
+  }
+
+  /**
+   * The benchmark's shape and gradients (as {@link #theBenchmarkShapeNeedsNoRefreshes}) in two pipelines from the same
+   * device gradients, the default one (rows kernel, separate combination) and one with {@code kernel} and
+   * {@code combine}: over a full ring and 40 more steps u agrees to {@link #KERNEL_AGREEMENT} (checked every 64th step
+   * of the fill and every step after it; the worst difference is printed), and neither needs more than a stray
+   * refresh.
+   */
+  private static void assertRowsKernelsDirections(MfacCholeskyKernel kernel, DenseMfacCombine combine) {
     int d = 769_000;
     int m = 1024;
     int steps = m + 40;
+    String what = kernel + " kernel, " + combine + " combination vs ROWS, SEPARATE";
     GpuContext ctx = checkedContext();
-    double[] uSeparate = new double[d];
-    double[] uOverlapped = new double[d];
+    double[] uRows = new double[d];
+    double[] uOther = new double[d];
     try (BenchmarkGradients g = BenchmarkGradients.upload(ctx, d);
-        GpuDenseMfacPipeline separate = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
-        GpuDenseMfacPipeline overlapped =
-            new GpuDenseMfacPipeline(ctx, d, m, 1e-4, kernel, DenseMfacCombine.OVERLAPPED);
+        GpuDenseMfacPipeline rows = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, MfacCholeskyKernel.ROWS);
+        GpuDenseMfacPipeline other = new GpuDenseMfacPipeline(ctx, d, m, 1e-4, kernel, combine);
         DeviceBuffer a = ctx.allocate(8L * d);
         DeviceBuffer b = ctx.allocate(8L * d)) {
       double worst = 0.0;
       for (int t = 0; t < steps; t++) {
-        separate.directionDevice(g.at(t), a);
-        overlapped.directionDevice(g.at(t), b);
+        rows.directionDevice(g.at(t), a);
+        other.directionDevice(g.at(t), b);
         if (t < m && t % 64 != 63) {
           continue;
         }
-        separate.stream().synchronize();
-        overlapped.stream().synchronize();
-        a.copyTo(uSeparate, 0, d, 0);
-        b.copyTo(uOverlapped, 0, d, 0);
-        worst = Math.max(worst, assertRelative(t, "u (overlapped " + kernel + " vs separate rows)", uSeparate,
-            uOverlapped, KERNEL_AGREEMENT, maxAbs(uSeparate)));
+        rows.stream().synchronize();
+        other.stream().synchronize();
+        a.copyTo(uRows, 0, d, 0);
+        b.copyTo(uOther, 0, d, 0);
+        worst = Math.max(worst, assertRelative(t, "u (" + what + ")", uRows, uOther, KERNEL_AGREEMENT, maxAbs(uRows)));
       }
-      System.out.println("overlapped combination (" + kernel + ") vs separate (rows) at d = " + d + ", m = " + m
-          + ": worst relative difference of u " + worst);
-      assertFewRefreshes(separate, 0, steps);
-      assertFewRefreshes(overlapped, 0, steps);
+      System.out.println(what + " at d = " + d + ", m = " + m + ": worst relative difference of u " + worst);
+      assertFewRefreshes(rows, 0, steps);
+      assertFewRefreshes(other, 0, steps);
     }
   }
 
