@@ -47,7 +47,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * maximum and the final K and R are bitwise the same (it does each column's operations in the same order, and the
  * emulation does not contract to FMAs), for windows of 1 to 4096 slots (every C, a last warp of one column, rows
  * beyond the wavefront's ring of 1024 records) and heads that wrap, and with one warp lagging far behind the others.
- * Skipped only where no g++ is on the PATH.
+ *
+ * <p>The overlapped combination against the plain kernels, and its readers' waits against a stand-in producer
+ * ({@code emulation/overlap_harness.cpp}). Skipped only where no g++ is on the PATH.
  */
 class MfacCholeskyKernelEmulationTest {
   private static final int D = 24;
@@ -60,7 +62,7 @@ class MfacCholeskyKernelEmulationTest {
   private static final double DRIFT_AGREEMENT = 16 * 0x1p-52;
 
   @RegisterExtension
-  static final KernelEmulation EMULATION = KernelEmulation.of("cholesky_harness");
+  static final KernelEmulation EMULATION = KernelEmulation.of("cholesky_harness", "overlap_harness");
 
   @ParameterizedTest(name = "m={0}, head={1}, {3}")
   @CsvSource({"300, 254, 6, ROWS", "600, 509, 6, ROWS", "1100, 1021, 4, ROWS",
@@ -229,6 +231,26 @@ class MfacCholeskyKernelEmulationTest {
   void wavefrontKernelIsBitwiseTheRowsKernelWithAWarpLagging(int m, int head, int steps, int slowWarp)
       throws IOException, InterruptedException {
     assertBitwiseTheRowsKernel(m, head, steps, Map.of("EFCP_EMULATED_SLOW_WARP", slowWarp + ":64"));
+  }
+
+  /**
+   * The overlapped combination ({@code mchol_overlap_step_C} / {@code mchol_overlap_wave_C}, {@link DenseMfacCombine})
+   * in {@code emulation/overlap_harness.cpp}, which checks itself over {@code steps} steps from the empty state (the
+   * warm-up's empty slots, then heads that wrap where steps &gt; m): R, K, M and the drift bitwise the plain kernel's,
+   * every publication counting only rows whose M is stored (in groups of 32 up to m), u to 1e-12 of the slot-order
+   * sum, the block counters back to 0; and each reader alone against a stand-in producer that publishes one row per
+   * poll, the rest NaN, giving bitwise the same u (so no row is read before it is published). m = 33 and 37 end in a
+   * partial chunk of 32 rows; d = 7000 gives a reader two column tiles, 300 with 3 or 7 consumers some empty ranges;
+   * m = 600 and 1100 take two and four columns per step thread. It fails on a reader that waits for one row less,
+   * and on a producer that counts one row more (tried).
+   */
+  @ParameterizedTest(name = "m={0}, d={1}, steps={2}, consumers={3}, {4}")
+  @CsvSource({"1, 5, 3, 1, ROWS", "1, 5, 3, 1, WAVEFRONT", "37, 300, 45, 3, ROWS", "37, 300, 45, 3, WAVEFRONT",
+      "33, 7000, 40, 1, ROWS", "33, 7000, 40, 1, WAVEFRONT", "100, 300, 110, 7, WAVEFRONT", "600, 50, 8, 2, ROWS",
+      "600, 50, 8, 2, WAVEFRONT", "1100, 40, 3, 2, ROWS"})
+  void overlappedCombinationIsThePlainStepAndWaitsForEveryRowItReads(int m, int d, int steps, int consumers,
+      MfacCholeskyKernel kernel) throws IOException, InterruptedException {
+    EMULATION.run("overlap_harness", m, d, steps, consumers, kernel.name().toLowerCase(Locale.ROOT));
   }
 
   /** Both kernels on the same clean input, the wavefront kernel with {@code environment}: bitwise equal outputs. */
