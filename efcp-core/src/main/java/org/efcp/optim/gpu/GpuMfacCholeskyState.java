@@ -23,7 +23,9 @@ import org.efcp.optim.MfacCholeskyState;
  * before the next step. Every m×m quantity is float64.
  *
  * <p>The owning pipeline writes {@link #newDots()} (w, 0 for unfilled slots) for the ring's current slot before
- * {@link #update()} and reads {@link #coefficients()} after it. Not thread-safe.
+ * {@link #update()} and reads {@link #coefficients()} after it; or, for {@link DenseMfacCombine#OVERLAPPED}, calls
+ * {@link #updateAndCombine} instead, the same step with the dense window's combination in its launch
+ * ({@code mchol_overlap_step_C} / {@code mchol_overlap_wave_C}). Not thread-safe.
  */
 final class GpuMfacCholeskyState extends GpuMfacStateBase {
   /**
