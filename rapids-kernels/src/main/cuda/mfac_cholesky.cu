@@ -250,14 +250,21 @@ struct McholColumns {
     }
   }
 
-  // If this thread owns column p (slot sp): M_p = z_p / R_pp into z and rec[0]. Returns whether it did.
-  __device__ __forceinline__ bool solvePivot(int sp, const double (&invDg)[C], double* rec) {
+  // If this thread owns column p (slot sp): M_p = z_p / R_pp into z and rec[0], and with STORE (the overlapped
+  // combination, which reads M while the back solve goes on) M_sp = M_p (1/λ)² into M at once, the value
+  // storeCoefficients stores at the end otherwise. Returns whether it did.
+  template <bool STORE>
+  __device__ __forceinline__ bool solvePivot(int sp, const double (&invDg)[C], double* rec, double* M,
+                                             double invDamping) {
     bool owner = false;
 #pragma unroll
     for (int c = 0; c < C; c++) {
       if (q[c] == sp) {
         x[c] *= invDg[c];
         rec[0] = x[c];
+        if (STORE) {
+          M[sp] = x[c] * (invDamping * invDamping);
+        }
         owner = true;
       }
     }
@@ -270,18 +277,6 @@ struct McholColumns {
     for (int c = 0; c < C; c++) {
       if (lq[c] < p) {
         x[c] -= r[c] * mp;
-      }
-    }
-  }
-
-  // M_sp = z_sp (1/λ)² as soon as the owner of column sp has solved it (solvePivot): the same value that
-  // storeCoefficients stores, for a combination that reads M while the back solve goes on.
-  __device__ __forceinline__ void storeCoefficient(int sp, double* M, double invDamping) const {
-    const double scale = invDamping * invDamping;
-#pragma unroll
-    for (int c = 0; c < C; c++) {
-      if (q[c] == sp) {
-        M[sp] = x[c] * scale;
       }
     }
   }
@@ -396,10 +391,7 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
       if (p < 0) {
         break;  // uniform
       }
-      const int sp = mchol_slot(head, p, m);
-      if (col.solvePivot(sp, invDg, pivot[p & 1]) && PUBLISH) {
-        col.storeCoefficient(sp, M, invDamping);
-      }
+      col.template solvePivot<PUBLISH>(mchol_slot(head, p, m), invDg, pivot[p & 1], M, invDamping);
       if (p == 0) {
         done = true;  // uniform: no rows above the first
         break;
@@ -580,10 +572,8 @@ __device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w
       const int sp = mchol_slot(head, p, m);
       double* r = rec[p & (MCHOL_RING - 1)];
       if (((sp & (MCHOL_THREADS - 1)) >> 5) == warp) {
-        if (col.solvePivot(sp, invDg, r)) {
-          if (PUBLISH) {
-            col.storeCoefficient(sp, M, invDamping);  // before the record: whoever reads it may publish M_p
-          }
+        // PUBLISH: M_p is stored before the record, since whoever reads the record may publish M_p.
+        if (col.template solvePivot<PUBLISH>(sp, invDg, r, M, invDamping)) {
           mchol_publish_row(&produced, p);
           // This thread has read every row above p, each published after its M store, so those are behind it too.
           if (PUBLISH && (m - p) % MCHOL_PUBLISH_ROWS == 0) {
@@ -643,12 +633,21 @@ __device__ __forceinline__ unsigned int mchol_wait_published(const unsigned int*
   return seen;
 }
 
-// One consumer's part of u: the float4 columns [begin, end) of consumer `consumer` of `consumers` (equal ranges in
-// whole warps), in tiles of MCHOL_COMBINE_VEC float4s per thread; per tile every filled row in back-solve order,
-// float64 accumulators. The rows go in chunks of 32: the block waits (thread 0 polls) until the chunk is published,
-// then lane i of each warp loads the coefficient of the chunk's row i through L2 (__ldcg: M changes during the
-// launch) and the lanes take each row's from it by a shuffle, so that the ~2,000 warps, which all read the same row
-// at about the same time, send one request per chunk to M's L2 line instead of one per row.
+// The float4 columns [*begin, *end) of the window that reader `consumer` of `consumers` combines: equal ranges in
+// whole warps (so the last ones may be empty). Also for the emulation harness, which checks each reader's range.
+__host__ __device__ __forceinline__ void mchol_reader_columns(long long ld4, int consumer, int consumers,
+                                                              long long* begin, long long* end) {
+  const long long span = ((ld4 + consumers - 1) / consumers + 31) / 32 * 32;
+  *begin = span * consumer;
+  *end = *begin + span < ld4 ? *begin + span : ld4;
+}
+
+// One consumer's part of u: its columns (mchol_reader_columns) in tiles of MCHOL_COMBINE_VEC float4s per thread; per
+// tile every filled row in back-solve order, float64 accumulators. The rows go in chunks of 32: the block waits
+// (thread 0 polls) until the chunk is published, then lane i of each warp loads the coefficient of the chunk's row i
+// through L2 (__ldcg: M changes during the launch) and the lanes take each row's from it by a shuffle, so that the
+// ~2,000 warps, which all read the same row at about the same time, send one request per chunk to M's L2 line
+// instead of one per row.
 __device__ __forceinline__ void mchol_combine(const float4* __restrict__ window, int ld4, int d, int m, int filled,
                                               int old, double invDamping, const double* M,
                                               const unsigned int* published, int consumer, int consumers,
@@ -656,18 +655,18 @@ __device__ __forceinline__ void mchol_combine(const float4* __restrict__ window,
   __shared__ unsigned int seenShared[2];  // thread 0's last two polls: a slow thread may still read the previous
   const int lane = threadIdx.x & 31;
   const int head = old + 1 < m ? old + 1 : 0;
-  const long long span = (((long long)ld4 + consumers - 1) / consumers + 31) / 32 * 32;
-  const long long begin = span * consumer;
-  const long long end = begin + span < ld4 ? begin + span : ld4;
+  long long begin, end;
+  mchol_reader_columns(ld4, consumer, consumers, &begin, &end);
   unsigned int seen = 0;  // block-uniform
   int waits = 0;
   for (long long t0 = begin; t0 < end; t0 += (long long)MCHOL_THREADS * MCHOL_COMBINE_VEC) {
     double acc[MCHOL_COMBINE_VEC][4] = {};
     for (int p0 = m - 1; p0 >= 0; p0 -= 32) {
       const int rows = p0 + 1 < 32 ? p0 + 1 : 32;  // logical positions p0, p0 − 1, ..., p0 − rows + 1
-      if ((unsigned int)(m - p0 + rows - 1) > seen) {  // uniform
+      const unsigned int need = m - p0 + rows - 1;  // how many rows: m − 1 down to p0 − rows + 1
+      if (need > seen) {  // uniform
         if (threadIdx.x == 0) {
-          seenShared[waits & 1] = mchol_wait_published(published, m - p0 + rows - 1);
+          seenShared[waits & 1] = mchol_wait_published(published, need);
         }
         __syncthreads();
         seen = seenShared[waits & 1];

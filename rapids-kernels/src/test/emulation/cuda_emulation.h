@@ -22,6 +22,7 @@ extern emu_dim3 gridDim;
 
 #define __global__
 #define __device__
+#define __host__
 #define __forceinline__ inline
 #define __shared__ static
 #define __restrict__ __restrict
@@ -100,16 +101,14 @@ inline double atomicAdd(double* p, double v) {
     if (__atomic_compare_exchange_n(q, &old, nb, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return o;
   }
 }
-inline unsigned int atomicMax(unsigned int* p, unsigned int v) {
-  unsigned int old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+template <typename T>
+inline T emu_atomic_max(T* p, T v) {
+  T old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
   while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
   return old;
 }
-inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v) {
-  unsigned long long old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
-  while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
-  return old;
-}
+inline unsigned int atomicMax(unsigned int* p, unsigned int v) { return emu_atomic_max(p, v); }
+inline unsigned long long atomicMax(unsigned long long* p, unsigned long long v) { return emu_atomic_max(p, v); }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 // A kernel's own failure: the device ends the launch with an error; here the process ends, saying so.

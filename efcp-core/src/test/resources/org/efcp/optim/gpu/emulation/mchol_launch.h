@@ -1,26 +1,40 @@
-// mfac_cholesky.cu's step as GpuMfacCholeskyState.update launches it (keep the two in step), for the harnesses that
-// include harness.h and mfac_cholesky.cu first: mchol_wave_C when `wavefront`, else mchol_step_C, with
-// C = mchol_columns_per_thread(m), grid 1, block MCHOL_THREADS, n = m and the Schur clamp's tolerance
-// MfacCholeskyState.driftTolerance(m) = 32 (m + 1) ε. Dies when no instance covers m (m > 4096).
+// mfac_cholesky.cu's step as GpuMfacCholeskyState launches it (keep the two in step), for the harnesses that
+// include harness.h and mfac_cholesky.cu first: the instance for C = mchol_columns_per_thread(m), block
+// MCHOL_THREADS, n = m and the Schur clamp's tolerance MfacCholeskyState.driftTolerance(m) = 32 (m + 1) ε. Dies when
+// no instance covers m (m > 4096).
 #pragma once
 
-inline void mchol_launch(bool wavefront, double* R, double* K, const double* w, int m, int slot, double damping,
-                         sm_u64* driftMax, double* M) {
-  const double invDamping = 1.0 / damping;
-  const double tolerance = 32.0 * (m + 1) * 0x1p-52;
+// The index of m's instance in the tables below: C = 1, 2, 4, 8.
+inline int mchol_instance(int m) {
   switch (mchol_columns_per_thread(m)) {
-#define MCHOL(C)                                                                                                     \
-  case C:                                                                                                            \
-    if (wavefront) {                                                                                                 \
-      LAUNCH_T(1, MCHOL_THREADS, mchol_wave_##C, R, K, w, m, slot, damping, invDamping, (double)m, tolerance,      \
-               driftMax, M);                                                                                         \
-    } else {                                                                                                         \
-      LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, R, K, w, m, slot, damping, invDamping, (double)m, tolerance,      \
-               driftMax, M);                                                                                         \
-    }                                                                                                                \
-    return;
-    MCHOL(1) MCHOL(2) MCHOL(4) MCHOL(8)
-#undef MCHOL
+    case 1: return 0;
+    case 2: return 1;
+    case 4: return 2;
+    case 8: return 3;
   }
   die("m too large for mchol_step (at most 4096)");
+}
+
+// GpuMfacCholeskyState.update: mchol_wave_C when `wavefront`, else mchol_step_C, grid 1.
+inline void mchol_launch(bool wavefront, double* R, double* K, const double* w, int m, int slot, double damping,
+                         sm_u64* driftMax, double* M) {
+  static void (*const kernels[2][4])(MCHOL_PARAMETERS) = {
+      {mchol_step_1, mchol_step_2, mchol_step_4, mchol_step_8},
+      {mchol_wave_1, mchol_wave_2, mchol_wave_4, mchol_wave_8}};
+  const auto kernel = kernels[wavefront][mchol_instance(m)];
+  LAUNCH_T(1, MCHOL_THREADS, kernel, R, K, w, m, slot, damping, 1.0 / damping, (double)m, 32.0 * (m + 1) * 0x1p-52,
+           driftMax, M);
+}
+
+// GpuMfacCholeskyState.updateAndCombine: mchol_overlap_wave_C when `wavefront`, else mchol_overlap_step_C, grid
+// 1 + consumers, with the window (m rows of ld4 float4s), the filled slots, u (d doubles) and the 3 block counters.
+inline void mchol_overlap_launch(bool wavefront, double* R, double* K, const double* w, int m, int slot,
+                                 double damping, sm_u64* driftMax, double* M, const float4* window, int ld4, int d,
+                                 int filled, double* u, unsigned int* sync, int consumers) {
+  static void (*const kernels[2][4])(MCHOL_COMBINE_PARAMETERS) = {
+      {mchol_overlap_step_1, mchol_overlap_step_2, mchol_overlap_step_4, mchol_overlap_step_8},
+      {mchol_overlap_wave_1, mchol_overlap_wave_2, mchol_overlap_wave_4, mchol_overlap_wave_8}};
+  const auto kernel = kernels[wavefront][mchol_instance(m)];
+  LAUNCH_T(1 + consumers, MCHOL_THREADS, kernel, R, K, w, m, slot, damping, 1.0 / damping, (double)m,
+           32.0 * (m + 1) * 0x1p-52, driftMax, M, window, ld4, d, filled, u, sync);
 }

@@ -26,6 +26,7 @@ unsigned int harness_atomic_max(unsigned int* p, unsigned int v);
 unsigned long long harness_atomic_max(unsigned long long* p, unsigned long long v);
 #include "mfac_cholesky.cu"
 #undef atomicMax
+#include "mchol_launch.h"
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -92,18 +93,12 @@ void readers_alone(const float4* window, int ld4, int d, int m, int filled, int 
   mchol_combine(window, ld4, d, m, filled, old, invDamping, M, published, consumer, consumers, u);
 }
 
-#define OVERLAP_ARGUMENTS(R, K, M, drift)                                                                          \
-  R, K, w.data(), m, slot, damping, invDamping, (double)m, tolerance, drift, M,                                    \
-      reinterpret_cast<const float4*>(window.data()), ld4, d, filled, u.data(), sync.data()
-#define PLAIN_ARGUMENTS(R, K, M, drift) R, K, w.data(), m, slot, damping, invDamping, (double)m, tolerance, drift, M
-
 int main(int argc, char** argv) {
   if (argc < 6) die("usage: m d steps consumers rows|wavefront");
   const int m = atoi(argv[1]), d = atoi(argv[2]), steps = atoi(argv[3]), consumers = atoi(argv[4]);
   const bool wavefront = std::strcmp(argv[5], "wavefront") == 0;
   if (!wavefront && std::strcmp(argv[5], "rows") != 0) die("kernel must be rows or wavefront");
   const double damping = 1e-3, invDamping = 1.0 / damping;
-  const double tolerance = 32.0 * (m + 1) * 0x1p-52;
   const int ld = (d + 3) / 4 * 4, ld4 = ld / 4;
   const size_t mm = (size_t)m * m;
   std::vector<double> K1(mm, 0.0), R1(mm, 0.0), K2(mm, 0.0), R2(mm, 0.0), w(m), M1(m), M2(m), u(d), uAlone(d);
@@ -133,24 +128,10 @@ int main(int argc, char** argv) {
     gAtPublication.clear();
     std::fill(M1.begin(), M1.end(), std::nan(""));
     std::fill(u.begin(), u.end(), std::nan(""));
-    switch (mchol_columns_per_thread(m)) {
-#define STEP(C)                                                                                                    \
-  case C:                                                                                                          \
-    if (wavefront) {                                                                                               \
-      LAUNCH_T(1 + consumers, MCHOL_THREADS, mchol_overlap_wave_##C, OVERLAP_ARGUMENTS(R1.data(), K1.data(),       \
-               M1.data(), drift1.data()));                                                                         \
-      LAUNCH_T(1, MCHOL_THREADS, mchol_wave_##C, PLAIN_ARGUMENTS(R2.data(), K2.data(), M2.data(), drift2.data())); \
-    } else {                                                                                                       \
-      LAUNCH_T(1 + consumers, MCHOL_THREADS, mchol_overlap_step_##C, OVERLAP_ARGUMENTS(R1.data(), K1.data(),       \
-               M1.data(), drift1.data()));                                                                         \
-      LAUNCH_T(1, MCHOL_THREADS, mchol_step_##C, PLAIN_ARGUMENTS(R2.data(), K2.data(), M2.data(), drift2.data())); \
-    }                                                                                                              \
-    break;
-      STEP(1) STEP(2) STEP(4) STEP(8)
-#undef STEP
-      default:
-        die("m too large (at most 4096)");
-    }
+    mchol_overlap_launch(wavefront, R1.data(), K1.data(), w.data(), m, slot, damping, drift1.data(), M1.data(),
+                         reinterpret_cast<const float4*>(window.data()), ld4, d, filled, u.data(), sync.data(),
+                         consumers);
+    mchol_launch(wavefront, R2.data(), K2.data(), w.data(), m, slot, damping, drift2.data(), M2.data());
     if (std::memcmp(M1.data(), M2.data(), 8 * m) != 0) die(t, "M differs from the plain kernel's");
     if (std::memcmp(R1.data(), R2.data(), 8 * mm) != 0) die(t, "R differs from the plain kernel's");
     if (std::memcmp(K1.data(), K2.data(), 8 * mm) != 0) die(t, "K differs from the plain kernel's");
@@ -187,9 +168,9 @@ int main(int argc, char** argv) {
       LAUNCH_T(1, MCHOL_THREADS, readers_alone, reinterpret_cast<const float4*>(window.data()), ld4, d, m, filled,
                slot, invDamping, gStandInM.data(), &gStandInPublished, b, consumers, uAlone.data());
       standInPolls += gPolls;
-      const long long span = (((long long)ld4 + consumers - 1) / consumers + 31) / 32 * 32;
-      const long long begin = 4 * span * b, end = std::min<long long>(d, 4 * span * (b + 1));
-      for (long long i = begin; i < end; i++) {
+      long long begin, end;  // float4 columns
+      mchol_reader_columns(ld4, b, consumers, &begin, &end);
+      for (long long i = 4 * begin; i < std::min<long long>(d, 4 * end); i++) {
         if (std::memcmp(&uAlone[i], &u[i], 8) != 0) {
           die(t, "reader %d alone: u[%lld] = %g, in the overlapped launch %g", b, i, uAlone[i], u[i]);
         }
@@ -198,7 +179,7 @@ int main(int argc, char** argv) {
     }
     gStandIn = false;
   }
-  std::fprintf(stderr, "overlap_harness: %d steps, m = %d, d = %d, %d consumers, %s: all checks hold (%ld stand-in polls)\n",
-              steps, m, d, consumers, wavefront ? "wavefront" : "rows", standInPolls);
+  std::fprintf(stderr, "overlap_harness: %d steps, m = %d, d = %d, %d consumers, %s: all checks hold (%ld polls)\n",
+               steps, m, d, consumers, wavefront ? "wavefront" : "rows", standInPolls);
   harness_exit(0);
 }
