@@ -71,7 +71,7 @@ public final class GpuBenchTable {
     cards(records).ifPresent(c -> out.append("GPU benchmarks on ").append(c).append("\n\n"));
     out.append("| measurement | ours ms | torch authors' algorithm ms | torch best ms | authors ÷ ours "
         + "| best ÷ ours | target | met |\n|---|---|---|---|---|---|---|---|\n");
-    for (Comparison c : byKernel(records)) {
+    for (Comparison c : byVariant(records)) {
       Optional<Map<String, Object>> ours = ours(records, c);
       ours.ifPresent(shown::add);
       Double oursMs = ours.map(GpuBenchTable::millis).orElse(null);
@@ -97,17 +97,17 @@ public final class GpuBenchTable {
    * The comparisons, each split into one per m×m kernel and combination its lines name ({@link #variant}, in the
    * order they first appear; lines without them form their own, unlabelled one).
    */
-  private static List<Comparison> byKernel(List<Map<String, Object>> records) {
+  private static List<Comparison> byVariant(List<Map<String, Object>> records) {
     List<Comparison> out = new ArrayList<>();
     for (Comparison c : COMPARISONS) {
-      Set<String> kernels = new LinkedHashSet<>();
+      Set<String> variants = new LinkedHashSet<>();
       records.stream().filter(l -> str(l, "bench").equals(c.oursBench()) && c.ours().test(l))
-          .forEach(l -> kernels.add(variant(l)));
-      if (kernels.isEmpty() || kernels.equals(Set.of(""))) {
+          .forEach(l -> variants.add(variant(l)));
+      if (variants.isEmpty() || variants.equals(Set.of(""))) {
         out.add(c);
         continue;
       }
-      for (String k : kernels) {
+      for (String k : variants) {
         out.add(new Comparison(k.isEmpty() ? c.label() : c.label() + ", m×m kernel " + k, c.oursBench(),
             c.ours().and(l -> variant(l).equals(k)), c.torchBench(), c.torch(), c.targetMs()));
       }

@@ -79,7 +79,7 @@ class GpuDenseMfacPipelineTest {
    * The overlapped combination against the separate pass, from the same gradients, every step of three passes of the
    * ring (the warm-up's empty slots, heads that wrap), or {@code steps} steps: u to {@link #SCHEDULE_AGREEMENT}. The
    * shapes give the 8 emulated multiprocessors' 7 consumers one tile of columns each or several and ragged, m not a
-   * multiple of the rows a consumer reads per wait (4) nor of the publication groups (32), m = 1, and m = 513 (two
+   * multiple of the rows a consumer reads per wait nor of the publication groups (both 32), m = 1, and m = 513 (two
    * columns per step thread; the warm-up only, as the emulation takes 50 ms per step there).
    */
   @ParameterizedTest(name = "d={0}, m={1}, {2}")
