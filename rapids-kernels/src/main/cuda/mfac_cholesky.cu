@@ -65,6 +65,9 @@ __device__ __forceinline__ int mchol_slot(int base, int p, int m) {
   return s < m ? s : s - m;
 }
 
+// The head after a step that overwrote slot `old` (0 ≤ old < m): logical position 0, the oldest vector.
+__device__ __forceinline__ int mchol_head(int old, int m) { return old + 1 < m ? old + 1 : 0; }
+
 // The new diagonal entry of the column a step inserts: sqrt of the Schur complement alpha − yy (alpha = a_old + n,
 // yy = Σ y_p² in p order), which is ≥ n in exact arithmetic. A shortfall within tolerance · alpha is clamped to n; a
 // larger one, or a NaN, goes to *shortfallBits as drift (0 otherwise). One thread calls it.
@@ -376,7 +379,7 @@ __device__ __forceinline__ void mchol_step(double* R, double* K, const double* w
 
   // 3. R M = z column by column, last logical position first. Rows above the pivot read column sp of R (written by
   // this kernel's other threads before a barrier). Column p's entries sit in ring[(m − 1 − p) mod D].
-  const int head = old + 1 < m ? old + 1 : 0;
+  const int head = mchol_head(old, m);
   col.beginSolve(old, zOld, damping, m);
 #pragma unroll
   for (int j = 0; j < D; j++) {
@@ -546,7 +549,7 @@ __device__ __forceinline__ void mchol_wave(double* R, double* K, const double* w
   col.storeNewColumn(R, K, w, m, old, invDg);
 
   // 3. R M = z from the last logical position down to this warp's first column's, as mchol_step.
-  const int head = old + 1 < m ? old + 1 : 0;
+  const int head = mchol_head(old, m);
   col.beginSolve(old, zOld, damping, m);
   int first = m;
 #pragma unroll
@@ -654,7 +657,7 @@ __device__ __forceinline__ void mchol_combine(const float4* __restrict__ window,
                                               double* __restrict__ u) {
   __shared__ unsigned int seenShared[2];  // thread 0's last two polls: a slow thread may still read the previous
   const int lane = threadIdx.x & 31;
-  const int head = old + 1 < m ? old + 1 : 0;
+  const int head = mchol_head(old, m);
   long long begin, end;
   mchol_reader_columns(ld4, consumer, consumers, &begin, &end);
   unsigned int seen = 0;  // block-uniform

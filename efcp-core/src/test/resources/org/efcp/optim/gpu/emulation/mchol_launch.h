@@ -15,6 +15,9 @@ inline int mchol_instance(int m) {
   die("m too large for mchol_step (at most 4096)");
 }
 
+// The Schur clamp's tolerance, MfacCholeskyState.driftTolerance(m).
+inline double mchol_tolerance(int m) { return 32.0 * (m + 1) * 0x1p-52; }
+
 // GpuMfacCholeskyState.update: mchol_wave_C when `wavefront`, else mchol_step_C, grid 1.
 inline void mchol_launch(bool wavefront, double* R, double* K, const double* w, int m, int slot, double damping,
                          sm_u64* driftMax, double* M) {
@@ -22,7 +25,7 @@ inline void mchol_launch(bool wavefront, double* R, double* K, const double* w, 
       {mchol_step_1, mchol_step_2, mchol_step_4, mchol_step_8},
       {mchol_wave_1, mchol_wave_2, mchol_wave_4, mchol_wave_8}};
   const auto kernel = kernels[wavefront][mchol_instance(m)];
-  LAUNCH_T(1, MCHOL_THREADS, kernel, R, K, w, m, slot, damping, 1.0 / damping, (double)m, 32.0 * (m + 1) * 0x1p-52,
+  LAUNCH_T(1, MCHOL_THREADS, kernel, R, K, w, m, slot, damping, 1.0 / damping, (double)m, mchol_tolerance(m),
            driftMax, M);
 }
 
@@ -36,5 +39,5 @@ inline void mchol_overlap_launch(bool wavefront, double* R, double* K, const dou
       {mchol_overlap_wave_1, mchol_overlap_wave_2, mchol_overlap_wave_4, mchol_overlap_wave_8}};
   const auto kernel = kernels[wavefront][mchol_instance(m)];
   LAUNCH_T(1 + consumers, MCHOL_THREADS, kernel, R, K, w, m, slot, damping, 1.0 / damping, (double)m,
-           32.0 * (m + 1) * 0x1p-52, driftMax, M, window, ld4, d, filled, u, sync);
+           mchol_tolerance(m), driftMax, M, window, ld4, d, filled, u, sync);
 }

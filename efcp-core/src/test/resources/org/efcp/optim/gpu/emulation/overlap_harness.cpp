@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
       for (int i = 0; j < filled && i < d; i++) s += (double)window[(size_t)j * ld + i] * (double)x[i];
       w[j] = s;
     }
-    gHead = slot + 1 < m ? slot + 1 : 0;
+    gHead = mchol_head(slot, m);
     gPublications.clear();
     gAtPublication.clear();
     std::fill(M1.begin(), M1.end(), std::nan(""));
