@@ -42,8 +42,6 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
   private final Kernel step;
   /** The step with the dense window's combination in the same launch ({@link DenseMfacCombine#OVERLAPPED}), or null. */
   private final Kernel overlapStep;
-  /** The multiprocessors the overlapped step's consumer blocks spread over (all but the step's own). */
-  private final int multiprocessors;
 
   /** K, m×m row-major by slot. */
   private final DeviceBuffer gram;
@@ -92,7 +90,6 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
       } else {
         this.overlapStep = module.kernel("mchol_overlap_step_" + columnsPerThread(m));
       }
-      this.multiprocessors = context.multiprocessorCount();
       long mm = (long) m * m;
       this.gram = allocate(8L * mm);
       this.factor = allocate(8L * mm);
@@ -158,7 +155,7 @@ final class GpuMfacCholeskyState extends GpuMfacStateBase {
    * @param u receives u in its first d doubles
    */
   void updateAndCombine(DeviceBuffer window, int ld4, int d, int filled, DeviceBuffer u) {
-    int blocks = 1 + overlapConsumers(multiprocessors, ld4);
+    int blocks = 1 + overlapConsumers(context.multiprocessorCount(), ld4);
     overlapStep.launch(stream, blocks, 1, STEP_THREADS, 1, 0, factor, gram, newDots, m, ring.slot(), damping,
         invDamping, (double) m, driftTolerance(), driftMax(), coefficients, window, ld4, d, filled, u, overlapSync);
   }
