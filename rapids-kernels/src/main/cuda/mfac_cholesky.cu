@@ -679,8 +679,7 @@ __device__ __forceinline__ void mchol_combine(const float4* __restrict__ window,
       if (lane < rows) {
         const int s = mchol_slot(head, p0 - lane, m);
         if (s < filled) {
-          const double mp = __ldcg(M + s);
-          laneCoefficient = s == old ? invDamping - mp : -mp;
+          laneCoefficient = sm_mfac_coefficient(s, old, __ldcg(M + s), invDamping);
         }
       }
 #pragma unroll 4

@@ -1,6 +1,6 @@
-// Block-level building blocks shared by topk.cu and sparse_mfac.cu. Every kernel that uses them runs blocks of
-// exactly SM_THREADS (256) threads, one dimension; the helpers contain __syncthreads(), so every thread of the
-// block must call them (no early return before).
+// Building blocks shared by the kernels. The block-level ones (sm_block_*, sm_last_block) need blocks of exactly
+// SM_THREADS (256) threads, one dimension, and contain __syncthreads(), so every thread of the block must call them
+// (no early return before).
 #pragma once
 
 #define SM_THREADS 256
@@ -13,6 +13,12 @@ __device__ __forceinline__ double sm_warp_sum(double v) {
     v += __shfl_down_sync(0xffffffffu, v, off);
   }
   return v;
+}
+
+// M-FAC's coefficient of window row j in u = x/λ − Σ_j M_j x_j, where the current gradient x is row `slot`: −M_j,
+// plus 1/λ for j = slot. The sparse scatter and both dense combinations take it from here.
+__device__ __forceinline__ double sm_mfac_coefficient(int j, int slot, double mj, double invDamping) {
+  return j == slot ? invDamping - mj : -mj;
 }
 
 __device__ __forceinline__ sm_u64 sm_warp_max_u64(sm_u64 v) {
