@@ -122,7 +122,7 @@ extern "C" __global__ void dmfac_combine(const float4* __restrict__ window, int 
   double acc[DM_COMBINE_VEC][4] = {};
 #pragma unroll 8
   for (int j = 0; j < filled; j++) {
-    const double c = sm_mfac_coefficient(j, slot, M[j], invDamping);
+    const double c = sm_window_coefficient(j, slot, M[j], invDamping);
     dmfac_accumulate_row<DM_COMBINE_VEC, DM_COMBINE_STRIDE>(acc, c, window + (long long)j * ld4, q0, ld4);
   }
   dmfac_store_columns<DM_COMBINE_VEC, DM_COMBINE_STRIDE>(acc, u, q0, ld4, d);

@@ -226,7 +226,7 @@ extern "C" __global__ void ggt_scatter(const int* __restrict__ winIdx, const flo
                                        double* __restrict__ u, unsigned int* __restrict__ bitmap,
                                        double* __restrict__ scratch) {
   const int j = blockIdx.x;
-  const double c = (j == slot ? invEps : 0.0) - M[j];
+  const double c = sm_window_coefficient(j, slot, M[j], invEps);
   const int* idx = winIdx + (long long)j * k;
   const float* val = winVal + (long long)j * k;
   for (int q = threadIdx.x; q < k; q += SM_THREADS) {

@@ -238,11 +238,6 @@ extern "C" __global__ void lr_dots_vector(const double* __restrict__ winRaw, int
   }
 }
 
-// The combination weight of slot s: u = x_slot/λ − Σ_j M_j x_j = Σ_j coef_j x_j.
-__device__ __forceinline__ double lr_coef(const double* __restrict__ M, int s, int slot, double invDamping) {
-  return (s == slot ? invDamping : 0.0) - M[s];
-}
-
 // U = Σ_{j < filled} coef_j P_j Q_jᵀ (rows × cols, row-major, every entry written): a GEMM with inner dimension
 // k = j·ρ + r < filled·ρ, the P side scaled by coef_j as it is staged in shared memory. Block (x, y) computes the
 // LR_TILE × LR_TILE tile at rows y·64, cols x·64; thread (ty, tx) = (t / 16, t mod 16) owns rows ty + 16a and cols
@@ -278,7 +273,7 @@ extern "C" __global__ void lr_combine_matrix(const double* __restrict__ winP, co
       const int r = k - s * rank;
       const int i = i0 + t;
       const int j = j0 + t;
-      ps[kk][t] = k < kTotal && i < rows ? lr_coef(M, s, slot, invDamping) * winP[((long long)s * rows + i) * rank + r] : 0.0;
+      ps[kk][t] = k < kTotal && i < rows ? sm_window_coefficient(s, slot, M[s], invDamping) * winP[((long long)s * rows + i) * rank + r] : 0.0;
       qs[kk][t] = k < kTotal && j < cols ? winQ[((long long)s * cols + j) * rank + r] : 0.0;
     }
     __syncthreads();
@@ -324,7 +319,7 @@ extern "C" __global__ void lr_combine_vector(const double* __restrict__ winRaw, 
   }
   double acc = 0.0;
   for (int j = 0; j < filled; j++) {
-    acc += lr_coef(M, j, slot, invDamping) * winRaw[(long long)j * n + i];
+    acc += sm_window_coefficient(j, slot, M[j], invDamping) * winRaw[(long long)j * n + i];
   }
   u[i] = acc;
 }

@@ -679,7 +679,7 @@ __device__ __forceinline__ void mchol_combine(const float4* __restrict__ window,
       if (lane < rows) {
         const int s = mchol_slot(head, p0 - lane, m);
         if (s < filled) {
-          laneCoefficient = sm_mfac_coefficient(s, old, __ldcg(M + s), invDamping);
+          laneCoefficient = sm_window_coefficient(s, old, __ldcg(M + s), invDamping);
         }
       }
 #pragma unroll 4

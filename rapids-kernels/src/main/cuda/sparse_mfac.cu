@@ -195,7 +195,7 @@ extern "C" __global__ void mfac_scatter(const int* __restrict__ winIdx, const fl
     acc += row[l] * r[l];
   }
   const double mj = (M0[j] + sm_block_sum(acc)) * (invDamping * invDamping);
-  const double coef = sm_mfac_coefficient(j, slot, mj, invDamping);
+  const double coef = sm_window_coefficient(j, slot, mj, invDamping);
   const int* idx = winIdx + (long long)j * k;
   const float* val = winVal + (long long)j * k;
   for (int q = threadIdx.x; q < k; q += SM_THREADS) {

@@ -15,9 +15,10 @@ __device__ __forceinline__ double sm_warp_sum(double v) {
   return v;
 }
 
-// M-FAC's coefficient of window row j in u = x/λ − Σ_j M_j x_j, where the current gradient x is row `slot`: −M_j,
-// plus 1/λ for j = slot. The sparse scatter and both dense combinations take it from here.
-__device__ __forceinline__ double sm_mfac_coefficient(int j, int slot, double mj, double invDamping) {
+// The coefficient of window row j in u = x/λ − Σ_j M_j x_j, where the current gradient x is row `slot`: −M_j, plus
+// 1/λ for j = slot (GGT's combination is the same with ε for λ). Every window combination, M-FAC's sparse, dense and
+// low-rank ones and GGT's, takes it from here.
+__device__ __forceinline__ double sm_window_coefficient(int j, int slot, double mj, double invDamping) {
   return j == slot ? invDamping - mj : -mj;
 }
 
