@@ -315,10 +315,17 @@ final class ProbeInput {
     return false;
   }
 
+  /** Names the first missing flag and the ones that were given, which is what the user typed. */
   private static void requireAll(CommandLine cl, String[] flags) {
+    List<String> given = new ArrayList<>();
+    for (String f : flags) {
+      if (!cl.string(f).isEmpty()) {
+        given.add(f);
+      }
+    }
     for (String f : flags) {
       if (cl.string(f).isEmpty()) {
-        throw new IllegalArgumentException(f + ": required with " + String.join(", ", flags));
+        throw new IllegalArgumentException(f + ": required with " + String.join(", ", given));
       }
     }
   }

@@ -137,8 +137,6 @@ class ProbeInputTest {
         () -> load(input("--train", w, "--test", w), "label", "label", 0),
         "--test: no such file or directory: " + tmp.resolve("nope"),
         () -> load(input("--train", w, "--test", tmp.resolve("nope").toString()), "f32", "label", 0),
-        "--test: required with --train, --test",
-        () -> input("--train", w),
         "--train-features: no such file: x.npy",
         () -> input("--train-features", "x.npy", "--train-labels", "y.npy", "--test-features", "x.npy",
             "--test-labels", "y.npy"),
@@ -148,5 +146,14 @@ class ProbeInputTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c.getValue()::run, c.getKey());
       assertTrue(e.getMessage().startsWith(c.getKey()), e.getMessage());
     }
+  }
+
+  @Test
+  void aMissingCompanionFlagIsNamedWithTheFlagsThatWereGiven() {
+    assertEquals("--test: required with --train",
+        assertThrows(IllegalArgumentException.class, () -> input("--train", "x.parquet")).getMessage());
+    assertEquals("--train-labels: required with --train-features, --test-labels",
+        assertThrows(IllegalArgumentException.class,
+            () -> input("--train-features", "x.npy", "--test-labels", "y.npy")).getMessage());
   }
 }
