@@ -79,8 +79,8 @@ final class ProbeInput {
   static ProbeInput fromFlags(CommandLine cl) {
     String[] parquet = {"--train", "--test"};
     String[] npy = {"--train-features", "--train-labels", "--test-features", "--test-labels"};
-    boolean anyParquet = anyGiven(cl, parquet);
-    boolean anyNpy = anyGiven(cl, npy);
+    boolean anyParquet = !given(cl, parquet).isEmpty();
+    boolean anyNpy = !given(cl, npy).isEmpty();
     if (anyParquet && anyNpy) {
       throw new IllegalArgumentException("--train: give either --train/--test (Parquet) or the four .npy flags"
           + " --train-features/--train-labels/--test-features/--test-labels, not both");
@@ -306,26 +306,22 @@ final class ProbeInput {
     return first.isNullAt(0) ? -1 : first.getInt(0);
   }
 
-  private static boolean anyGiven(CommandLine cl, String[] flags) {
-    for (String f : flags) {
-      if (!cl.string(f).isEmpty()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** Names the first missing flag and the ones that were given, which is what the user typed. */
-  private static void requireAll(CommandLine cl, String[] flags) {
+  /** The flags among {@code flags} that have a value, in their order. */
+  private static List<String> given(CommandLine cl, String[] flags) {
     List<String> given = new ArrayList<>();
     for (String f : flags) {
       if (!cl.string(f).isEmpty()) {
         given.add(f);
       }
     }
+    return given;
+  }
+
+  /** Names the first missing flag and the flags the user did give. */
+  private static void requireAll(CommandLine cl, String[] flags) {
     for (String f : flags) {
       if (cl.string(f).isEmpty()) {
-        throw new IllegalArgumentException(f + ": required with " + String.join(", ", given));
+        throw new IllegalArgumentException(f + ": required with " + String.join(", ", given(cl, flags)));
       }
     }
   }
